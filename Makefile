@@ -1,0 +1,45 @@
+# One entry point for humans and CI. Every target uses the project's own virtualenv.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench clean
+
+$(BIN)/engage-relay: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/engage-relay
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests --ignore=tests/integration
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+check: lint typecheck test
+
+demo: install
+	$(BIN)/engage-relay demo
+
+bench: install
+	$(BIN)/python -m bench.simulator_rps
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .var
