@@ -1,0 +1,112 @@
+"""Load the tenant registry from a TOML file, or build the `default` tenant from the environment.
+
+A tenants file names each tenant under `[tenants.<name>]`. Secrets are never written in it:
+`api_key_env` (and `fallback.password_env`) name the environment variables that hold them.
+
+```toml
+[tenants.acme-se]
+base_url = "https://acme.voyado.com"
+api_key_env = "ACME_SE_ENGAGE_API_KEY"
+rate_budget_per_s = 40
+
+[tenants.acme-se.policy]
+source = "ECOM"
+default_store = "online-se"
+store_map = { "store-001" = "001" }
+contact_key = "email"
+group_currency = "SEK"
+exchange_rates = { EUR = "11.50" }
+include_freight = false
+
+[tenants.acme-se.fallback]
+transport = "sftp"
+host = "ftp.voyado.com"
+port = 22
+username = "acme"
+password_env = "ACME_SE_SFTP_PASSWORD"
+remote_dir = "/integration"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from mappers.policy import TenantPolicy
+from tasks.tenants import DEFAULT_TENANT, FallbackSettings, Tenant, TenantRegistry
+from workers.settings import Settings
+
+
+class TenantConfigError(ValueError):
+    """The tenants file (or the environment it points to) is wrong; the message says where."""
+
+
+def _secret_from_env(env: Mapping[str, str], var: str, where: str) -> SecretStr:
+    value = env.get(var)
+    if not value:
+        raise TenantConfigError(f"{where}: environment variable {var} is not set")
+    return SecretStr(value)
+
+
+def _tenant_from_table(name: str, table: Mapping[str, Any], env: Mapping[str, str]) -> Tenant:
+    where = f"tenants.{name}"
+    fields = dict(table)
+    if "api_key" in fields:
+        raise TenantConfigError(f"{where}: write api_key_env (the variable's name), never the key itself")
+    key_var = fields.pop("api_key_env", None)
+    if not isinstance(key_var, str):
+        raise TenantConfigError(f"{where}: api_key_env is required")
+    fallback = dict(fields.pop("fallback", {}))
+    if "password" in fallback:
+        raise TenantConfigError(f"{where}.fallback: write password_env, never the password itself")
+    password_var = fallback.pop("password_env", None)
+    if isinstance(password_var, str):
+        fallback["password"] = _secret_from_env(env, password_var, f"{where}.fallback")
+    try:
+        return Tenant(
+            name=name,
+            api_key=_secret_from_env(env, key_var, where),
+            policy=TenantPolicy(**fields.pop("policy", {})),
+            fallback=FallbackSettings(**fallback),
+            **fields,
+        )
+    except ValidationError as exc:
+        raise TenantConfigError(f"{where}: {exc}") from None
+    except TypeError as exc:
+        raise TenantConfigError(f"{where}: {exc}") from None
+
+
+def load_tenants_file(path: Path, env: Mapping[str, str] | None = None) -> TenantRegistry:
+    env = os.environ if env is None else env
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TenantConfigError(f"{path}: {exc}") from None
+    tables = document.get("tenants")
+    if not isinstance(tables, dict) or not tables:
+        raise TenantConfigError(f"{path}: no [tenants.<name>] table")
+    return TenantRegistry(_tenant_from_table(name, table, env) for name, table in tables.items())
+
+
+def default_tenant(settings: Settings) -> Tenant:
+    """The single tenant `default`, from ENGAGE_BASE_URL, ENGAGE_API_KEY, ENGAGE_SOURCE, ENGAGE_STORE."""
+    return Tenant(
+        name=DEFAULT_TENANT,
+        base_url=settings.engage_base_url,
+        api_key=settings.engage_api_key,
+        rate_budget_per_s=settings.engage_rate_budget_per_s,
+        policy=TenantPolicy(source=settings.engage_source, default_store=settings.engage_store),
+        fallback=FallbackSettings(local_dir=str(settings.data_dir / "outbox" / DEFAULT_TENANT)),
+    )
+
+
+def load_registry(settings: Settings, env: Mapping[str, str] | None = None) -> TenantRegistry:
+    if settings.tenants_file is not None:
+        return load_tenants_file(settings.tenants_file, env)
+    return TenantRegistry([default_tenant(settings)])
