@@ -1,0 +1,113 @@
+"""Orders v3 (ref §2.10): the order we send, its async job, the stored order, actions and changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, Field
+
+from engage.models.base import Money, RequestModel, ResponseModel
+from engage.models.receipts import ExtraData
+
+
+class OrderContact(RequestModel):
+    match_key: str
+    match_key_type: str
+
+
+class OrderLineItem(RequestModel):
+    """One order line; Voyado has not published the full v3 item schema, so this is the common core."""
+
+    sku: str
+    quantity: Money
+    description: str | None = None
+    gross_paid_price: Money | None = None
+    gross_paid_price_per_unit: Money | None = None
+    original_price: Money | None = None
+    tax_amount: Money | None = None
+    tax_percent: Money | None = None
+    image_url: str | None = None
+    target_url: str | None = None
+    extra_data: list[ExtraData] | None = None
+
+
+class OrderLineItems(RequestModel):
+    items: list[OrderLineItem]
+    sub_total: Money
+
+
+class OrderDelivery(RequestModel):
+    method: str | None = None
+    tracking_number: str | None = None
+    tracking_uri: str | None = None
+    delivery_date: AwareDatetime | None = None
+
+
+class OrderActionRequest(RequestModel):
+    """``POST /orders/{orderId}/action``: ``version_tag`` must be the order's current one."""
+
+    action: str
+    version_tag: str
+    language: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class OrderStatusChange(RequestModel):
+    status: str | None = None
+    external_status: str | None = None
+
+
+class OrderRequest(RequestModel):
+    """A v3 order (create with POST, replace with PUT); keyed by ``order_id``."""
+
+    order_id: str
+    contact: OrderContact
+    external_store_id: str
+    status: str
+    external_status: str | None = None
+    references: list[str] | None = None
+    currency_code: str = Field(pattern=r"^[A-Z]{3}$")
+    channel: str | None = None
+    created_at: AwareDatetime
+    last_changed_at: AwareDatetime | None = None
+    line_items: OrderLineItems
+    payments: dict[str, Any] | None = None
+    fees: dict[str, Any] | None = None
+    discounts: dict[str, Any] | None = None
+    delivery: OrderDelivery | None = None
+    billing_address: dict[str, Any] | None = None
+    action: str | None = None
+
+
+class OrderJob(ResponseModel):
+    """An async order job. ``order_href`` is set once the job is done (Engage answered 302)."""
+
+    job_id: str
+    order_id: str | None = None
+    href: str | None = None
+    status: str = "Pending"
+    errors: list[Any] = Field(default_factory=list)
+    order_href: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.order_href is not None or self.status.casefold() in {"completed", "failed"}
+
+    @property
+    def failed(self) -> bool:
+        return self.status.casefold() == "failed"
+
+
+class Order(ResponseModel):
+    """A stored order; ``version_tag`` changes with every processed version."""
+
+    order_id: str
+    version_tag: str | None = None
+    status: str | None = None
+    external_status: str | None = None
+    contact: dict[str, Any] | None = None
+    contact_id: str | None = None
+    currency_code: str | None = None
+    external_store_id: str | None = None
+    line_items: dict[str, Any] | None = None
+    delivery: dict[str, Any] | None = None
