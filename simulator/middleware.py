@@ -1,0 +1,43 @@
+"""The one middleware: admin routes pass straight through; Engage routes go through the fault gate.
+
+It also turns `ApiError` into the Engage error body and counts every Engage answer by route template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from simulator.context import SIM
+from simulator.errors import ApiError, error_response
+from simulator.faults import ADMIN_PREFIX, Handler, route_template
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.error_code, exc.message, exc.details)
+    except web.HTTPException as exc:
+        code = "".join(word.capitalize() for word in (exc.reason or "Error").split())
+        return error_response(exc.status, code, exc.reason or "")
+
+
+@web.middleware
+async def engage_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(ADMIN_PREFIX):
+        return await _answer(request, handler)
+    sim = request.app[SIM]
+    sim.state.user_agents[request.headers.get("User-Agent", "")] += 1
+    early = await sim.faults.before(request)
+    hold_s = 0.0
+    if early is not None:
+        response: web.StreamResponse = early
+    else:
+        response = await _answer(request, handler)
+        hold_s = sim.faults.hold_s()
+    sim.state.count_request(route_template(request), response.status)
+    if hold_s > 0:
+        await asyncio.sleep(hold_s)
+    return response

@@ -1,0 +1,70 @@
+"""Receipts: validate, match the contact, deduplicate on uniqueReceiptId, keep per contact.
+
+`apply_receipt` is shared by `POST /api/v3/receipts` and the transactions file import.
+A receipt whose contact cannot be found by a key other than contactId is accepted and ignored,
+as Engage's asynchronous import ignores receipts of unknown contacts; it is listed under
+`unmatched_receipts` in the state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aiohttp import web
+
+from simulator.bodies import read_json
+from simulator.contacts import find_by
+from simulator.context import sim_of
+from simulator.errors import ApiError, validation_error
+from simulator.state import SimState, now_iso
+from simulator.validation import MATCH_KEY_TYPES, receipt_errors
+
+Outcome = Literal["stored", "duplicate", "unmatched"]
+
+routes = web.RouteTableDef()
+
+
+def receipts_of(state: SimState, contact_id: str) -> list[dict[str, Any]]:
+    return [r for r in state.receipts if r["contactId"] == contact_id]
+
+
+def apply_receipt(state: SimState, receipt: Any, via: str = "api") -> Outcome:
+    """Apply one receipt; ApiError 422 when invalid, 404 when a contactId names no contact."""
+    errors = receipt_errors(receipt)
+    if errors:
+        raise validation_error(errors)
+    unique_id = str(receipt["uniqueReceiptId"])
+    if unique_id in state.receipt_ids:
+        state.duplicate_receipts.append(unique_id)
+        return "duplicate"
+    key_type = MATCH_KEY_TYPES[str(receipt["contact"]["matchKeyType"]).lower()]
+    type_name = receipt["contact"].get("contactType") if key_type != "contactId" else None
+    if isinstance(type_name, str):
+        type_name = next((t for t in state.contact_types if t.lower() == type_name.lower()), type_name)
+    matches = find_by(state, key_type, str(receipt["contact"]["matchKey"]), type_name)
+    if not matches and key_type == "contactId":
+        raise ApiError(404, "ContactNotFound", "No contact with this id")
+    if len(matches) != 1:
+        reason = "ContactNotFound" if not matches else "MultipleMatches"
+        state.unmatched_receipts.append({"uniqueReceiptId": unique_id, "reason": reason, "via": via})
+        return "unmatched"
+    state.receipt_ids.add(unique_id)
+    state.receipts.append(
+        {
+            "uniqueReceiptId": unique_id,
+            "contactId": matches[0].id,
+            "via": via,
+            "receivedAt": now_iso(),
+            "receipt": receipt,
+        }
+    )
+    return "stored"
+
+
+@routes.post("/api/v3/receipts")
+async def create_receipt(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if body is None:
+        raise ApiError(400, "NoData", "The request has no receipt")
+    apply_receipt(sim_of(request).state, body)
+    return web.json_response({}, status=202)

@@ -1,0 +1,129 @@
+"""The simulator's in-memory store: everything Engage would hold, plus request and import logs.
+
+One `SimState` per process. Handlers and the import watcher change it only through the domain
+modules (`contacts`, `receipts`, `loyalty`, `orders`, `bulk`, `tracking`), so the API and the file
+import apply the same rules. `snapshot()` is what `GET /_sim/state` returns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_CONTACT_ATTRIBUTES: tuple[str, ...] = (
+    "firstName",
+    "lastName",
+    "email",
+    "mobilePhone",
+    "street",
+    "zipCode",
+    "city",
+    "countryCode",
+    "language",
+    "birthDay",
+    "gender",
+    "socialSecurityNumber",
+    "memberNumber",
+    "externalId",
+)
+
+
+@dataclass
+class ContactType:
+    """A contact type: its key attribute, mandatory fields and known attributes."""
+
+    name: str
+    key: str = "email"
+    mandatory: tuple[str, ...] = ("email",)
+    attributes: tuple[str, ...] = DEFAULT_CONTACT_ATTRIBUTES
+
+
+def default_contact_types() -> dict[str, ContactType]:
+    return {"Member": ContactType("Member"), "Contact": ContactType("Contact")}
+
+
+@dataclass
+class Contact:
+    id: str
+    contact_type: str
+    attributes: dict[str, Any]
+    meta: dict[str, Any]
+    preferences: dict[str, Any] = field(default_factory=dict)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "contactType": self.contact_type,
+            "attributes": dict(self.attributes),
+            "meta": dict(self.meta),
+            "preferences": dict(self.preferences),
+            "consents": [dict(c) for c in self.consents],
+        }
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class SimState:
+    """Everything the simulator knows. Cleared by `POST /_sim/reset`."""
+
+    contact_types: dict[str, ContactType] = field(default_factory=default_contact_types)
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    receipt_ids: set[str] = field(default_factory=set)
+    duplicate_receipts: list[str] = field(default_factory=list)
+    unmatched_receipts: list[dict[str, Any]] = field(default_factory=list)
+    stores: list[dict[str, Any]] = field(default_factory=list)
+    promotions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    promotion_assignments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    promotion_redemptions: list[dict[str, Any]] = field(default_factory=list)
+    vouchers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    voucher_redemptions: list[dict[str, Any]] = field(default_factory=list)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order_actions: list[dict[str, Any]] = field(default_factory=list)
+    productviews: list[dict[str, Any]] = field(default_factory=list)
+    carts: list[dict[str, Any]] = field(default_factory=list)
+    bulk_batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    requests: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    user_agents: Counter[str] = field(default_factory=Counter)
+
+    def count_request(self, route: str, status: int) -> None:
+        self.requests[route][str(status)] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "contact_types": {
+                name: {"key": t.key, "mandatory": list(t.mandatory), "attributes": list(t.attributes)}
+                for name, t in self.contact_types.items()
+            },
+            "contacts": [c.to_json() for c in self.contacts.values()],
+            "receipts": list(self.receipts),
+            "duplicate_receipts": list(self.duplicate_receipts),
+            "unmatched_receipts": list(self.unmatched_receipts),
+            "stores": list(self.stores),
+            "promotions": list(self.promotions.values()),
+            "promotion_assignments": list(self.promotion_assignments.values()),
+            "promotion_redemptions": list(self.promotion_redemptions),
+            "vouchers": list(self.vouchers.values()),
+            "voucher_redemptions": list(self.voucher_redemptions),
+            "orders": list(self.orders.values()),
+            "order_jobs": list(self.order_jobs.values()),
+            "order_actions": list(self.order_actions),
+            "tracking": {"productviews": list(self.productviews), "carts": list(self.carts)},
+            "bulk_batches": list(self.bulk_batches.values()),
+            "imports": list(self.imports),
+            "requests": {route: dict(statuses) for route, statuses in self.requests.items()},
+            "user_agents": dict(self.user_agents),
+        }
