@@ -57,5 +57,75 @@ def simulator(
     )
 
 
+@main.command()
+@click.option(
+    "--concurrency",
+    type=int,
+    default=None,
+    help="Worker threads (default ENGAGE_RELAY_WORKER_CONCURRENCY or 32).",
+)
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.option(
+    "--hostname", default="engage@%h", show_default=True, help="Worker node name (Flower shows it)."
+)
+def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
+    """Run a Celery worker: a thread pool over every tenant's queue and the fallback queue."""
+    from workers.celery_app import create_app
+    from workers.settings import Settings
+
+    settings = Settings()
+    app = create_app(settings)
+    app.worker_main(
+        [
+            "worker",
+            "--pool=threads",
+            f"--concurrency={concurrency or settings.worker_concurrency}",
+            f"--queues={','.join(app.conf.engage_queues)}",
+            f"--loglevel={loglevel}",
+            f"--hostname={hostname}",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
+
+
+@main.command()
+@click.option("--consumer", default=None, help="Consumer name in the group (default host-pid).")
+def ingest(consumer: str | None) -> None:
+    """Consume the events stream: validate, route to Celery, acknowledge; keep what is invalid."""
+    from workers.ingest_process import run_ingest
+
+    run_ingest(consumer)
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--stream", default=None, help="Stream key (default engage:events).")
+def publish(source: click.utils.LazyFile, stream: str | None) -> None:
+    """Publish envelopes from a file or stdin (one JSON envelope per line) onto the events stream."""
+    import redis
+
+    from schemas.publish import publish_many
+    from workers.settings import Settings
+
+    settings = Settings()
+    client = redis.Redis.from_url(settings.redis_url)
+    lines = (line.strip() for line in source)
+    count = publish_many(client, (line for line in lines if line), stream or settings.events_stream)
+    click.echo(f"published {count} event(s) to {stream or settings.events_stream}")
+
+
+@main.command()
+@click.option("--output", "-o", type=click.File("w"), default="-", help="Where to write (default stdout).")
+def schema(output: click.utils.LazyFile) -> None:
+    """Print the JSON Schema of envelope v1 and every event type."""
+    import json
+
+    from schemas import export_json_schema
+
+    json.dump(export_json_schema(), output, indent=2, sort_keys=True)
+    output.write("\n")
+
+
 if __name__ == "__main__":
     main()

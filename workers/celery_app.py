@@ -1,0 +1,67 @@
+"""The Celery application and its configuration: the project's defaults for every worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from celery import Celery
+from celery.signals import worker_init
+
+from tasks import runtime as runtime_slot
+from tasks.retry import BROKER_VISIBILITY_TIMEOUT_S, RETRY_LADDER_S, check_ladder, parse_ladder
+from tasks.routing import FALLBACK_QUEUE, queue_for
+from workers.runtime_factory import build_runtime
+from workers.settings import Settings
+from workers.tenants_file import load_registry
+
+TASK_MODULES = ["tasks.events"]
+WORKER_PREFETCH_MULTIPLIER = 4
+
+
+def ladder_from(settings: Settings) -> tuple[float, ...]:
+    ladder = parse_ladder(settings.retry_ladder_s) if settings.retry_ladder_s else RETRY_LADDER_S
+    check_ladder(ladder, BROKER_VISIBILITY_TIMEOUT_S)
+    return ladder
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings()
+    registry = load_registry(settings)
+    app = Celery("engage_relay", broker=settings.redis_url, include=TASK_MODULES)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=FALLBACK_QUEUE,
+        task_queues=None,
+        task_create_missing_queues=True,
+        worker_prefetch_multiplier=WORKER_PREFETCH_MULTIPLIER,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
+            "socket_keepalive": True,
+            "health_check_interval": 30,
+        },
+        enable_utc=True,
+    )
+    app.conf.engage_queues = [queue_for(name) for name in registry.names()] + [FALLBACK_QUEUE]
+    ladder = ladder_from(settings)
+
+    def factory() -> runtime_slot.Runtime:
+        return build_runtime(settings, registry, redis.Redis.from_url(settings.redis_url), ladder)
+
+    runtime_slot.install_factory(factory)
+    return app
+
+
+@worker_init.connect
+def _build_runtime_at_start(**_: Any) -> None:
+    """Shared resources are built once per worker process, before the first task (arq's start-up hook)."""
+    runtime_slot.current()

@@ -1,0 +1,43 @@
+"""The `engage-relay ingest` process: wires the stream consumer to Redis, the tenants and Celery."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+import redis
+
+from fallback.rejected import RedisRejectedStore
+from tasks.outcomes import RedisOutcomeSink
+from tasks.routing import queue_for, task_for
+from workers.celery_app import create_app
+from workers.ingest import StreamConsumer
+from workers.logs import configure_logging
+from workers.settings import Settings
+from workers.tenants_file import load_registry
+
+
+def run_ingest(consumer_name: str | None = None) -> None:
+    configure_logging()
+    settings = Settings()
+    registry = load_registry(settings)
+    app = create_app(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+
+    def enqueue(event: Any, envelope: dict[str, Any]) -> None:
+        app.send_task(task_for(str(event.type)), kwargs={"envelope": envelope}, queue=queue_for(event.tenant))
+
+    consumer = StreamConsumer(
+        client,
+        registry,
+        enqueue,
+        RedisRejectedStore(client),
+        RedisOutcomeSink(client, settings.outcomes_stream),
+        stream=settings.events_stream,
+        consumer=consumer_name,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    consumer.run(stop)

@@ -1,0 +1,36 @@
+"""Build the task runtime of a worker process from its settings: real Redis-backed parts."""
+
+from __future__ import annotations
+
+import redis
+
+from engage.client import key_fingerprint, shared_session
+from engage.contact_store import RedisContactIdStore
+from engage.ratelimit import RedisRateLimiter
+from fallback.deadletters import RedisDeadLetterStore
+from fallback.rejected import RedisRejectedStore
+from tasks.ledger import RedisLedger
+from tasks.outcomes import RedisOutcomeSink
+from tasks.runtime import Runtime
+from tasks.tenants import TenantRegistry
+from workers.settings import Settings
+
+SESSION_POOL_PER_WORKER_THREAD = 2
+
+
+def build_runtime(
+    settings: Settings, registry: TenantRegistry, client: redis.Redis, ladder: tuple[float, ...]
+) -> Runtime:
+    budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
+    return Runtime(
+        registry=registry,
+        limiter=RedisRateLimiter(client, budgets=budgets),
+        contacts=RedisContactIdStore(client),
+        ledger=RedisLedger(client),
+        outcomes=RedisOutcomeSink(client, settings.outcomes_stream),
+        rejected=RedisRejectedStore(client),
+        deadletters=RedisDeadLetterStore(client),
+        session=shared_session(pool_maxsize=settings.worker_concurrency * SESSION_POOL_PER_WORKER_THREAD),
+        retry_ladder_s=ladder,
+        redis=client,
+    )
