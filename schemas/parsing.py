@@ -1,0 +1,193 @@
+"""`parse_event`: raw bytes, text or mapping -> a validated `Event`, or `InvalidEvent` with every reason.
+
+`parse_event` never raises anything but `InvalidEvent` for bad input: not UTF-8, not JSON, NaN or
+Infinity, duplicate keys, numbers too long to read, nesting too deep, input above `MAX_EVENT_BYTES`,
+not an object, unknown type or version, missing, extra or malformed fields. The exception keeps the
+raw input exactly as given, so the rejected envelope can be stored with all its reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from pydantic import ValidationError
+
+from schemas.catalog import EVENT_ADAPTER, Event
+from schemas.envelope import DataModel, EventId, EventType, SourceName, StoreExternalId, TenantSlug
+from schemas.fields import AwareDatetime
+from schemas.messages import describe_error
+
+MAX_EVENT_BYTES: Final = 1_048_576
+MAX_REASONS: Final = 1000  # a bound for the rejected store; a summary reason says how many were left out
+MAX_ECHOED_CHARS: Final = 128  # longest id/type/tenant copied from a rejected envelope onto InvalidEvent
+
+_EVENT_TYPES: Final = frozenset(t.value for t in EventType)
+_EXPECTED_TYPES: Final = ", ".join(t.value for t in EventType)
+
+
+class _UntypedEnvelope(DataModel):
+    """The envelope with any `type`: validated only to report its other faults when `type` is bad."""
+
+    id: EventId
+    type: object
+    version: Literal[1]
+    tenant: TenantSlug
+    occurred_at: AwareDatetime
+    source: SourceName | None = None
+    store: StoreExternalId | None = None
+    data: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One validation failure; `loc` is a dotted path into the envelope (`data.lines.0.sku`), "" for all."""
+
+    loc: str
+    msg: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"loc": self.loc, "msg": self.msg}
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.msg}" if self.loc else self.msg
+
+
+class InvalidEvent(Exception):
+    """An envelope that cannot be accepted; carries every reason and the raw input as given.
+
+    `str()` lists the reasons only; neither it nor `repr()` shows the raw input (it may hold personal data).
+    """
+
+    def __init__(self, reasons: Sequence[Reason], raw: object, parsed: object = None) -> None:
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        self.raw = raw
+        self.event_id = _echo(parsed, "id")
+        self.event_type = _echo(parsed, "type")
+        self.tenant = _echo(parsed, "tenant")
+        super().__init__(self.reasons)
+
+    def reasons_as_dicts(self) -> list[dict[str, str]]:
+        return [reason.as_dict() for reason in self.reasons]
+
+    def __str__(self) -> str:
+        shown = "; ".join(str(reason) for reason in self.reasons[:5])
+        more = f"; and {len(self.reasons) - 5} more" if len(self.reasons) > 5 else ""
+        return f"invalid event ({len(self.reasons)} reasons): {shown}{more}"
+
+    def __repr__(self) -> str:
+        return f"InvalidEvent(event_id={self.event_id!r}, reasons={len(self.reasons)})"
+
+
+def parse_event(raw: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> Event:
+    """Validate one envelope v1 and return the typed event (`schemas.catalog.Event`)."""
+    try:
+        obj = _decode(raw)
+        if not isinstance(obj, dict):
+            raise InvalidEvent([Reason("", f"an envelope must be a JSON object, not {_kind(obj)}")], raw)
+        return _validate(obj, raw)
+    except InvalidEvent:
+        raise
+    except Exception as exc:  # a last guard: bad input must never escape as anything else
+        raise InvalidEvent([Reason("", f"could not be validated ({type(exc).__name__})")], raw) from exc
+
+
+def _decode(raw: object) -> object:
+    if isinstance(raw, Mapping):
+        return raw if isinstance(raw, dict) else dict(raw)
+    if isinstance(raw, bytearray | memoryview):
+        raw = bytes(raw)
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_EVENT_BYTES:
+            raise InvalidEvent([Reason("", f"larger than {MAX_EVENT_BYTES} bytes")], raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEvent([Reason("", f"not UTF-8: invalid byte at offset {exc.start}")], raw) from None
+    elif isinstance(raw, str):
+        text = raw
+        if len(text) > MAX_EVENT_BYTES:
+            raise InvalidEvent([Reason("", f"larger than {MAX_EVENT_BYTES} characters")], raw)
+    else:
+        raise InvalidEvent(
+            [Reason("", f"expected JSON bytes, text or a mapping, not {type(raw).__name__}")], raw
+        )
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise InvalidEvent([Reason("", f"not valid JSON: {exc.msg} at {where}")], raw) from None
+    except RecursionError:
+        raise InvalidEvent([Reason("", "not valid JSON: nested too deeply")], raw) from None
+    except ValueError as exc:
+        raise InvalidEvent([Reason("", f"not valid JSON: {_first_line(exc)}")], raw) from None
+
+
+def _validate(obj: dict[Any, Any], raw: object) -> Event:
+    try:
+        return EVENT_ADAPTER.validate_python(obj)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+    reasons: list[Reason] = []
+    if any(error["type"] in {"union_tag_invalid", "union_tag_not_found"} for error in errors):
+        if "type" in obj:
+            reasons.append(
+                Reason("type", f"unknown event type {_short(obj['type'])}; expected one of {_EXPECTED_TYPES}")
+            )
+        try:
+            _UntypedEnvelope.model_validate(obj)
+        except ValidationError as untyped:
+            errors = untyped.errors(include_url=False, include_input=False)
+        else:
+            errors = []
+    reasons.extend(_reasons(errors))
+    if len(reasons) > MAX_REASONS:
+        left_out = len(reasons) - MAX_REASONS
+        reasons = [*reasons[:MAX_REASONS], Reason("", f"{left_out} more reasons left out")]
+    raise InvalidEvent(reasons, raw, obj)
+
+
+def _reasons(errors: Iterable[Any]) -> list[Reason]:
+    reasons = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if loc and loc[0] in _EVENT_TYPES:
+            loc = loc[1:]
+        reasons.append(Reason(".".join(str(part) for part in loc), describe_error(error, loc)))
+    return reasons
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {_short(key)}")
+        result[key] = value
+    return result
+
+
+def _echo(parsed: object, key: str) -> str | None:
+    value = parsed.get(key) if isinstance(parsed, dict) else None
+    return value[:MAX_ECHOED_CHARS] if isinstance(value, str) else None
+
+
+def _short(value: object) -> str:
+    if not isinstance(value, str):
+        return f"({_kind(value)})"
+    text = repr(value)
+    return text if len(text) <= MAX_ECHOED_CHARS else text[:MAX_ECHOED_CHARS] + "..."
+
+
+def _kind(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).split(";")[0][:200]
