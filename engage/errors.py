@@ -5,8 +5,8 @@ One tree, four bases by consequence; tasks classify with ``isinstance`` on the b
 
     EngageError
     ├── RetryableError            try again later, on the task ladder
-    │   ├── EngageUnreachable         connection refused / connect timeout: never sent
-    │   ├── EngageTimeout             read timeout; ``maybe_delivered`` when the body may have arrived
+    │   ├── EngageUnreachable         refused (never sent) or dropped (``maybe_delivered``)
+    │   ├── EngageTimeout             connect timeout (never sent) or read timeout (``maybe_delivered``)
     │   ├── RateLimited               429 (``retry_after_s`` when Engage says)
     │   ├── RateLimitWaitExceeded     our own shared limiter would make us wait too long: never sent
     │   ├── ServerError               500/502/503/504, any other 5xx, 408
@@ -163,7 +163,11 @@ class SkippableError(EngageError):
 
 
 class EngageUnreachable(RetryableError):
-    """The connection could not be made: the request was provably never sent."""
+    """No HTTP answer: the connection failed (never sent) or dropped (``maybe_delivered``)."""
+
+    def __init__(self, summary: str = "", *, maybe_delivered: bool = False, **kwargs: Any) -> None:
+        self.maybe_delivered = maybe_delivered
+        super().__init__(summary, **kwargs)
 
 
 class EngageTimeout(RetryableError):

@@ -1,0 +1,277 @@
+"""The base client: HTTP session, auth headers, timeouts, the rate limiter and short retries in one place.
+
+Endpoint methods (``engage.client``) only name a path and a response model; everything that every call
+shares lives here, as in openai-python's base client.
+
+Safety rules:
+- the API key goes only into the ``apikey`` header of each request, never into the shared session,
+  a URL, an error, a log line or a repr (``key_fingerprint`` names a key without revealing it);
+- errors and log lines carry the path without its query string (queries hold emails and phone numbers),
+  and low-level exceptions are not chained (their text holds the full URL);
+- TLS verification is always on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+import structlog
+import urllib3.exceptions
+from pydantic import BaseModel, SecretStr, ValidationError
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, stop_after_attempt
+
+from engage.errors import (
+    EngageError,
+    EngageTimeout,
+    EngageUnreachable,
+    RateLimited,
+    RateLimitWaitExceeded,
+    RetryableError,
+    UnexpectedResponse,
+    error_from_response,
+)
+from engage.ratelimit import DEFAULT_MAX_WAIT_S, RateLimiter
+from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
+from engage.version import USER_AGENT
+
+DEFAULT_CONNECT_TIMEOUT_S = 3.05
+DEFAULT_READ_TIMEOUT_S = 15.0
+DEFAULT_POOL_MAXSIZE = 32
+RATE_LIMIT_PENALTY_S = 1.0
+"""How long a 429 without Retry-After stops the key for every worker."""
+KEY_FINGERPRINT_HEX_CHARS = 12
+SAFE_TO_REPEAT_METHODS = frozenset({"GET", "HEAD"})
+
+log = structlog.get_logger("engage.client")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Separate connect and read timeouts, in seconds."""
+
+    connect_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    read_s: float = DEFAULT_READ_TIMEOUT_S
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A stable, non-secret name for an API key: the first hex characters of its SHA-256."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:KEY_FINGERPRINT_HEX_CHARS]
+
+
+_sessions: dict[int, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session(pool_maxsize: int = DEFAULT_POOL_MAXSIZE) -> requests.Session:
+    """The process's pooled session for a pool size (thread-safe); holds no credentials."""
+    with _sessions_lock:
+        session = _sessions.get(pool_maxsize)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            _sessions[pool_maxsize] = session
+        return session
+
+
+def _never_sent(exc: EngageError) -> bool:
+    return isinstance(exc, EngageUnreachable | EngageTimeout) and not exc.maybe_delivered
+
+
+def should_retry(method: str, path: str, exc: BaseException, attempt: int) -> bool:
+    """The one short-retry decision; logs why, in every branch (never the key or the query)."""
+    if not isinstance(exc, EngageError):
+        decision, reason = False, "not an Engage error"
+    elif isinstance(exc, RateLimited | RateLimitWaitExceeded):
+        decision, reason = False, "rate limited: the shared limiter paces the next try"
+    elif not isinstance(exc, RetryableError):
+        decision, reason = False, f"{exc.kind.value} error"
+    elif _never_sent(exc):
+        decision, reason = True, "request provably never sent"
+    elif method in SAFE_TO_REPEAT_METHODS:
+        decision, reason = True, f"{method} is safe to repeat"
+    else:
+        decision, reason = False, f"{method} may have been applied; not re-sent"
+    log.info(
+        "engage.call.retry",
+        retry=decision,
+        reason=reason,
+        method=method,
+        path=path,
+        attempt=attempt,
+        error=type(exc).__name__,
+        status=getattr(exc, "status", None),
+        error_code=getattr(exc, "error_code", None),
+    )
+    return decision
+
+
+class BaseEngageClient:
+    """Sends one Engage request with everything every call shares; endpoint methods live in subclasses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeouts: Timeouts = Timeouts(),  # frozen, so one shared default is safe
+        rate_limiter: RateLimiter | None = None,
+        session: requests.Session | None = None,
+        retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
+        max_rate_wait_s: float = DEFAULT_MAX_WAIT_S,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an Engage API key is required")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = SecretStr(api_key)
+        self.key_id = key_fingerprint(api_key)
+        self.timeouts = timeouts
+        self.rate_limiter = rate_limiter
+        self.session = session if session is not None else shared_session(pool_maxsize)
+        self.retry = retry
+        self.max_rate_wait_s = max_rate_wait_s
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={self.key_id!r})"
+
+    def _headers(self, has_body: bool) -> dict[str, str]:
+        headers = {
+            "apikey": self._api_key.get_secret_value(),
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+        ok: Collection[int] = (200,),
+    ) -> requests.Response:
+        """Send with short retries where safe; return the response if its status is in ``ok``, else raise."""
+        method = method.upper()
+
+        def decide(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            return exc is not None and should_retry(method, path, exc, state.attempt_number)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts), wait=self.retry.wait, retry=decide, reraise=True
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._send_once(method, path, params, body, ok)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        body: Any,
+        ok: Collection[int],
+    ) -> requests.Response:
+        if self.rate_limiter is not None:
+            try:
+                self.rate_limiter.acquire(self.key_id, max_wait_s=self.max_rate_wait_s)
+            except RateLimitWaitExceeded as exc:  # the same error, now naming the call
+                raise RateLimitWaitExceeded(
+                    exc.summary, wait_s=exc.wait_s, method=method, path=path
+                ) from None
+        data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        started = time.monotonic()
+        response = self._exchange(method, path, params, data)
+        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        log.debug("engage.call", method=method, path=path, status=response.status_code, elapsed_ms=elapsed_ms)
+        if response.status_code in ok:
+            return response
+        error = error_from_response(method, path, response.status_code, response.content, response.headers)
+        if isinstance(error, RateLimited) and self.rate_limiter is not None:
+            penalty_s = error.retry_after_s if error.retry_after_s is not None else RATE_LIMIT_PENALTY_S
+            self.rate_limiter.penalize(self.key_id, penalty_s)
+        log.info("engage.call.failed", elapsed_ms=elapsed_ms, **error.log_fields())
+        raise error
+
+    def _exchange(
+        self, method: str, path: str, params: Mapping[str, str | int] | None, data: bytes | None
+    ) -> requests.Response:
+        """One HTTP exchange; transport failures become errors that say whether the body may have arrived."""
+        try:
+            return self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=data,
+                headers=self._headers(data is not None),
+                timeout=(self.timeouts.connect_s, self.timeouts.read_s),
+                allow_redirects=False,
+                verify=True,
+            )
+        # `from None` throughout: the low-level exception's text holds the URL with its query string.
+        except requests.exceptions.ConnectTimeout:
+            raise EngageTimeout("connect timeout", maybe_delivered=False, method=method, path=path) from None
+        except requests.exceptions.ReadTimeout:
+            raise EngageTimeout("read timeout", maybe_delivered=True, method=method, path=path) from None
+        except requests.exceptions.SSLError:
+            raise EngageUnreachable("TLS handshake failed", method=method, path=path) from None
+        except requests.exceptions.ConnectionError as exc:
+            never_sent = _connection_never_made(exc)
+            summary = "connection failed" if never_sent else "connection dropped"
+            raise EngageUnreachable(
+                summary, maybe_delivered=not never_sent, method=method, path=path
+            ) from None
+
+    @staticmethod
+    def parse(response: requests.Response, model: type[ModelT], method: str, path: str) -> ModelT:
+        """The response body as ``model``; a body that does not fit is an ``UnexpectedResponse``."""
+        try:
+            return model.model_validate(response.json())
+        except (ValueError, ValidationError):
+            raise UnexpectedResponse(
+                f"body is not a {model.__name__}", status=response.status_code, method=method, path=path
+            ) from None
+
+    @staticmethod
+    def json_string(response: requests.Response, method: str, path: str) -> str:
+        """A body that is one JSON string (a GUID or a batch id); a bare unquoted string is tolerated."""
+        try:
+            value = response.json()
+        except ValueError:
+            value = response.text.strip().strip('"')
+        if not isinstance(value, str) or not value:
+            raise UnexpectedResponse(
+                "body is not a JSON string", status=response.status_code, method=method, path=path
+            )
+        return value
+
+
+def _connection_never_made(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the TCP connection was never established (refused, no route, DNS), so nothing was sent."""
+    first = exc.args[0] if exc.args else None
+    reason: BaseException | None = first if isinstance(first, BaseException) else None
+    seen = 0
+    while reason is not None and seen < 5:
+        if isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        if isinstance(reason, urllib3.exceptions.MaxRetryError):
+            reason = reason.reason
+        else:
+            reason = reason.__context__ or reason.__cause__
+        seen += 1
+    return False
