@@ -1,0 +1,200 @@
+"""customer.created / customer.updated -> the Engage contact attributes, create plan and PATCH body.
+
+Voyado: "Never include fields with empty values in your update payload" (Engage overwrites with
+whatever it is sent). So every empty value (None, "", whitespace-only text, empty lists and dicts) is
+dropped everywhere here, including `null`s in the pass-through `attributes`; `explicit_clears` names
+those `null`s for a caller that wants to honour them some other way.
+
+Shapes:
+- `contact_attributes` is Engage's flat attribute dict (`firstName`, `email`, ..., tenant attributes by
+  their Engage names), with `preferences` as `{acceptsEmail, acceptsSms, acceptsPostal}` and `consents` as
+  a list of `{id, value, date, source, comment}`; values are JSON-ready (dates as ISO strings).
+- `flatten_attributes` turns it into one key per independently changing value
+  (`preferences.acceptsEmail`, `consents.<id>`) for the caller's per-field clock and diff;
+  `plan_update` rebuilds the PATCH body from such flat keys (nested keys are taken too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from mappers.identity import normalize
+from mappers.policy import DEFAULT_CONTACT_TYPE, TenantPolicy
+from schemas.customer import (
+    ENGAGE_ATTRIBUTE_NAMES,
+    Consent,
+    CustomerCreated,
+    CustomerCreatedEvent,
+    CustomerUpdated,
+    CustomerUpdatedEvent,
+    Preferences,
+)
+
+CustomerEvent = CustomerCreatedEvent | CustomerUpdatedEvent
+
+ENGAGE_DEFAULT_CONTACT_TYPE: Final = DEFAULT_CONTACT_TYPE  # what Engage assumes when the body has none
+PREFERENCES_KEY: Final = "preferences"
+CONSENTS_KEY: Final = "consents"
+NEVER_PATCHED: Final = frozenset({"contactType", "id", "contactId"})
+_FLAT_SEPARATOR: Final = "."
+_PREFERENCE_NAMES: Final = {
+    "accepts_email": "acceptsEmail",
+    "accepts_sms": "acceptsSms",
+    "accepts_postal": "acceptsPostal",
+}
+
+
+@dataclass(frozen=True)
+class CreateContactPlan:
+    """`POST /api/v3/contacts?source=&storeExternalId=&createAsUnapproved=` with `body`."""
+
+    body: dict[str, Any]
+    source: str
+    store_external_id: str
+    create_as_unapproved: bool
+    contact_type: str
+
+
+def is_empty(value: Any) -> bool:
+    """None, blank text, or an empty collection: never sent to Engage."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        return len(value) == 0
+    return False
+
+
+def _clean(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _preferences(preferences: Preferences | None) -> dict[str, bool]:
+    if preferences is None:
+        return {}
+    return {
+        engage: flag
+        for field, engage in _PREFERENCE_NAMES.items()
+        if (flag := getattr(preferences, field)) is not None
+    }
+
+
+def _consent(consent: Consent) -> dict[str, Any]:
+    raw = {
+        "id": consent.id,
+        "value": consent.value,
+        "date": consent.date.isoformat(),
+        "source": consent.source,
+        "comment": consent.comment,
+    }
+    return {name: _clean(value) for name, value in raw.items() if not is_empty(value)}
+
+
+def _data(event: CustomerEvent) -> CustomerCreated | CustomerUpdated:
+    return event.data
+
+
+def contact_attributes(event: CustomerEvent, policy: TenantPolicy) -> dict[str, Any]:
+    """The event's contact data by Engage name, every empty value dropped.
+
+    `policy` is accepted for tenant-specific attribute rules; none apply to attributes yet (the tenant's
+    language is a create-time default only, see `plan_create`).
+    """
+    del policy
+    data = _data(event)
+    attributes: dict[str, Any] = {}
+    for field, engage in ENGAGE_ATTRIBUTE_NAMES.items():
+        value = getattr(data, field)
+        if value is None:
+            continue
+        if field == "email":
+            value = normalize("email", value)
+        elif field == "birth_day":
+            value = value.isoformat()
+        attributes[engage] = _clean(value)
+    for name, value in (data.attributes or {}).items():
+        attributes[name] = _clean(value)
+    attributes[PREFERENCES_KEY] = _preferences(data.preferences)
+    attributes[CONSENTS_KEY] = [_consent(c) for c in data.consents or []]
+    return {name: value for name, value in attributes.items() if not is_empty(value)}
+
+
+def explicit_clears(event: CustomerEvent) -> list[str]:
+    """Pass-through attributes the event sets to `null` (dropped by `contact_attributes`)."""
+    return [name for name, value in (_data(event).attributes or {}).items() if value is None]
+
+
+def plan_create(event: CustomerEvent, policy: TenantPolicy) -> CreateContactPlan:
+    """The create call for a customer Engage does not know yet.
+
+    Source and store come from the envelope, else the tenant; `language` from the event, else the tenant's;
+    `countryCode` from the event (its address). `contactType` is in the body only when it is not Engage's
+    default ("Member").
+    """
+    data = _data(event)
+    body = contact_attributes(event, policy)
+    if "language" not in body and policy.language:
+        body["language"] = policy.language
+    contact_type = data.contact_type or policy.contact_type
+    if contact_type != ENGAGE_DEFAULT_CONTACT_TYPE:
+        body["contactType"] = contact_type
+    unapproved = data.create_as_unapproved if isinstance(data, CustomerCreated) else None
+    return CreateContactPlan(
+        body=body,
+        source=event.source or policy.source,
+        store_external_id=policy.store_for(event.store),
+        create_as_unapproved=bool(unapproved),
+        contact_type=contact_type,
+    )
+
+
+def flatten_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry per independently changing value: `preferences.acceptsEmail`, `consents.<id>`, ..."""
+    flat: dict[str, Any] = {}
+    for name, value in attributes.items():
+        if name == PREFERENCES_KEY and isinstance(value, Mapping):
+            for flag, setting in value.items():
+                flat[f"{PREFERENCES_KEY}{_FLAT_SEPARATOR}{flag}"] = setting
+        elif name == CONSENTS_KEY and isinstance(value, list):
+            for consent in value:
+                rest = {k: v for k, v in consent.items() if k != "id"}
+                flat[f"{CONSENTS_KEY}{_FLAT_SEPARATOR}{consent['id']}"] = rest
+        else:
+            flat[name] = value
+    return flat
+
+
+def plan_update(attributes_to_send: Mapping[str, Any]) -> dict[str, Any]:
+    """The PATCH body for the given changed fields (flat or nested keys); empties and contactType dropped."""
+    body: dict[str, Any] = {}
+    preferences: dict[str, Any] = {}
+    consents: list[dict[str, Any]] = []
+    for name, value in flatten_attributes(attributes_to_send).items():
+        if name in NEVER_PATCHED or is_empty(value):
+            continue
+        group, _, member = name.partition(_FLAT_SEPARATOR)
+        if group == PREFERENCES_KEY and member:
+            preferences[member] = value
+        elif group == CONSENTS_KEY and member and isinstance(value, Mapping):
+            consent = {k: v for k, v in value.items() if not is_empty(v)}
+            consents.append({"id": member, **consent})
+        else:
+            body[name] = _clean(value)
+    if preferences:
+        body[PREFERENCES_KEY] = preferences
+    if consents:
+        body[CONSENTS_KEY] = consents
+    return body
+
+
+def wants_type_upgrade(event: CustomerEvent, current_type: str | None) -> str | None:
+    """The contactType to switch to via `updateContactType`, when the event asks for another type."""
+    wanted = _data(event).contact_type
+    if wanted is None:
+        return None
+    if current_type is not None and current_type.casefold() == wanted.casefold():
+        return None
+    return wanted
