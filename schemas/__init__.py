@@ -59,7 +59,7 @@ from schemas.orders import (
     OrderShippedEvent,
     OrderTotals,
 )
-from schemas.parsing import InvalidEvent, Reason, parse_event
+from schemas.parsing import InvalidEvent, Reason, parse_event, render_reason
 from schemas.sales import (
     Freight,
     LineDiscount,
@@ -133,4 +133,5 @@ __all__ = [
     "data_model",
     "export_json_schema",
     "parse_event",
+    "render_reason",
 ]

@@ -84,10 +84,20 @@ def _json_scalar(value: object) -> str | int | float | bool | None:
             raise ValueError("must be a finite number")
         return value
     if isinstance(value, str):
+        if not value.isascii() and _has_lone_surrogate(value):
+            raise ValueError("must be valid Unicode text")
         if len(value) > MAX_ATTRIBUTE_TEXT_CHARS:
             raise ValueError(f"text attributes must be at most {MAX_ATTRIBUTE_TEXT_CHARS} characters")
         return value
     raise ValueError("must be a JSON scalar: string, number, boolean or null")
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 AttributeValue = Annotated[

@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from schemas.fields import AwareDatetime, Identifier
 
@@ -45,6 +45,16 @@ class EventType(StrEnum):
     CART_UPDATED = "cart.updated"
 
 
+def _require_version_1(value: object) -> object:
+    # JSON `true` and `1.0` pass `Literal[1]` (they equal 1); the contract wants the integer.
+    if type(value) is not int or value != ENVELOPE_VERSION:
+        raise ValueError(f"unsupported version; this relay reads envelope version {ENVELOPE_VERSION}")
+    return value
+
+
+EnvelopeVersion = Annotated[Literal[1], BeforeValidator(_require_version_1)]
+"""The envelope version: the integer 1."""
+
 EventId = Annotated[str, StringConstraints(pattern=EVENT_ID_PATTERN)]
 """The producer's idempotency key: 1-128 printable ASCII characters, no whitespace."""
 
@@ -69,7 +79,7 @@ class Envelope(DataModel):
 
     id: EventId
     type: EventType
-    version: Literal[1]
+    version: EnvelopeVersion
     tenant: TenantSlug
     occurred_at: AwareDatetime
     source: SourceName | None = None

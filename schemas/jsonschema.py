@@ -1,7 +1,7 @@
 """`export_json_schema()`: one JSON Schema (2020-12) document for envelope v1, every type under `$defs`.
 
 The output is deterministic (keys sorted), so a checked-in copy can be compared in CI:
-`python -m schemas.jsonschema > schemas/envelope-v1.schema.json`.
+`python -m schemas > schemas/envelope-v1.schema.json`.
 Rules a JSON Schema cannot express (totals adding up, "give exactly one of") are enforced by
 `parse_event` only; the schema states them in descriptions.
 """
@@ -9,7 +9,6 @@ Rules a JSON Schema cannot express (totals adding up, "give exactly one of") are
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any, Final
 
 from schemas.catalog import EVENT_ADAPTER
@@ -30,12 +29,3 @@ def export_json_schema() -> dict[str, Any]:
     }
     result: dict[str, Any] = json.loads(json.dumps(document, sort_keys=True))
     return result
-
-
-def main() -> None:
-    json.dump(export_json_schema(), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-if __name__ == "__main__":
-    main()

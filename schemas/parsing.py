@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, TypedDict
 
 from pydantic import ValidationError
 
 from schemas.catalog import EVENT_ADAPTER, Event
-from schemas.envelope import DataModel, EventId, EventType, SourceName, StoreExternalId, TenantSlug
+from schemas.envelope import (
+    DataModel,
+    EnvelopeVersion,
+    EventId,
+    EventType,
+    SourceName,
+    StoreExternalId,
+    TenantSlug,
+)
 from schemas.fields import AwareDatetime
 from schemas.messages import describe_error
 
@@ -33,7 +40,7 @@ class _UntypedEnvelope(DataModel):
 
     id: EventId
     type: object
-    version: Literal[1]
+    version: EnvelopeVersion
     tenant: TenantSlug
     occurred_at: AwareDatetime
     source: SourceName | None = None
@@ -41,18 +48,22 @@ class _UntypedEnvelope(DataModel):
     data: dict[str, object]
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One validation failure; `loc` is a dotted path into the envelope (`data.lines.0.sku`), "" for all."""
+class Reason(TypedDict):
+    """One validation failure: `loc` is the path into the envelope (`["data", "lines", 0, "sku"]`),
+    empty for the envelope as a whole; `msg` says what is wrong in plain words."""
 
-    loc: str
+    loc: list[str | int]
     msg: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"loc": self.loc, "msg": self.msg}
 
-    def __str__(self) -> str:
-        return f"{self.loc}: {self.msg}" if self.loc else self.msg
+def render_reason(reason: Reason) -> str:
+    """`data.lines.0.sku: required field missing`, or the message alone for the whole envelope."""
+    loc = ".".join(str(part) for part in reason["loc"])
+    return f"{loc}: {reason['msg']}" if loc else reason["msg"]
+
+
+def _reason(msg: str, *loc: str | int) -> Reason:
+    return {"loc": list(loc), "msg": msg}
 
 
 class InvalidEvent(Exception):
@@ -62,20 +73,18 @@ class InvalidEvent(Exception):
     """
 
     def __init__(self, reasons: Sequence[Reason], raw: object, parsed: object = None) -> None:
-        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        self.reasons: list[Reason] = list(reasons)
         self.raw = raw
         self.event_id = _echo(parsed, "id")
         self.event_type = _echo(parsed, "type")
         self.tenant = _echo(parsed, "tenant")
-        super().__init__(self.reasons)
-
-    def reasons_as_dicts(self) -> list[dict[str, str]]:
-        return [reason.as_dict() for reason in self.reasons]
+        super().__init__(len(self.reasons))
 
     def __str__(self) -> str:
-        shown = "; ".join(str(reason) for reason in self.reasons[:5])
+        shown = "; ".join(render_reason(reason) for reason in self.reasons[:5])
         more = f"; and {len(self.reasons) - 5} more" if len(self.reasons) > 5 else ""
-        return f"invalid event ({len(self.reasons)} reasons): {shown}{more}"
+        count = f"{len(self.reasons)} reason" + ("" if len(self.reasons) == 1 else "s")
+        return f"invalid event ({count}): {shown}{more}"
 
     def __repr__(self) -> str:
         return f"InvalidEvent(event_id={self.event_id!r}, reasons={len(self.reasons)})"
@@ -86,12 +95,12 @@ def parse_event(raw: bytes | bytearray | memoryview | str | Mapping[str, Any]) -
     try:
         obj = _decode(raw)
         if not isinstance(obj, dict):
-            raise InvalidEvent([Reason("", f"an envelope must be a JSON object, not {_kind(obj)}")], raw)
+            raise InvalidEvent([_reason(f"an envelope must be a JSON object, not {_kind(obj)}")], raw)
         return _validate(obj, raw)
     except InvalidEvent:
         raise
     except Exception as exc:  # a last guard: bad input must never escape as anything else
-        raise InvalidEvent([Reason("", f"could not be validated ({type(exc).__name__})")], raw) from exc
+        raise InvalidEvent([_reason(f"could not be validated ({type(exc).__name__})")], raw) from exc
 
 
 def _decode(raw: object) -> object:
@@ -101,28 +110,28 @@ def _decode(raw: object) -> object:
         raw = bytes(raw)
     if isinstance(raw, bytes):
         if len(raw) > MAX_EVENT_BYTES:
-            raise InvalidEvent([Reason("", f"larger than {MAX_EVENT_BYTES} bytes")], raw)
+            raise InvalidEvent([_reason(f"larger than {MAX_EVENT_BYTES} bytes")], raw)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidEvent([Reason("", f"not UTF-8: invalid byte at offset {exc.start}")], raw) from None
+            raise InvalidEvent([_reason(f"not UTF-8: invalid byte at offset {exc.start}")], raw) from None
     elif isinstance(raw, str):
         text = raw
         if len(text) > MAX_EVENT_BYTES:
-            raise InvalidEvent([Reason("", f"larger than {MAX_EVENT_BYTES} characters")], raw)
+            raise InvalidEvent([_reason(f"larger than {MAX_EVENT_BYTES} characters")], raw)
     else:
         raise InvalidEvent(
-            [Reason("", f"expected JSON bytes, text or a mapping, not {type(raw).__name__}")], raw
+            [_reason(f"expected JSON bytes, text or a mapping, not {type(raw).__name__}")], raw
         )
     try:
         return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicate_keys)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        raise InvalidEvent([Reason("", f"not valid JSON: {exc.msg} at {where}")], raw) from None
+        raise InvalidEvent([_reason(f"not valid JSON: {exc.msg} at {where}")], raw) from None
     except RecursionError:
-        raise InvalidEvent([Reason("", "not valid JSON: nested too deeply")], raw) from None
+        raise InvalidEvent([_reason("not valid JSON: nested too deeply")], raw) from None
     except ValueError as exc:
-        raise InvalidEvent([Reason("", f"not valid JSON: {_first_line(exc)}")], raw) from None
+        raise InvalidEvent([_reason(f"not valid JSON: {_first_line(exc)}")], raw) from None
 
 
 def _validate(obj: dict[Any, Any], raw: object) -> Event:
@@ -133,8 +142,9 @@ def _validate(obj: dict[Any, Any], raw: object) -> Event:
     reasons: list[Reason] = []
     if any(error["type"] in {"union_tag_invalid", "union_tag_not_found"} for error in errors):
         if "type" in obj:
+            unknown = _short(obj["type"])
             reasons.append(
-                Reason("type", f"unknown event type {_short(obj['type'])}; expected one of {_EXPECTED_TYPES}")
+                _reason(f"unknown event type {unknown}; expected one of {_EXPECTED_TYPES}", "type")
             )
         try:
             _UntypedEnvelope.model_validate(obj)
@@ -145,17 +155,17 @@ def _validate(obj: dict[Any, Any], raw: object) -> Event:
     reasons.extend(_reasons(errors))
     if len(reasons) > MAX_REASONS:
         left_out = len(reasons) - MAX_REASONS
-        reasons = [*reasons[:MAX_REASONS], Reason("", f"{left_out} more reasons left out")]
+        reasons = [*reasons[:MAX_REASONS], _reason(f"{left_out} more reasons left out")]
     raise InvalidEvent(reasons, raw, obj)
 
 
 def _reasons(errors: Iterable[Any]) -> list[Reason]:
-    reasons = []
+    reasons: list[Reason] = []
     for error in errors:
         loc = tuple(error["loc"])
         if loc and loc[0] in _EVENT_TYPES:
             loc = loc[1:]
-        reasons.append(Reason(".".join(str(part) for part in loc), describe_error(error, loc)))
+        reasons.append(_reason(describe_error(error, loc), *loc))
     return reasons
 
 
@@ -190,4 +200,7 @@ def _kind(value: object) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(exc).split(";")[0][:200]
+    text = str(exc)
+    if "integer string conversion" in text:
+        return "a number has too many digits"
+    return text.split(";", maxsplit=1)[0][:200]
