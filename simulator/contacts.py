@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.errors import ApiError, field_error, validation_error
-from simulator.state import Contact, ContactType, SimState, new_id, now_iso
+from simulator.state import INDEXED_ATTRIBUTES, Contact, ContactType, SimState, new_id, normalize, now_iso
 from simulator.validation import attribute_errors, is_email, is_guid, is_phone, is_ssn
 
 LOOKUP_PARAMS = ("email", "mobilePhone", "socialSecurityNumber", "customKey", "any")
@@ -19,16 +19,6 @@ INVALID_CODES = {
     "mobilePhone": ("InvalidPhoneNumber", is_phone),
     "socialSecurityNumber": ("InvalidSocialSecurityNumber", is_ssn),
 }
-
-
-def normalize(attribute: str, value: Any) -> str:
-    """The comparable form of an identifier: emails case-insensitive, SSNs without the dash."""
-    text = str(value).strip()
-    if attribute == "email":
-        return text.lower()
-    if attribute == "socialSecurityNumber":
-        return text.replace("-", "")
-    return text
 
 
 def contact_type(state: SimState, name: str | None) -> ContactType:
@@ -47,14 +37,17 @@ def find_by(state: SimState, attribute: str, value: str, type_name: str | None =
         return find_by(state, "memberNumber", value, type_name) or find_by(
             state, "externalId", value, type_name
         )
-    wanted = normalize(attribute, value)
-    return [
-        c
-        for c in state.contacts.values()
-        if (type_name is None or c.contact_type == type_name)
-        and c.attributes.get(attribute) not in (None, "")
-        and normalize(attribute, c.attributes[attribute]) == wanted
-    ]
+    if attribute in INDEXED_ATTRIBUTES:
+        candidates = state.indexed(attribute, value)
+    else:
+        wanted = normalize(attribute, value)
+        candidates = [
+            c
+            for c in state.contacts.values()
+            if c.attributes.get(attribute) not in (None, "")
+            and normalize(attribute, c.attributes[attribute]) == wanted
+        ]
+    return [c for c in candidates if type_name is None or c.contact_type == type_name]
 
 
 def any_kind(value: str) -> str:
@@ -146,7 +139,7 @@ def create_contact(
         preferences=dict(body["preferences"]) if isinstance(body.get("preferences"), dict) else {},
         consents=_merge_consents([], body.get("consents")),
     )
-    state.contacts[contact.id] = contact
+    state.put_contact(contact)
     return contact
 
 
@@ -168,7 +161,7 @@ def patch_contact(state: SimState, contact: Contact, body: Any) -> Contact:
     errors = attribute_errors(attributes)
     if errors:
         raise validation_error(errors)
-    contact.attributes.update(attributes)
+    state.update_attributes(contact, attributes)
     if isinstance(body.get("preferences"), dict):
         contact.preferences.update(body["preferences"])
     contact.consents = _merge_consents(contact.consents, body.get("consents"))

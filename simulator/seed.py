@@ -46,9 +46,9 @@ def _contact(state: SimState, row: Any) -> None:
     flat = {**row.get("attributes", {}), **{k: v for k, v in row.items() if k not in ("attributes", "id")}}
     created = create_contact(state, flat, source="seed")
     if row.get("id"):
-        del state.contacts[created.id]
+        state.remove_contact(created.id)
         created.id = str(row["id"]).lower()
-        state.contacts[created.id] = created
+        state.put_contact(created)
 
 
 def apply_seed(state: SimState, data: Any) -> dict[str, int]:

@@ -31,6 +31,25 @@ DEFAULT_CONTACT_ATTRIBUTES: tuple[str, ...] = (
 )
 
 
+INDEXED_ATTRIBUTES: tuple[str, ...] = (
+    "email",
+    "mobilePhone",
+    "socialSecurityNumber",
+    "memberNumber",
+    "externalId",
+)
+
+
+def normalize(attribute: str, value: Any) -> str:
+    """The comparable form of an identifier: emails case-insensitive, SSNs without the dash."""
+    text = str(value).strip()
+    if attribute == "email":
+        return text.lower()
+    if attribute == "socialSecurityNumber":
+        return text.replace("-", "")
+    return text
+
+
 @dataclass
 class ContactType:
     """A contact type: its key attribute, mandatory fields and known attributes."""
@@ -79,6 +98,7 @@ class SimState:
 
     contact_types: dict[str, ContactType] = field(default_factory=default_contact_types)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    contact_index: defaultdict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     receipts: list[dict[str, Any]] = field(default_factory=list)
     receipt_ids: set[str] = field(default_factory=set)
     duplicate_receipts: list[str] = field(default_factory=list)
@@ -98,6 +118,37 @@ class SimState:
     imports: list[dict[str, Any]] = field(default_factory=list)
     requests: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     user_agents: Counter[str] = field(default_factory=Counter)
+
+    def _index_keys(self, contact: Contact) -> list[tuple[str, str]]:
+        return [
+            (name, normalize(name, contact.attributes[name]))
+            for name in INDEXED_ATTRIBUTES
+            if contact.attributes.get(name) not in (None, "")
+        ]
+
+    def put_contact(self, contact: Contact) -> None:
+        """Store a new contact and index its identifiers."""
+        self.contacts[contact.id] = contact
+        for key in self._index_keys(contact):
+            self.contact_index[key].add(contact.id)
+
+    def remove_contact(self, contact_id: str) -> None:
+        contact = self.contacts.pop(contact_id)
+        for key in self._index_keys(contact):
+            self.contact_index[key].discard(contact_id)
+
+    def update_attributes(self, contact: Contact, changes: dict[str, Any]) -> None:
+        """Overwrite attributes and keep the identifier index right."""
+        for key in self._index_keys(contact):
+            self.contact_index[key].discard(contact.id)
+        contact.attributes.update(changes)
+        for key in self._index_keys(contact):
+            self.contact_index[key].add(contact.id)
+
+    def indexed(self, attribute: str, value: Any) -> list[Contact]:
+        """Contacts whose identifier `attribute` (one of INDEXED_ATTRIBUTES) equals `value`."""
+        ids = self.contact_index.get((attribute, normalize(attribute, value)), set())
+        return [self.contacts[i] for i in sorted(ids)]
 
     def count_request(self, route: str, status: int) -> None:
         self.requests[route][str(status)] += 1

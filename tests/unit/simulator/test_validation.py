@@ -61,3 +61,16 @@ def test_custom_key_prefers_member_number_over_external_id() -> None:
     by_member = contacts.create_contact(state, {"email": "m@b.se", "memberNumber": "K1"})
     contacts.create_contact(state, {"email": "e@b.se", "externalId": "K1"})
     assert contacts.lookup(state, {"customKey": "K1"}) == by_member.id
+
+
+def test_patch_keeps_the_identifier_index_right() -> None:
+    # Given a contact found by its email
+    state = SimState()
+    contact = contacts.create_contact(state, {"email": "old@b.se"})
+    # When the email is patched, and the phone emptied
+    contacts.patch_contact(state, contact, {"email": "new@b.se", "mobilePhone": ""})
+    # Then only the new email finds it
+    assert contacts.lookup(state, {"email": "new@b.se"}) == contact.id
+    with pytest.raises(ApiError) as caught:
+        contacts.lookup(state, {"email": "old@b.se"})
+    assert caught.value.error_code == "ContactNotFound"

@@ -1,0 +1,1 @@
+"""Benchmark scripts that print comparable figures (`python -m bench.<name>`); nothing here is imported."""
