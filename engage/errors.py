@@ -132,6 +132,12 @@ class EngageError(Exception):
             parts.append(f"[request {self.request_id}]")
         return " ".join(parts)
 
+    def redact(self, secret: str) -> None:
+        """Remove a secret (the API key) should Engage have echoed it in its message."""
+        if secret and self.engage_message and secret in self.engage_message:
+            self.engage_message = self.engage_message.replace(secret, "<redacted>")
+            self.args = (self._text(),)
+
     def log_fields(self) -> dict[str, Any]:
         """Safe structured fields for a log line or a dead letter."""
         return {

@@ -202,6 +202,7 @@ class BaseEngageClient:
         if response.status_code in ok:
             return response
         error = error_from_response(method, path, response.status_code, response.content, response.headers)
+        error.redact(self._api_key.get_secret_value())
         if isinstance(error, RateLimited) and self.rate_limiter is not None:
             penalty_s = error.retry_after_s if error.retry_after_s is not None else RATE_LIMIT_PENALTY_S
             self.rate_limiter.penalize(self.key_id, penalty_s)

@@ -1,0 +1,339 @@
+"""EngageClient over a scripted transport: what is sent, which calls are retried, what never leaks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, MutableMapping
+from decimal import Decimal
+from http.client import RemoteDisconnected
+from typing import Any
+
+import pytest
+import requests
+import urllib3.exceptions
+from structlog.testing import capture_logs
+
+from engage.client import EngageClient
+from engage.errors import (
+    AlreadyRedeemed,
+    AuthenticationFailed,
+    EngageTimeout,
+    EngageUnreachable,
+    MultipleMatches,
+    RateLimited,
+    RateLimitWaitExceeded,
+    ServerError,
+    SkippableError,
+)
+from engage.models import MAX_BULK_CONTACTS, OrderJob
+from engage.ratelimit import MemoryRateLimiter
+from engage.retry import DEFAULT_SHORT_RETRY, SHORT_RETRY_ATTEMPTS
+from engage.transport import Timeouts, key_fingerprint
+from engage.version import USER_AGENT
+from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
+
+API_KEY = "sk-very-secret-key-abcdef"
+GUID = "2e40b702-2767-4abe-ae99-aa510108e22b"
+EMAIL = "jane.doe@example.com"
+CONTACT = {"id": GUID, "contactType": "Member", "attributes": {"email": EMAIL}, "unknownField": 1}
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def client(transport: FakeTransport) -> Iterator[EngageClient]:
+    yield EngageClient(
+        BASE_URL, API_KEY, session=session_with(transport), retry=DEFAULT_SHORT_RETRY.without_waiting()
+    )
+
+
+def refused() -> requests.exceptions.ConnectionError:
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+    return requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, f"/api/v3/contacts/id?email={EMAIL}", reason)  # type: ignore[arg-type]
+    )
+
+
+def dropped() -> requests.exceptions.ConnectionError:
+    return requests.exceptions.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", RemoteDisconnected("closed"))
+    )
+
+
+# --- what goes on the wire -----------------------------------------------------------------------------
+
+
+def test_every_call_sends_key_user_agent_accept_and_content_type_only_with_a_body(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    # Given a GET and a POST with a body
+    transport.reply(200, GUID).reply(201, CONTACT)
+    client.lookup_contact(email=EMAIL)
+    client.create_contact({"email": EMAIL}, source="ECOM", store_external_id="online-se")
+    get, post = transport.sent
+    # Then both carry the key, the User-Agent (System/version) and Accept; only the POST a Content-Type
+    for sent in (get, post):
+        assert sent.headers["apikey"] == API_KEY
+        assert sent.headers["User-Agent"] == USER_AGENT
+        assert re.fullmatch(r"engage-relay/\S+", sent.headers["User-Agent"])
+        assert sent.headers["Accept"] == "application/json"
+        assert sent.timeout == (3.05, 15.0)
+        assert sent.verify not in (False, None, "")  # True or a CA bundle path: always verifying
+    assert "Content-Type" not in get.headers
+    assert post.headers["Content-Type"] == "application/json"
+
+
+def test_timeouts_are_separate(transport: FakeTransport) -> None:
+    client = EngageClient(BASE_URL, API_KEY, session=session_with(transport), timeouts=Timeouts(1.0, 2.0))
+    transport.reply(200, GUID)
+    client.lookup_contact(email=EMAIL)
+    assert transport.sent[0].timeout == (1.0, 2.0)
+
+
+def test_create_puts_source_and_store_in_the_query_and_attributes_in_the_body(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.reply(201, CONTACT)
+    contact = client.create_contact(
+        {"email": EMAIL, "firstName": "Jane"},
+        source="ECOM",
+        store_external_id="online se",
+        create_as_unapproved=True,
+        contact_type="Contact",
+    )
+    sent = transport.sent[0]
+    assert sent.method == "POST"
+    assert sent.url == (
+        f"{BASE_URL}/api/v3/contacts?source=ECOM&storeExternalId=online+se&createAsUnapproved=true"
+    )
+    assert sent.json() == {"email": EMAIL, "firstName": "Jane", "contactType": "Contact"}
+    assert contact.id == GUID
+    assert contact.attributes == {"email": EMAIL}
+
+
+def test_path_parameters_are_quoted(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(200, CONTACT).reply(200, None)
+    client.get_contact("a/b?c=d#e")
+    client.redeem_reward_voucher("../x y")
+    assert transport.sent[0].url == f"{BASE_URL}/api/v3/contacts/a%2Fb%3Fc%3Dd%23e"
+    assert transport.sent[1].url == f"{BASE_URL}/api/v3/reward-vouchers/..%2Fx%20y/redeem"
+
+
+def test_lookup_returns_the_guid_or_none(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(200, GUID).reply(404, {"errorCode": "ContactNotFound"})
+    assert client.lookup_contact(mobile_phone="+46701234567", contact_type="Member") == GUID
+    assert client.lookup_contact(custom_key="M-1") is None
+    assert (
+        transport.sent[0].url
+        == f"{BASE_URL}/api/v3/contacts/id?mobilePhone=%2B46701234567&contactType=Member"
+    )
+    assert transport.sent[1].url == f"{BASE_URL}/api/v3/contacts/id?customKey=M-1"
+
+
+def test_lookup_with_several_matches_raises_with_candidates(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.reply(
+        409, {"errorCode": "MultipleMatches", "messageDetails": {"multipleMatchesFound": ["a", "b"]}}
+    )
+    with pytest.raises(MultipleMatches) as caught:
+        client.lookup_contact(any_value=EMAIL)
+    assert caught.value.candidate_ids == ("a", "b")
+
+
+def test_lookup_needs_exactly_one_key(client: EngageClient) -> None:
+    with pytest.raises(ValueError):
+        client.lookup_contact()
+    with pytest.raises(ValueError):
+        client.lookup_contact(email=EMAIL, mobile_phone="+46701234567")
+
+
+def test_patch_sends_only_the_changes(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(200, CONTACT)
+    client.update_contact(GUID, {"lastName": "Doe"})
+    assert (transport.sent[0].method, transport.sent[0].json()) == ("PATCH", {"lastName": "Doe"})
+    with pytest.raises(ValueError):
+        client.update_contact(GUID, {"contactType": "Member"})
+
+
+def test_bulk_refuses_too_many_rows_before_sending(client: EngageClient, transport: FakeTransport) -> None:
+    rows = [{"email": f"{i}@example.com"} for i in range(MAX_BULK_CONTACTS + 1)]
+    with pytest.raises(ValueError):
+        client.bulk_create_contacts(rows)
+    assert transport.sent == []
+
+
+def test_bulk_returns_the_batch_id(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(202, "batch-1")
+    assert client.bulk_update_contacts([{"id": GUID}], avoid_triggering_export=True) == "batch-1"
+    assert transport.sent[0].url == f"{BASE_URL}/api/v3/contacts/bulk?avoidTriggeringExport=true"
+
+
+def test_a_done_order_job_is_a_302_that_is_not_followed(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.reply(302, None, {"Location": "/api/v3/orders/o-1"})
+    job = client.get_order_job("job-1")
+    assert job == OrderJob(job_id="job-1", status="Completed", order_href="/api/v3/orders/o-1")
+    assert job.done
+    assert len(transport.sent) == 1
+
+
+def test_money_is_sent_as_json_numbers(client: EngageClient, transport: FakeTransport) -> None:
+    from engage.models import CartItem, CartUpdate
+
+    transport.reply(202, {})
+    client.track_cart(
+        CartUpdate.model_validate(
+            {"cartReference": "c1", "contactId": GUID, "time": "2026-11-24T10:15:00+01:00", "items": []}
+        ).model_copy(update={"items": [CartItem(sku="s", quantity=Decimal("1.5"))]})
+    )
+    assert transport.sent[0].json()["items"] == [{"sku": "s", "quantity": 1.5}]
+    assert transport.sent[0].json()["time"] == "2026-11-24T10:15:00+01:00"
+
+
+# --- retries only where safe ---------------------------------------------------------------------------
+
+
+def test_a_get_is_retried_on_503_then_succeeds(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(503, b"").reply(200, GUID)
+    with capture_logs() as logs:
+        assert client.lookup_contact(email=EMAIL) == GUID
+    assert len(transport.sent) == 2
+    retry_logs = [e for e in logs if e["event"] == "engage.call.retry"]
+    assert retry_logs[0]["retry"] is True
+    assert retry_logs[0]["reason"] == "GET is safe to repeat"
+
+
+def test_a_get_gives_up_after_the_short_attempts(client: EngageClient, transport: FakeTransport) -> None:
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        transport.reply(503, b"")
+    with pytest.raises(ServerError):
+        client.get_contact(GUID)
+    assert len(transport.sent) == SHORT_RETRY_ATTEMPTS
+
+
+def test_a_post_whose_read_timed_out_is_not_resent(client: EngageClient, transport: FakeTransport) -> None:
+    transport.fail(requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(EngageTimeout) as caught:
+        client.create_contact({"email": EMAIL}, source="ECOM", store_external_id="s1")
+    assert caught.value.maybe_delivered is True
+    assert len(transport.sent) == 1
+
+
+def test_a_patch_whose_read_timed_out_is_not_resent(client: EngageClient, transport: FakeTransport) -> None:
+    transport.fail(requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(EngageTimeout) as caught:
+        client.update_contact(GUID, {"lastName": "Doe"})
+    assert caught.value.maybe_delivered is True
+    assert len(transport.sent) == 1
+
+
+def test_a_post_is_not_resent_after_a_dropped_connection_or_a_503(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.fail(dropped()).reply(503, b"")
+    with pytest.raises(EngageUnreachable) as caught:
+        client.redeem_reward_voucher("v1")
+    assert caught.value.maybe_delivered is True
+    with pytest.raises(ServerError):
+        client.redeem_reward_voucher("v1")
+    assert len(transport.sent) == 2
+
+
+def test_a_post_never_sent_is_retried(client: EngageClient, transport: FakeTransport) -> None:
+    # Given a refused connection, then a connect timeout, then success
+    transport.fail(refused()).fail(requests.exceptions.ConnectTimeout("connect")).reply(200, None)
+    with capture_logs() as logs:
+        client.redeem_promotion("a1", "POS")
+    assert len(transport.sent) == 3
+    assert all(s.json() == {"redemptionChannel": "POS"} for s in transport.sent)
+    reasons = {e["reason"] for e in logs if e["event"] == "engage.call.retry"}
+    assert reasons == {"request provably never sent"}
+
+
+def test_refused_on_every_try_raises_unreachable(client: EngageClient, transport: FakeTransport) -> None:
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        transport.fail(refused())
+    with pytest.raises(EngageUnreachable) as caught:
+        client.lookup_contact(email=EMAIL)
+    assert caught.value.maybe_delivered is False
+
+
+def test_a_429_is_not_retried_and_slows_the_key(transport: FakeTransport) -> None:
+    # Given a client with a limiter
+    limiter = MemoryRateLimiter()
+    client = EngageClient(BASE_URL, API_KEY, session=session_with(transport), rate_limiter=limiter)
+    transport.reply(429, {"errorCode": "TooManyRequests"})
+    # When Engage answers 429
+    with pytest.raises(RateLimited):
+        client.lookup_contact(email=EMAIL)
+    # Then it was sent once and the key is cooling down for everyone
+    assert len(transport.sent) == 1
+    assert limiter.cooldown_remaining_s(key_fingerprint(API_KEY)) > 0.5
+
+
+def test_the_limiter_is_asked_before_each_request(transport: FakeTransport) -> None:
+    limiter = MemoryRateLimiter(default_budget_per_s=1)
+    client = EngageClient(
+        BASE_URL, API_KEY, session=session_with(transport), rate_limiter=limiter, max_rate_wait_s=0.05
+    )
+    transport.reply(200, GUID)
+    client.lookup_contact(email=EMAIL)
+    with pytest.raises(RateLimitWaitExceeded):
+        client.lookup_contact(email=EMAIL)
+    assert len(transport.sent) == 1
+
+
+def test_already_redeemed_is_skippable(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(409, {"errorCode": "PromotionAlreadyRedeemed"})
+    with pytest.raises(AlreadyRedeemed) as caught:
+        client.redeem_promotion("a1", "ECOM")
+    assert isinstance(caught.value, SkippableError)
+
+
+# --- secrets and personal data -------------------------------------------------------------------------
+
+
+def _all_text(errors: list[BaseException], logs: list[MutableMapping[str, Any]], client: EngageClient) -> str:
+    parts = [repr(client), str(client.__dict__.get("_api_key"))]
+    for exc in errors:
+        parts += [str(exc), repr(exc), repr(vars(exc))]
+        assert exc.__cause__ is None
+        assert exc.__suppress_context__ or exc.__context__ is None
+    parts += [repr(entry) for entry in logs]
+    return "\n".join(parts)
+
+
+def test_no_key_query_or_email_in_errors_reprs_or_logs(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    # Given failures of every kind on calls whose query holds an email
+    transport.reply(401, {"errorCode": "Unauthorized", "message": f"bad key {API_KEY}"})
+    transport.reply(500, {"message": f"oops for {EMAIL}"}).reply(500, b"").reply(500, b"")
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        transport.fail(refused())
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        transport.fail(requests.exceptions.ReadTimeout(f"{BASE_URL}/api/v3/contacts/id?email={EMAIL}"))
+    errors: list[BaseException] = []
+    with capture_logs() as logs:
+        for _ in range(4):
+            try:
+                client.lookup_contact(email=EMAIL)
+            except (AuthenticationFailed, ServerError, EngageUnreachable, EngageTimeout) as exc:
+                errors.append(exc)
+    # Then nothing the caller can see or log holds the key, the query or the email
+    assert len(errors) == 4
+    text = _all_text(errors, logs, client)
+    for secret in (API_KEY, EMAIL, "jane", "?email", "%40"):
+        assert secret not in text
+    assert any(e["event"] == "engage.call.failed" for e in logs)
+
+
+def test_the_repr_names_the_key_only_by_fingerprint(client: EngageClient) -> None:
+    assert API_KEY not in repr(client)
+    assert key_fingerprint(API_KEY) in repr(client)
+    assert re.fullmatch(r"[0-9a-f]{12}", key_fingerprint(API_KEY))
