@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -29,6 +30,15 @@ PATTERN_DESCRIPTIONS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
+_BOUNDS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "greater_than": ("greater than", "gt"),
+        "greater_than_equal": ("at least", "ge"),
+        "less_than": ("less than", "lt"),
+        "less_than_equal": ("at most", "le"),
+    }
+)
+
 _REWORDED: Final[Mapping[str, str]] = MappingProxyType(
     {
         "extra_forbidden": "unknown field (extra fields are not allowed)",
@@ -38,15 +48,27 @@ _REWORDED: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
-def describe_error(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
-    """One sentence for one pydantic error (`ValidationError.errors()` item) at envelope location `loc`."""
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One sentence for one pydantic error (an item of `ValidationError.errors()`)."""
     kind = error["type"]
     msg = str(error["msg"])
     ctx = error.get("ctx") or {}
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_DESCRIPTIONS:
         return "must be " + PATTERN_DESCRIPTIONS[ctx["pattern"]]
-    if kind == "literal_error" and loc == ("version",):
-        return f"unsupported version; this relay reads envelope version {envelope.ENVELOPE_VERSION}"
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        return f"must be {word} {_number(ctx.get(key))}"
+    if kind == "too_short":
+        least = ctx.get("min_length")
+        return f"must have at least {least} item" + ("" if least == 1 else "s")
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items, not {ctx.get('actual_length')}"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
     return _REWORDED.get(kind, msg)
+
+
+def _number(value: object) -> str:
+    text = str(value)
+    match = re.fullmatch(r"Decimal\('(.*)'\)", text)
+    return match.group(1) if match else text

@@ -160,13 +160,17 @@ def _validate(obj: dict[Any, Any], raw: object) -> Event:
 
 
 def _reasons(errors: Iterable[Any]) -> list[Reason]:
-    reasons: list[Reason] = []
+    located = []
     for error in errors:
         loc = tuple(error["loc"])
-        if loc and loc[0] in _EVENT_TYPES:
-            loc = loc[1:]
-        reasons.append(_reason(describe_error(error, loc), *loc))
-    return reasons
+        located.append((loc[1:] if loc and loc[0] in _EVENT_TYPES else loc, error))
+    # A list whose items failed also reports "too short" after dropping them: noise, so left out.
+    failed_items = {loc[:i] for loc, _ in located for i, part in enumerate(loc) if isinstance(part, int)}
+    return [
+        _reason(describe_error(error), *loc)
+        for loc, error in located
+        if not (error["type"] == "too_short" and loc in failed_items)
+    ]
 
 
 def _refuse_constant(name: str) -> object:
