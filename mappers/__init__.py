@@ -1,1 +1,95 @@
-"""mappers."""
+"""mappers: pure functions from a validated inbound event to the planned Engage requests (no I/O).
+
+They read nothing but their arguments (no clock, no randomness, no network) and import only `schemas`
+and `engage.models`. The XML file fallback is built from the same output as the API path.
+
+Public API:
+
+- policy: `TenantPolicy` (a tenant's mapping rules; `store_for(store)`).
+- money: `spread_discount(line_totals, discount) -> list[Decimal]` (largest remainder, exact to the cent),
+  `spread_discounts(line_totals, discounts) -> list[list[Decimal]]`, `tax_in_gross(gross, pct)`,
+  `to_cents(amount)`.
+- identity: `LookupKey(kind, value)`, `lookup_keys(identity, policy)` (contactId, the tenant key, the rest),
+  `identity_ref(identity, policy)` (what work on one customer is serialized under),
+  `receipt_contact(contact_id)`, `receipt_contact_by_key(identity, policy)`, `order_contact(contact_id)`.
+- contacts: `contact_attributes(event, policy) -> dict` (Engage names, no empty values),
+  `plan_create(event, policy) -> CreateContactPlan`, `flatten_attributes(attrs)` (flat keys for diffing),
+  `plan_update(changed) -> dict` (PATCH body), `wants_type_upgrade(event, current_type)`,
+  `explicit_clears(event)`.
+- receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered and
+  receipt.completed; `unique_receipt_id(event)`.
+- returns: `return_request(event, policy, contact) -> ReceiptRequest` for return.created.
+- loyalty: `assign_promotion(event, contact_id)`,
+  `redeem_promotion(event, policy, contact_id) -> RedeemPromotion`, `redeem_voucher(event, policy, contact_id) -> RedeemVoucher`, `redemption_channel(given, source)`.
+- orders: `order_plan(event, policy, contact) -> OrderPlan` (`write`, `request`, `action`, `embedded()`,
+  `action_request(version_tag)`).
+- tracking: `product_view(event, contact_id=None)`, `cart_update(event, contact_id=None)`.
+"""
+
+from __future__ import annotations
+
+from mappers.contacts import (
+    CreateContactPlan,
+    contact_attributes,
+    explicit_clears,
+    flatten_attributes,
+    plan_create,
+    plan_update,
+    wants_type_upgrade,
+)
+from mappers.identity import (
+    LookupKey,
+    identity_ref,
+    lookup_keys,
+    order_contact,
+    receipt_contact,
+    receipt_contact_by_key,
+)
+from mappers.loyalty import (
+    RedeemPromotion,
+    RedeemVoucher,
+    assign_promotion,
+    redeem_promotion,
+    redeem_voucher,
+    redemption_channel,
+)
+from mappers.money import spread_discount, spread_discounts, tax_in_gross, to_cents
+from mappers.orders import OrderPlan, order_plan
+from mappers.policy import TenantPolicy
+from mappers.receipts import receipt_request, unique_receipt_id
+from mappers.returns import return_request
+from mappers.tracking import cart_update, product_view
+
+__all__ = [
+    "CreateContactPlan",
+    "LookupKey",
+    "OrderPlan",
+    "RedeemPromotion",
+    "RedeemVoucher",
+    "TenantPolicy",
+    "assign_promotion",
+    "cart_update",
+    "contact_attributes",
+    "explicit_clears",
+    "flatten_attributes",
+    "identity_ref",
+    "lookup_keys",
+    "order_contact",
+    "order_plan",
+    "plan_create",
+    "plan_update",
+    "product_view",
+    "receipt_contact",
+    "receipt_contact_by_key",
+    "receipt_request",
+    "redeem_promotion",
+    "redeem_voucher",
+    "redemption_channel",
+    "return_request",
+    "spread_discount",
+    "spread_discounts",
+    "tax_in_gross",
+    "to_cents",
+    "unique_receipt_id",
+    "wants_type_upgrade",
+]

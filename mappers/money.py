@@ -30,6 +30,11 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def to_json_number(amount: Decimal) -> int | float:
+    """An amount for a free-form JSON object (typed models serialise Decimals themselves)."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
 def is_whole_cents(amount: Decimal) -> bool:
     return amount == amount.quantize(CENT)
 
