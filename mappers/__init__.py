@@ -20,7 +20,8 @@ Public API:
   receipt.completed; `unique_receipt_id(event)`.
 - returns: `return_request(event, policy, contact) -> ReceiptRequest` for return.created.
 - loyalty: `assign_promotion(event, contact_id)`,
-  `redeem_promotion(event, policy, contact_id) -> RedeemPromotion`, `redeem_voucher(event, policy, contact_id) -> RedeemVoucher`, `redemption_channel(given, source)`.
+  `redeem_promotion(event, policy, contact_id) -> RedeemPromotion`,
+  `redeem_voucher(event, policy, contact_id) -> RedeemVoucher`, `redemption_channel(given, source)`.
 - orders: `order_plan(event, policy, contact) -> OrderPlan` (`write`, `request`, `action`, `embedded()`,
   `action_request(version_tag)`).
 - tracking: `product_view(event, contact_id=None)`, `cart_update(event, contact_id=None)`.
