@@ -41,6 +41,10 @@ class Leaf:
 class Group:
     fields: tuple[tuple[str, Spec], ...]
     required: bool = False
+    names: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(name for name, _ in self.fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,25 +147,37 @@ def _join(path: str, key: str) -> str:
 
 
 def render_fields(spec: Group, record: Mapping[str, Any], path: str) -> list[Node]:
-    """Children of one group element, in schema order; unknown keys raise."""
-    known = {name for name, _ in spec.fields}
-    unknown = {key for key, value in record.items() if key not in known and not v.is_absent(value)}
-    if unknown:
-        raise RecordError(path, f"unknown field(s) {sorted(unknown)}")
+    """Children of one group element, in schema order; unknown keys raise.
+
+    Hot path (millions of records): field paths are only built when there is an error.
+    """
+    extra_keys = record.keys() - spec.names
+    if extra_keys and any(not v.is_absent(record[key]) for key in extra_keys):
+        unknown = sorted(key for key in extra_keys if not v.is_absent(record[key]))
+        raise RecordError(path, f"unknown field(s) {unknown}")
     children: list[Node] = []
     for name, field_spec in spec.fields:
         value = record.get(name)
-        field = _join(path, name)
-        if v.is_absent(value) or (
-            isinstance(value, Sequence | Mapping) and not isinstance(value, str) and not value
-        ):
+        if value is None or (type(value) in _BLANKABLE and not _has_content(value)):
             if field_spec.required:
-                raise RecordError(field, "is required")
+                raise RecordError(_join(path, name), "is required")
             continue
-        node = render_field(name, field_spec, value, field)
+        try:
+            node = render_field(name, field_spec, value, name)
+        except RecordError as exc:
+            if not path:
+                raise
+            raise RecordError(_join(path, exc.field), exc.problem) from None
         if node is not None:
             children.append(node)
     return children
+
+
+_BLANKABLE: Final = (str, list, tuple, dict)
+
+
+def _has_content(value: str | list[Any] | tuple[Any, ...] | dict[str, Any]) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
 
 
 def render_field(name: str, spec: Spec, value: Any, field: str) -> Node | None:

@@ -170,12 +170,18 @@ class XmlBatchWriter(ABC):
         return tag
 
     def _emit(self, node: Node) -> None:
+        xf, qualify = self._xf, self._tag
         tag, body, attributes = node
-        with self._xf.element(self._tag(tag), attributes or {}):
+        with xf.element(qualify(tag), attributes or {}):
             if isinstance(body, str):
-                self._xf.write(body)
-            else:
-                for child in body:
+                xf.write(body)
+                return
+            for child in body:
+                child_tag, child_body, child_attributes = child
+                if isinstance(child_body, str):  # leaf: no recursion on the hot path
+                    with xf.element(qualify(child_tag), child_attributes or {}):
+                        xf.write(child_body)
+                else:
                     self._emit(child)
 
 
