@@ -61,7 +61,7 @@ class EventContext:
 
 @dataclass(frozen=True)
 class Applied:
-    outcome: Literal["applied", "superseded"] = "applied"
+    outcome: Literal["applied", "superseded", "skipped"] = "applied"
     contact_id: str | None = None
     detail: str | None = None
 
@@ -253,7 +253,7 @@ def _record(
     rt: Runtime,
     event: Any,
     tenant: Tenant,
-    outcome: Literal["applied", "superseded", "duplicate", "rejected", "dead_lettered"],
+    outcome: Literal["applied", "superseded", "skipped", "duplicate", "rejected", "dead_lettered"],
     attempts: int,
     *,
     contact_id: str | None = None,

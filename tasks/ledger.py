@@ -21,7 +21,7 @@ from typing import Any, Protocol, cast
 
 import redis
 
-from tasks.keys import applied_key, contact_lock_key, field_clock_key
+from tasks.keys import applied_key, assignment_key, contact_lock_key, field_clock_key
 
 APPLIED_MARKER_TTL_S = 90 * 24 * 3600  # longer than any replay window an operator would use
 FIELD_CLOCK_TTL_S = 400 * 24 * 3600
@@ -88,6 +88,12 @@ class Ledger(Protocol):
 
     def contact_lock(self, tenant: str, contact_ref: str) -> AbstractContextManager[None]: ...
 
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None: ...
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None: ...
+
 
 def _encode_clock(occurred_at: datetime, value: Any) -> str:
     return f"{_micros(occurred_at)}|{value_hash(value)}"
@@ -123,6 +129,15 @@ class RedisLedger:
         pipe.expire(key, FIELD_CLOCK_TTL_S)
         pipe.execute()
 
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None:
+        self._redis.set(assignment_key(tenant, contact_id, promotion_id), assignment_id, ex=FIELD_CLOCK_TTL_S)
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None:
+        raw = cast(bytes | None, self._redis.get(assignment_key(tenant, contact_id, promotion_id)))
+        return None if raw is None else raw.decode()
+
     @contextmanager
     def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:
         lock = self._redis.lock(
@@ -149,6 +164,17 @@ class MemoryLedger:
         self._applied: set[tuple[str, str]] = set()
         self._clocks: dict[tuple[str, str], dict[str, str]] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._assignments: dict[tuple[str, str, str], str] = {}
+
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None:
+        with self._guard:
+            self._assignments[(tenant, contact_id, promotion_id)] = assignment_id
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None:
+        with self._guard:
+            return self._assignments.get((tenant, contact_id, promotion_id))
 
     def was_applied(self, tenant: str, event_id: str) -> bool:
         return (tenant, event_id) in self._applied

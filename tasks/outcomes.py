@@ -16,6 +16,7 @@ OUTCOMES_STREAM_MAXLEN = 1_000_000  # approximate cap; XADD trims the oldest ent
 OutcomeKind = Literal[
     "applied",  # Engage took it (or already had it: a duplicate receipt, an already-redeemed offer)
     "superseded",  # a newer update for the same contact fields was applied first; nothing was sent
+    "skipped",  # nothing to send (a web visitor Engage does not know); nothing was sent
     "duplicate",  # this event id was applied before; nothing was sent again
     "rejected",  # invalid envelope, unknown tenant, or Engage said the data is wrong (400/409/422)
     "dead_lettered",  # retries exhausted; kept in the dead-letter store for file delivery or replay

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import redis
 import requests
 
-from engage.client import EngageClient, key_fingerprint, shared_session
+from engage.client import EngageClient
 from engage.contact_store import ContactIdStore
 from engage.ratelimit import RateLimiter
+from engage.transport import key_fingerprint, shared_session
 from fallback.deadletters import DeadLetter, DeadLetterStore
 from fallback.rejected import RejectedStore
 from tasks.ledger import Ledger

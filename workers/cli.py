@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -101,7 +102,7 @@ def ingest(consumer: str | None) -> None:
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
 @click.option("--stream", default=None, help="Stream key (default engage:events).")
-def publish(source: click.utils.LazyFile, stream: str | None) -> None:
+def publish(source: IO[bytes], stream: str | None) -> None:
     """Publish envelopes from a file or stdin (one JSON envelope per line) onto the events stream."""
     import redis
 
@@ -117,7 +118,7 @@ def publish(source: click.utils.LazyFile, stream: str | None) -> None:
 
 @main.command()
 @click.option("--output", "-o", type=click.File("w"), default="-", help="Where to write (default stdout).")
-def schema(output: click.utils.LazyFile) -> None:
+def schema(output: IO[str]) -> None:
     """Print the JSON Schema of envelope v1 and every event type."""
     import json
 

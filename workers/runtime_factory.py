@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import redis
 
-from engage.client import key_fingerprint, shared_session
 from engage.contact_store import RedisContactIdStore
 from engage.ratelimit import RedisRateLimiter
+from engage.transport import key_fingerprint, shared_session
 from fallback.deadletters import RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore
 from tasks.ledger import RedisLedger

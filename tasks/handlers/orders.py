@@ -1,0 +1,44 @@
+"""order.placed / order.shipped / order.cancelled -> Orders v3, with the action embedded in the order.
+
+One write per event (POST to create, PUT to replace, keyed by orderId), the action travelling in the
+body, so Engage runs it once that version is processed: no versionTag polling on the hot path.
+A write that may have arrived before a timeout is checked with a GET first (Voyado's retry policy),
+since a repeated write would fire the automation (order mail) twice.
+"""
+
+from __future__ import annotations
+
+from engage.errors import NotFound
+from mappers.identity import identity_ref, order_contact
+from mappers.orders import OrderEvent, OrderPlan, order_plan
+from tasks.base import Applied, EventContext
+from tasks.resolve import identity_plan, resolve_contact
+
+
+def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
+    identity = event.data.customer
+    ref = identity_ref(identity, ctx.tenant.policy)
+    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
+        contact_id = resolve_contact(
+            ctx, identity, identity_plan(ctx, identity, event.source, event.store)
+        ).contact_id
+    plan = order_plan(event, ctx.tenant.policy, order_contact(contact_id))
+    if ctx.maybe_delivered and _already_written(ctx, plan):
+        return Applied(contact_id=contact_id, detail="order version found after timeout")
+    body = plan.embedded()
+    if plan.write == "create":
+        ctx.called("orders.create")
+        ctx.client.create_order(body)
+    else:
+        ctx.called("orders.replace")
+        ctx.client.replace_order(body)
+    return Applied(contact_id=contact_id)
+
+
+def _already_written(ctx: EventContext, plan: OrderPlan) -> bool:
+    ctx.called("orders.get")
+    try:
+        stored = ctx.client.get_order(plan.order_id)
+    except NotFound:
+        return False
+    return stored.status == plan.request.status and stored.external_status == plan.request.external_status

@@ -1,0 +1,38 @@
+"""order.delivered / receipt.completed / return.created: resolve (or create) the buyer, post the receipt.
+
+A receipt is safe to re-send: Engage ignores a repeated uniqueReceiptId, so a retry after a timeout
+needs no check first.
+"""
+
+from __future__ import annotations
+
+from mappers.identity import identity_ref, receipt_contact
+from mappers.receipts import SaleEvent, receipt_request
+from mappers.returns import return_request
+from schemas.sales import ReturnCreatedEvent
+from tasks.base import Applied, EventContext
+from tasks.resolve import Resolved, identity_plan, resolve_contact
+
+
+def _buyer(ctx: EventContext, event: SaleEvent | ReturnCreatedEvent) -> Resolved:
+    identity = event.data.customer
+    ref = identity_ref(identity, ctx.tenant.policy)
+    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
+        plan = identity_plan(ctx, identity, event.source, event.store)
+        return resolve_contact(ctx, identity, plan)
+
+
+def apply_purchase(ctx: EventContext, event: SaleEvent) -> Applied:
+    buyer = _buyer(ctx, event)
+    receipt = receipt_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
+    ctx.called("receipts.create")
+    ctx.client.create_receipt(receipt)
+    return Applied(contact_id=buyer.contact_id)
+
+
+def apply_return(ctx: EventContext, event: ReturnCreatedEvent) -> Applied:
+    buyer = _buyer(ctx, event)
+    receipt = return_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
+    ctx.called("receipts.create")
+    ctx.client.create_receipt(receipt)
+    return Applied(contact_id=buyer.contact_id)

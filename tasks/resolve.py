@@ -1,0 +1,112 @@
+"""Resolving the contact an event is about: the contact-id store first, then Engage (look up, create).
+
+The guides' rule: look the customer up, create when not found, and keep the contactId so later events
+need no lookup. In steady state an event costs no resolution call at all.
+
+- A contactId the event carries is trusted (no call).
+- A hit in the contact-id store under any of the event's keys costs nothing.
+- A key marked "created by file" (an XML import created the contact; its GUID is unknown) is looked up,
+  and the GUID found is stored.
+- 404 ContactNotFound -> create. 409 (key exists / being created) -> look up again; if the contact is
+  still not visible, the event is retried later (ContactBeingCreated is retryable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engage.errors import ContactBeingCreated, ContactKeyTaken
+from mappers.contacts import CreateContactPlan
+from mappers.identity import FALLBACK_ORDER, MATCH_KEY_TYPE, LookupKey, lookup_keys, normalize
+from schemas.identity import CustomerIdentity
+from tasks.base import EventContext
+
+LOOKUP_PARAM: dict[str, str] = {
+    "email": "email",
+    "mobilePhone": "mobile_phone",
+    "socialSecurityNumber": "social_security_number",
+    "customKey": "custom_key",
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    contact_id: str
+    created: bool = False
+
+
+def identity_plan(
+    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
+) -> CreateContactPlan:
+    """A contact made from an event's identifiers alone (a purchase by a customer Engage does not know)."""
+    policy = ctx.tenant.policy
+    body: dict[str, Any] = {}
+    for field in FALLBACK_ORDER:
+        value = getattr(identity, field)
+        if isinstance(value, str) and value.strip():
+            body[MATCH_KEY_TYPE[field]] = normalize(field, value)
+    if policy.language:
+        body["language"] = policy.language
+    return CreateContactPlan(
+        body=body,
+        source=source or policy.source,
+        store_external_id=policy.store_for(store),
+        create_as_unapproved=False,
+        contact_type=policy.contact_type,
+    )
+
+
+def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[LookupKey], bool]:
+    """(contactId or None, the event's keys, whether a key was sent by import file) without creating."""
+    keys = lookup_keys(identity, ctx.tenant.policy)
+    if keys and keys[0].kind == "contactId":
+        _remember(ctx, keys[1:], keys[0].value)
+        return keys[0].value, keys, False
+    created_by_file = False
+    for key in keys:
+        ref = ctx.runtime.contacts.get(ctx.tenant.name, key.kind, key.value)
+        if ref is not None and ref.contact_id:
+            return ref.contact_id, keys, False
+        created_by_file = created_by_file or (ref is not None and ref.pending_file)
+    found = _lookup(ctx, keys[0])
+    if found is not None:
+        _remember(ctx, keys, found)
+    return found, keys, created_by_file
+
+
+def resolve_contact(ctx: EventContext, identity: Any, plan: CreateContactPlan) -> Resolved:
+    """The contactId for `identity`, creating the contact from `plan` when Engage has none."""
+    found, keys, created_by_file = find_contact(ctx, identity)
+    if found is not None:
+        return Resolved(found)
+    if created_by_file:
+        # An import file will create it; creating it here too could make a second contact.
+        raise ContactBeingCreated("contact was sent by import file and Engage has not applied it yet")
+    try:
+        ctx.called("contacts.create")
+        contact = ctx.client.create_contact(
+            plan.body,
+            source=plan.source,
+            store_external_id=plan.store_external_id,
+            create_as_unapproved=plan.create_as_unapproved,
+        )
+    except ContactKeyTaken:
+        found = _lookup(ctx, keys[0])
+        if found is None:
+            raise
+        _remember(ctx, keys, found)
+        return Resolved(found)
+    _remember(ctx, keys, contact.id)
+    return Resolved(contact.id, created=True)
+
+
+def _lookup(ctx: EventContext, key: LookupKey) -> str | None:
+    ctx.called("contacts.lookup")
+    return ctx.client.lookup_contact(**{LOOKUP_PARAM[key.kind]: key.value})
+
+
+def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None:
+    for key in keys:
+        if key.kind != "contactId":
+            ctx.runtime.contacts.put(ctx.tenant.name, key.kind, key.value, contact_id)
