@@ -128,5 +128,21 @@ def schema(output: IO[str]) -> None:
     output.write("\n")
 
 
+def _add_operator_commands() -> None:
+    import importlib
+    import pkgutil
+
+    import workers.commands
+
+    for info in pkgutil.iter_modules(workers.commands.__path__):
+        module = importlib.import_module(f"workers.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
+
+
+_add_operator_commands()
+
+
 if __name__ == "__main__":
     main()
