@@ -53,10 +53,17 @@ def _refuse_bool(value: Any) -> Any:
     return value
 
 
-def _require_iso_text(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | str):
+def _require_datetime_text(value: Any) -> Any:
+    # pydantic would read a number as a Unix timestamp; the contract wants local time plus offset.
+    if isinstance(value, dt.datetime | str):
         return value
-    raise ValueError("must be an ISO 8601 string")
+    raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
+
+
+def _require_date_text(value: Any) -> Any:
+    if isinstance(value, dt.date | str) and not isinstance(value, dt.datetime):
+        return value
+    raise ValueError("must be an ISO 8601 date string such as 1988-04-12")
 
 
 def _decimal(places: int, *, gt: Decimal | None = None, ge: Decimal | None = None, le: Decimal) -> Any:
@@ -92,10 +99,10 @@ LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
 Url = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=URL_PATTERN)]
 """An absolute http(s) URL."""
 
-AwareDatetime = Annotated[_PydanticAwareDatetime, BeforeValidator(_require_iso_text)]
+AwareDatetime = Annotated[_PydanticAwareDatetime, BeforeValidator(_require_datetime_text)]
 """ISO 8601 datetime with a UTC offset (`2026-11-24T10:15:00+01:00`); naive times are refused."""
 
-IsoDate = Annotated[dt.date, BeforeValidator(_require_iso_text)]
+IsoDate = Annotated[dt.date, BeforeValidator(_require_date_text)]
 """ISO 8601 calendar date (`1985-04-12`)."""
 
 Money = Annotated[

@@ -30,17 +30,15 @@ PATTERN_DESCRIPTIONS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-_BOUNDS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+_TEMPLATES: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "greater_than": ("greater than", "gt"),
-        "greater_than_equal": ("at least", "ge"),
-        "less_than": ("less than", "lt"),
-        "less_than_equal": ("at most", "le"),
-    }
-)
-
-_REWORDED: Final[Mapping[str, str]] = MappingProxyType(
-    {
+        "greater_than": "must be greater than {gt}",
+        "greater_than_equal": "must be at least {ge}",
+        "less_than": "must be less than {lt}",
+        "less_than_equal": "must be at most {le}",
+        "too_long": "must have at most {max_length} items, not {actual_length}",
+        "decimal_max_places": "must have at most {decimal_places} decimals",
+        "decimal_max_digits": "must have at most {max_digits} digits",
         "extra_forbidden": "unknown field (extra fields are not allowed)",
         "timezone_aware": "must include a UTC offset, such as 2026-11-24T10:15:00+01:00",
         "missing": "required field missing",
@@ -55,17 +53,15 @@ def describe_error(error: Mapping[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_DESCRIPTIONS:
         return "must be " + PATTERN_DESCRIPTIONS[ctx["pattern"]]
-    if kind in _BOUNDS:
-        word, key = _BOUNDS[kind]
-        return f"must be {word} {_number(ctx.get(key))}"
     if kind == "too_short":
         least = ctx.get("min_length")
         return f"must have at least {least} item" + ("" if least == 1 else "s")
-    if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} items, not {ctx.get('actual_length')}"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
-    return _REWORDED.get(kind, msg)
+    try:
+        return _TEMPLATES[kind].format_map({key: _number(value) for key, value in ctx.items()})
+    except KeyError:
+        return msg
 
 
 def _number(value: object) -> str:
