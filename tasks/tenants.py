@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from fallback.config import FallbackSettings
 from mappers.policy import TenantPolicy
 
 DEFAULT_TENANT = "default"
 DEFAULT_RATE_BUDGET_PER_S = 40.0
 TENANT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-Transport = Literal["none", "local", "ftp", "ftps", "sftp"]
-ContactsFallback = Literal["bulk", "xml"]
-BreakerMode = Literal["hold", "fallback"]
-
-
-class FallbackSettings(BaseModel):
-    """Where a tenant's undeliverable events go as files, and how contacts are sent in bulk."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    transport: Transport = "local"
-    host: str = "127.0.0.1"
-    port: int | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    private_key_path: str | None = None
-    remote_dir: str = "/"
-    local_dir: str = ".var/outbox"
-    contacts_via: ContactsFallback = "xml"
-    on_breaker_open: BreakerMode = "fallback"
 
 
 class Tenant(BaseModel):

@@ -1,0 +1,31 @@
+"""A tenant's fallback settings: where undeliverable events go as files, and how contacts go in bulk.
+
+Plain data, read by the uploaders and the fallback sweep; secrets are SecretStr (their repr shows stars).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+Transport = Literal["none", "local", "ftp", "ftps", "sftp"]
+ContactsFallback = Literal["bulk", "xml"]
+BreakerMode = Literal["hold", "fallback"]
+
+
+class FallbackSettings(BaseModel):
+    """Where a tenant's undeliverable events go as files, and how contacts are sent in bulk."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    transport: Transport = "local"
+    host: str = "127.0.0.1"
+    port: int | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    private_key_path: str | None = None
+    remote_dir: str = "/"
+    local_dir: str = ".var/outbox"
+    contacts_via: ContactsFallback = "xml"
+    on_breaker_open: BreakerMode = "fallback"
