@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engage.errors import ContactBeingCreated, ContactKeyTaken
+from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
 from mappers.contacts import CreateContactPlan
-from mappers.identity import FALLBACK_ORDER, MATCH_KEY_TYPE, LookupKey, lookup_keys, normalize
+from mappers.identity import FALLBACK_ORDER, MATCH_KEY_TYPE, LookupKey, identity_ref, lookup_keys, normalize
 from schemas.identity import CustomerIdentity
 from tasks.base import EventContext
 
@@ -28,6 +28,13 @@ LOOKUP_PARAM: dict[str, str] = {
     "socialSecurityNumber": "social_security_number",
     "customKey": "custom_key",
 }
+
+
+class ContactNotCreatableYet(RetryableError):
+    """A purchase or offer names a customer Engage does not know, by identifiers that are not enough to
+    create a contact (the tenant's mandatory fields are missing). The customer's own sign-up event is
+    most likely still on its way, so the event is retried; once the ladder is exhausted it goes to the
+    file fallback, which matches the customer by key when Engage applies it."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,14 @@ def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[Loo
     return found, keys, created_by_file
 
 
-def resolve_contact(ctx: EventContext, identity: Any, plan: CreateContactPlan) -> Resolved:
-    """The contactId for `identity`, creating the contact from `plan` when Engage has none."""
+def resolve_contact(
+    ctx: EventContext, identity: Any, plan: CreateContactPlan, *, implicit: bool = False
+) -> Resolved:
+    """The contactId for `identity`, creating the contact from `plan` when Engage has none.
+
+    `implicit`: the plan is made from a non-customer event's identifiers (`identity_plan`); Engage
+    refusing it as incomplete then means "wait for the sign-up", not "reject the purchase".
+    """
     found, keys, created_by_file = find_contact(ctx, identity)
     if found is not None:
         return Resolved(found)
@@ -91,6 +104,16 @@ def resolve_contact(ctx: EventContext, identity: Any, plan: CreateContactPlan) -
             store_external_id=plan.store_external_id,
             create_as_unapproved=plan.create_as_unapproved,
         )
+    except ValidationFailed as exc:
+        if not implicit:
+            raise
+        raise ContactNotCreatableYet(
+            "identifiers alone cannot create this contact",
+            status=exc.status,
+            error_code=exc.error_code,
+            method=exc.method,
+            path=exc.path,
+        ) from None
     except ContactKeyTaken:
         found = _lookup(ctx, keys[0])
         if found is None:
@@ -99,6 +122,16 @@ def resolve_contact(ctx: EventContext, identity: Any, plan: CreateContactPlan) -
         return Resolved(found)
     _remember(ctx, keys, contact.id)
     return Resolved(contact.id, created=True)
+
+
+def resolve_buyer(
+    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
+) -> Resolved:
+    """The customer of a purchase, order or offer: resolved (or created from its identifiers) while
+    holding the customer's lock, so two events about one new customer never both create it."""
+    ref = identity_ref(identity, ctx.tenant.policy)
+    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
+        return resolve_contact(ctx, identity, identity_plan(ctx, identity, source, store), implicit=True)
 
 
 def _lookup(ctx: EventContext, key: LookupKey) -> str | None:

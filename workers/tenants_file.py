@@ -38,8 +38,9 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from fallback.config import FallbackSettings
 from mappers.policy import TenantPolicy
-from tasks.tenants import DEFAULT_TENANT, FallbackSettings, Tenant, TenantRegistry
+from tasks.tenants import DEFAULT_TENANT, Tenant, TenantRegistry
 from workers.settings import Settings
 
 

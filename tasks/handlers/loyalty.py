@@ -18,7 +18,7 @@ from mappers.loyalty import redemption_channel
 from schemas.identity import CustomerIdentity
 from schemas.loyalty import PromotionAssignedEvent, PromotionRedeemedEvent, VoucherRedeemedEvent
 from tasks.base import Applied, EventContext
-from tasks.resolve import Resolved, identity_plan, resolve_contact
+from tasks.resolve import identity_plan, resolve_buyer, resolve_contact
 
 VOUCHER_PAGE_SIZE = 100
 MAX_VOUCHER_PAGES = 20
@@ -32,10 +32,11 @@ class VoucherNumberUnknown(PermanentError):
     """No reward voucher with this number belongs to the contact."""
 
 
-def _contact(
-    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
-) -> Resolved:
-    return resolve_contact(ctx, identity, identity_plan(ctx, identity, source, store))
+def _resolve(ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None) -> str:
+    """Resolve while the caller already holds the customer's lock."""
+    return resolve_contact(
+        ctx, identity, identity_plan(ctx, identity, source, store), implicit=True
+    ).contact_id
 
 
 def _find(assignments: list[PromotionAssignment], promotion_id: str) -> PromotionAssignment | None:
@@ -50,7 +51,7 @@ def apply_assignment(ctx: EventContext, event: PromotionAssignedEvent) -> Applie
     ledger = ctx.runtime.ledger
     ref = identity_ref(data.customer, ctx.tenant.policy)
     with ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        contact_id = _contact(ctx, data.customer, event.source, event.store).contact_id
+        contact_id = _resolve(ctx, data.customer, event.source, event.store)
         if ledger.assignment_for(ctx.tenant.name, contact_id, data.promotion_id):
             return Applied(contact_id=contact_id, detail="already assigned")
         if ctx.maybe_delivered:
@@ -78,7 +79,7 @@ def apply_promotion_redemption(ctx: EventContext, event: PromotionRedeemedEvent)
     ledger = ctx.runtime.ledger
     ref = identity_ref(data.customer, ctx.tenant.policy)
     with ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        contact_id = _contact(ctx, data.customer, event.source, event.store).contact_id
+        contact_id = _resolve(ctx, data.customer, event.source, event.store)
         assignment_id = ledger.assignment_for(ctx.tenant.name, contact_id, promotion_id)
         if assignment_id is None:
             ctx.called("promotions.list")
@@ -99,7 +100,7 @@ def apply_voucher_redemption(ctx: EventContext, event: VoucherRedeemedEvent) -> 
     voucher_id = data.voucher_id
     contact_id = data.customer.contact_id
     if voucher_id is None:
-        contact_id = _contact(ctx, data.customer, event.source, event.store).contact_id
+        contact_id = resolve_buyer(ctx, data.customer, event.source, event.store).contact_id
         voucher_id = _voucher_id_by_number(ctx, contact_id, data.voucher_number or "")
     ctx.called("vouchers.redeem")
     ctx.client.redeem_reward_voucher(voucher_id)

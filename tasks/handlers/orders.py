@@ -9,19 +9,14 @@ since a repeated write would fire the automation (order mail) twice.
 from __future__ import annotations
 
 from engage.errors import NotFound
-from mappers.identity import identity_ref, order_contact
+from mappers.identity import order_contact
 from mappers.orders import OrderEvent, OrderPlan, order_plan
 from tasks.base import Applied, EventContext
-from tasks.resolve import identity_plan, resolve_contact
+from tasks.resolve import resolve_buyer
 
 
 def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
-    identity = event.data.customer
-    ref = identity_ref(identity, ctx.tenant.policy)
-    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        contact_id = resolve_contact(
-            ctx, identity, identity_plan(ctx, identity, event.source, event.store)
-        ).contact_id
+    contact_id = resolve_buyer(ctx, event.data.customer, event.source, event.store).contact_id
     plan = order_plan(event, ctx.tenant.policy, order_contact(contact_id))
     if ctx.maybe_delivered and _already_written(ctx, plan):
         return Applied(contact_id=contact_id, detail="order version found after timeout")

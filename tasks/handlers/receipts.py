@@ -6,24 +6,16 @@ needs no check first.
 
 from __future__ import annotations
 
-from mappers.identity import identity_ref, receipt_contact
+from mappers.identity import receipt_contact
 from mappers.receipts import SaleEvent, receipt_request
 from mappers.returns import return_request
 from schemas.sales import ReturnCreatedEvent
 from tasks.base import Applied, EventContext
-from tasks.resolve import Resolved, identity_plan, resolve_contact
-
-
-def _buyer(ctx: EventContext, event: SaleEvent | ReturnCreatedEvent) -> Resolved:
-    identity = event.data.customer
-    ref = identity_ref(identity, ctx.tenant.policy)
-    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        plan = identity_plan(ctx, identity, event.source, event.store)
-        return resolve_contact(ctx, identity, plan)
+from tasks.resolve import resolve_buyer
 
 
 def apply_purchase(ctx: EventContext, event: SaleEvent) -> Applied:
-    buyer = _buyer(ctx, event)
+    buyer = resolve_buyer(ctx, event.data.customer, event.source, event.store)
     receipt = receipt_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
     ctx.called("receipts.create")
     ctx.client.create_receipt(receipt)
@@ -31,7 +23,7 @@ def apply_purchase(ctx: EventContext, event: SaleEvent) -> Applied:
 
 
 def apply_return(ctx: EventContext, event: ReturnCreatedEvent) -> Applied:
-    buyer = _buyer(ctx, event)
+    buyer = resolve_buyer(ctx, event.data.customer, event.source, event.store)
     receipt = return_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
     ctx.called("receipts.create")
     ctx.client.create_receipt(receipt)
