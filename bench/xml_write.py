@@ -14,6 +14,9 @@ before writing; ``--tracemalloc`` adds Python's allocation peak (slow; C memory 
 not seen by tracemalloc, RSS is). Usage::
 
     .venv/bin/python bench/xml_write.py --count 200000
+
+The baselines stop at ``--baseline-count`` (default 200,000) to keep the run short; their
+memory is already at its plateau after one file.
 """
 
 from __future__ import annotations
@@ -162,6 +165,12 @@ def main() -> None:
         "--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS)
     )
     parser.add_argument(
+        "--baseline-count",
+        type=int,
+        default=200_000,
+        help="records for the tree/jsonl baselines (capped at --count)",
+    )
+    parser.add_argument(
         "--tracemalloc", action="store_true", help="also report Python's allocation peak (slow)"
     )
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
@@ -174,7 +183,8 @@ def main() -> None:
         + (f" {'tracemalloc MB':>15}" if args.tracemalloc else "")
     )
     for variant in args.variants.split(","):
-        command = [sys.executable, __file__, "--variant", variant, "--count", str(args.count)]
+        count = args.count if variant == "stream" else min(args.count, args.baseline_count)
+        command = [sys.executable, __file__, "--variant", variant, "--count", str(count)]
         if args.tracemalloc:
             command.append("--tracemalloc")
         child = subprocess.run(command, capture_output=True, text=True, check=True)
