@@ -8,6 +8,18 @@ is decided here, by the error tree of `engage.errors`:
 - Retryable and Systemic: the retry ladder (a 429 waits at least what the limiter says); when the ladder
   is exhausted -> the dead-letter store, from where the fallback path delivers it by file or bulk API
   -> outcome `dead_lettered`.
+
+Before the handler runs, the tenant's circuit breaker (tasks/breaker.py) is asked. While it is open the
+event is not sent to Engage; the tenant's `fallback.on_breaker_open` decides:
+
+- "hold": the task comes back when the breaker may let a probe through (a countdown of its remaining open
+  time, plus jitter). It keeps its ladder step, and no outcome is recorded while it waits (the log says
+  `engage.event.held`): the event's one outcome is recorded when it is finally applied, rejected or
+  dead-lettered.
+- "fallback": dead-lettered at once with error_class "CircuitOpen", for the fallback sweep to deliver by
+  file -> outcome `dead_lettered`.
+
+What the handler's result says about Engage (up, down, neither; a 429 is neither) is recorded in the breaker.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ from fallback.deadletters import DeadLetter
 from fallback.rejected import Rejection
 from schemas import InvalidEvent, parse_event
 from tasks import runtime as runtime_slot
+from tasks.breaker import Permit, guarded
 from tasks.ledger import ContactBusy
 from tasks.outcomes import Outcome
 from tasks.retry import CONTACT_BUSY_RETRY_S, countdown_for
@@ -98,9 +111,12 @@ def run_event(
     ):
         if rt.ledger.was_applied(tenant.name, event.id):
             return _record(rt, event, tenant, "duplicate", attempt, detail="event id already applied")
+        permit = rt.circuit.allow(tenant.name)
+        if not permit.allowed:
+            return _circuit_open(task, rt, event, tenant, envelope, attempt, maybe_delivered, permit)
         ctx = EventContext(rt, tenant, rt.client_for(tenant), attempt, maybe_delivered)
         try:
-            result = handler(ctx, event)
+            result = guarded(rt.circuit, permit, lambda: handler(ctx, event))
         except ContactBusy:
             raise task.retry(
                 kwargs=_retry_kwargs(envelope, attempt, maybe_delivered), countdown=CONTACT_BUSY_RETRY_S
@@ -151,21 +167,22 @@ def _retry_or_dead_letter(
         raise task.retry(
             kwargs=_retry_kwargs(envelope, ctx.attempt + 1, maybe_delivered), countdown=countdown
         ) from None
-    letter = DeadLetter(
-        event_id=event.id,
-        tenant=tenant.name,
-        type=str(event.type),
-        envelope=dict(envelope),
-        error_class=type(exc).__name__,
-        error_kind=exc.kind.value,
-        engage_status=exc.status,
-        engage_error_code=exc.error_code,
-        message=str(exc)[:MAX_DETAIL_CHARS],
-        attempts=ctx.attempt + 1,
+    _dead_letter(
+        rt,
+        DeadLetter(
+            event_id=event.id,
+            tenant=tenant.name,
+            type=str(event.type),
+            envelope=dict(envelope),
+            error_class=type(exc).__name__,
+            error_kind=exc.kind.value,
+            engage_status=exc.status,
+            engage_error_code=exc.error_code,
+            message=str(exc)[:MAX_DETAIL_CHARS],
+            attempts=ctx.attempt + 1,
+        ),
+        **exc.log_fields(),
     )
-    rt.deadletters.add(letter)
-    log.error("engage.event.dead_lettered", attempts=ctx.attempt + 1, **exc.log_fields())
-    rt.on_dead_letter(letter)
     return _record(
         rt,
         event,
@@ -177,6 +194,50 @@ def _retry_or_dead_letter(
         detail=str(exc),
         calls=ctx.calls,
     )
+
+
+def _dead_letter(rt: Runtime, letter: DeadLetter, **log_fields: Any) -> None:
+    rt.deadletters.add(letter)
+    log.error("engage.event.dead_lettered", attempts=letter.attempts, **log_fields)
+    rt.on_dead_letter(letter)
+
+
+CIRCUIT_OPEN_ERROR_CLASS = "CircuitOpen"
+
+
+def _circuit_open(
+    task: RetryingTask,
+    rt: Runtime,
+    event: Any,
+    tenant: Tenant,
+    envelope: Mapping[str, Any],
+    attempt: int,
+    maybe_delivered: bool,
+    permit: Permit,
+) -> dict[str, Any]:
+    """The tenant's breaker is open: hold the event (same ladder step) or dead-letter it for the files."""
+    if tenant.fallback.on_breaker_open == "hold":
+        countdown = permit.hold_countdown_s()
+        log.warning("engage.event.held", countdown_s=round(countdown, 2), attempt=attempt)
+        raise task.retry(kwargs=_retry_kwargs(envelope, attempt, maybe_delivered), countdown=countdown)
+    detail = (
+        f"circuit breaker open for tenant {tenant.name}: sent to the fallback path without calling Engage"
+    )
+    _dead_letter(
+        rt,
+        DeadLetter(
+            event_id=event.id,
+            tenant=tenant.name,
+            type=str(event.type),
+            envelope=dict(envelope),
+            error_class=CIRCUIT_OPEN_ERROR_CLASS,
+            error_kind="systemic",
+            message=detail,
+            attempts=attempt,
+        ),
+        error_class=CIRCUIT_OPEN_ERROR_CLASS,
+    )
+    return _record(rt, event, tenant, "dead_lettered", attempt, code=CIRCUIT_OPEN_ERROR_CLASS, detail=detail)
 
 
 def _reject(

@@ -15,9 +15,17 @@ import requests
 from engage.client import EngageClient
 from engage.contact_store import ContactIdStore
 from engage.ratelimit import RateLimiter
+from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
 from engage.transport import key_fingerprint, shared_session
 from fallback.deadletters import DeadLetter, DeadLetterStore
 from fallback.rejected import RejectedStore
+from tasks.breaker import (
+    BreakerPolicy,
+    CircuitBreaker,
+    MemoryCircuitBreaker,
+    RedisCircuitBreaker,
+    open_s_from_env,
+)
 from tasks.ledger import Ledger
 from tasks.outcomes import OutcomeSink
 from tasks.retry import RETRY_LADDER_S
@@ -41,8 +49,26 @@ class Runtime:
     retry_ladder_s: tuple[float, ...] = RETRY_LADDER_S
     on_dead_letter: Callable[[DeadLetter], None] = _ignore_dead_letter
     redis: redis.Redis | None = None
+    # None: a breaker shared through `redis` when set (else in-process), open for ENGAGE_RELAY_BREAKER_OPEN_S
+    breaker: CircuitBreaker | None = None
+    short_retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY  # the client's in-process retries (tests: no waits)
     _clients: dict[str, EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.breaker is None:
+            policy = BreakerPolicy(open_s=open_s_from_env())
+            self.breaker = (
+                MemoryCircuitBreaker(policy)
+                if self.redis is None
+                else RedisCircuitBreaker(self.redis, policy)
+            )
+
+    @property
+    def circuit(self) -> CircuitBreaker:
+        """The tenants' circuit breaker (always set after construction)."""
+        assert self.breaker is not None
+        return self.breaker
 
     def client_for(self, tenant: Tenant) -> EngageClient:
         """The tenant's Engage client: its own key and rate budget, the process's pooled session."""
@@ -54,6 +80,7 @@ class Runtime:
                     tenant.api_key.get_secret_value(),
                     rate_limiter=self.limiter,
                     session=self.session,
+                    retry=self.short_retry,
                 )
                 self._clients[tenant.name] = client
             return client
