@@ -1,45 +1,117 @@
-"""Structured JSON logs (structlog), configured once per process; secrets are redacted on the way out."""
+"""Structured JSON logs (structlog), configured once per process; secrets are redacted on the way out.
+
+Two processors guard every line, after exceptions are rendered to text so tracebacks are covered too:
+- `redact_secrets` replaces the value of any field whose name says it is a secret (api_key, password...);
+- `SecretScrubber` replaces every occurrence of a known secret value (each tenant's API key and
+  fallback password, given to `configure_logging(secrets=...)`) inside any string, at any depth.
+Lines go to the process's current standard error.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 import structlog
 
+from tasks.tenants import TenantRegistry
+
 SECRET_KEYS = re.compile(r"(api[_-]?key|apikey|password|passwd|secret|token|authorization)", re.IGNORECASE)
 REDACTED = "***"
+MIN_SCRUBBED_SECRET_CHARS = 6
+"""Shorter values are not scrubbed by value: they would blank out ordinary words (names still redact)."""
+
+
+def _scrub_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if SECRET_KEYS.search(str(k)) else _scrub_names(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_names(v) for v in value)
+    return value
 
 
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop the value of any field whose name says it is a secret, at any depth of dicts."""
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: REDACTED if SECRET_KEYS.search(str(k)) else scrub(v) for k, v in value.items()}
-        return value
-
+    """Drop the value of any field whose name says it is a secret, at any depth of dicts and lists."""
     for key in list(event_dict):
-        event_dict[key] = REDACTED if SECRET_KEYS.search(key) else scrub(event_dict[key])
+        event_dict[key] = REDACTED if SECRET_KEYS.search(key) else _scrub_names(event_dict[key])
     return event_dict
 
 
-def configure_logging(level: int = logging.INFO, *, json: bool = True) -> None:
-    processors: list[Any] = [
+class SecretScrubber:
+    """A processor that replaces known secret values wherever they appear in a line's strings."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        values = sorted({s for s in secrets if len(s) >= MIN_SCRUBBED_SECRET_CHARS}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
+
+    def __repr__(self) -> str:
+        count = 0 if self._pattern is None else self._pattern.pattern.count("|") + 1
+        return f"SecretScrubber({count} secret(s))"
+
+    def scrub(self, value: Any) -> Any:
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(REDACTED, value)
+        if isinstance(value, dict):
+            return {k: self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.scrub(v) for v in value)
+        if isinstance(value, BaseException):
+            return self._pattern.sub(REDACTED, repr(value))
+        return value
+
+    def __call__(self, _: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key in list(event_dict):
+            event_dict[key] = self.scrub(event_dict[key])
+        return event_dict
+
+
+def known_secrets(registry: TenantRegistry) -> list[str]:
+    """Every secret value of a deployment's tenants, for `configure_logging(secrets=...)`."""
+    found: list[str] = []
+    for tenant in registry:
+        found.append(tenant.api_key.get_secret_value())
+        if tenant.fallback.password is not None:
+            found.append(tenant.fallback.password.get_secret_value())
+    return found
+
+
+class StderrLogger(structlog.PrintLogger):
+    """Prints each line to whatever `sys.stderr` is at that moment (not the stream seen at start)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+def _stderr_logger(*_: Any) -> StderrLogger:
+    return StderrLogger(sys.stderr)
+
+
+def processors_for(*, json: bool = True, secrets: Iterable[str] = ()) -> list[Any]:
+    """The processor chain: context, level, time, exceptions as text, both redactions, then rendering."""
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_secrets,
         structlog.processors.format_exc_info,
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(),
+        redact_secrets,
+        SecretScrubber(secrets),
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False),
     ]
+
+
+def configure_logging(level: int = logging.INFO, *, json: bool = True, secrets: Iterable[str] = ()) -> None:
     structlog.configure(
-        processors=processors,
+        processors=processors_for(json=json, secrets=secrets),
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import redis
 from pydantic import SecretStr, ValidationError
 
 from fallback.config import FallbackSettings
@@ -107,7 +108,44 @@ def default_tenant(settings: Settings) -> Tenant:
     )
 
 
-def load_registry(settings: Settings, env: Mapping[str, str] | None = None) -> TenantRegistry:
-    if settings.tenants_file is not None:
-        return load_tenants_file(settings.tenants_file, env)
-    return TenantRegistry([default_tenant(settings)])
+def load_registry(
+    settings: Settings, env: Mapping[str, str] | None = None, *, client: redis.Redis | None = None
+) -> TenantRegistry:
+    """The tenants file's tenants plus the encrypted store's (only when ENGAGE_RELAY_SECRET_KEY is set);
+    with neither, the `default` tenant from the environment. A name in both is a configuration error."""
+    env = os.environ if env is None else env
+    from_file = list(load_tenants_file(settings.tenants_file, env)) if settings.tenants_file else []
+    stored = _stored_tenants(settings, env, client)
+    clashes = sorted({t.name for t in from_file} & {t.name for t in stored})
+    if clashes:
+        raise TenantConfigError(
+            f"tenant(s) {', '.join(clashes)} defined both in {settings.tenants_file} and in the encrypted "
+            "tenant store: keep one (`engage-relay tenants remove NAME` or delete the file's table)"
+        )
+    if not from_file and not stored:
+        return TenantRegistry([default_tenant(settings)])
+    return TenantRegistry([*from_file, *stored])
+
+
+def _stored_tenants(settings: Settings, env: Mapping[str, str], client: redis.Redis | None) -> list[Tenant]:
+    from workers.tenant_store import SECRET_KEY_ENV, RedisTenantStore, SecretBox, SecretKeyError
+
+    if not env.get(SECRET_KEY_ENV):
+        return []
+    try:
+        box = SecretBox.from_env(env)
+    except SecretKeyError as exc:
+        raise TenantConfigError(str(exc)) from None
+    own = client is None
+    client = client or redis.Redis.from_url(settings.redis_url)
+    try:
+        return RedisTenantStore(client, box).load_all()
+    except (SecretKeyError, ValueError) as exc:
+        raise TenantConfigError(f"encrypted tenant store: {exc}") from None
+    except redis.RedisError as exc:
+        raise TenantConfigError(
+            f"encrypted tenant store: Redis (REDIS_URL) cannot be read ({type(exc).__name__})"
+        ) from None
+    finally:
+        if own:
+            client.close()

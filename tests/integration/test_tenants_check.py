@@ -1,0 +1,73 @@
+"""`engage-relay tenants test NAME` against the real simulator: good key, bad key, no host, outage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from click.testing import CliRunner
+
+from tests.support.processes import free_port
+from tests.support.simulator import RunningSimulator
+from workers.cli import main
+from workers.tenant_store import SECRET_KEY_ENV, new_secret_key
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """`tenants test` configures structlog for its process; give the next test the defaults back."""
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def cli_env(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv(SECRET_KEY_ENV, new_secret_key())
+    monkeypatch.delenv("ENGAGE_RELAY_TENANTS_FILE", raising=False)
+
+
+def add_and_test(base_url: str, api_key: str) -> tuple[int, dict[str, object], str]:
+    runner = CliRunner()
+    added = runner.invoke(main, ["tenants", "add", "acme", "--base-url", base_url, "--api-key", api_key])
+    assert added.exit_code == 0, added.output
+    result = runner.invoke(main, ["tenants", "test", "acme", "--json"])
+    return result.exit_code, json.loads(result.output), result.output
+
+
+def test_working_key_is_reported_ok(cli_env: None, simulator: RunningSimulator) -> None:
+    code, result, _ = add_and_test(simulator.base_url, simulator.api_key)
+    assert code == 0
+    assert result["ok"] is True and result["verdict"] == "ok"
+
+
+def test_wrong_key_is_reported_as_a_bad_key(cli_env: None, simulator: RunningSimulator) -> None:
+    code, result, output = add_and_test(simulator.base_url, "not-the-right-key-123")
+    assert code == 1
+    assert result["verdict"] == "bad_key"
+    assert "refused the API key" in str(result["message"])
+    assert "not-the-right-key-123" not in output
+
+
+def test_unreachable_host_is_reported_unreachable(cli_env: None) -> None:
+    code, result, _ = add_and_test(f"http://127.0.0.1:{free_port()}", "some-key-abc")
+    assert code == 1
+    assert result["verdict"] == "unreachable"
+    assert "cannot reach" in str(result["message"])
+
+
+def test_outage_is_reported_as_a_server_error(cli_env: None, simulator: RunningSimulator) -> None:
+    simulator.admin.set_faults(outage=True)
+    code, result, _ = add_and_test(simulator.base_url, simulator.api_key)
+    assert code == 1
+    assert result["verdict"] == "server_error" and result["status"] == 503
+
+
+def test_plain_output_names_the_tenant(cli_env: None, simulator: RunningSimulator) -> None:
+    add_and_test(simulator.base_url, simulator.api_key)
+    result = CliRunner().invoke(main, ["tenants", "test", "acme"])
+    assert result.output.startswith("acme: OK: the API key works")

@@ -1,0 +1,277 @@
+"""`engage-relay tenants add|list|show|test|remove|keygen`: onboard Engage tenants into the encrypted store.
+
+Secrets (API key, FTP/SFTP password) are asked for with a hidden prompt or read from a named environment
+variable, sealed with ENGAGE_RELAY_SECRET_KEY, and never printed: `show` prints `***` and the key's
+fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from decimal import Decimal, InvalidOperation
+from typing import Any, get_args
+
+import click
+import redis
+from pydantic import SecretStr, ValidationError
+
+from engage.transport import key_fingerprint
+from fallback.config import BreakerMode, ContactsFallback, Transport
+from mappers.policy import ContactKey, TenantPolicy
+from tasks.tenants import DEFAULT_RATE_BUDGET_PER_S, Tenant
+from workers.tenant_store import (
+    SECRET_KEY_ENV,
+    RedisTenantStore,
+    SecretBox,
+    SecretKeyError,
+    TenantStoreError,
+    new_secret_key,
+)
+
+SECRET_SHOWN_AS = "***"  # noqa: S105 - the placeholder printed instead of a secret
+
+
+def _store(*, need_key: bool) -> RedisTenantStore:
+    from workers.settings import Settings
+
+    box: SecretBox | None = None
+    try:
+        if need_key or os.environ.get(SECRET_KEY_ENV):
+            box = SecretBox.from_env(os.environ)
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    return RedisTenantStore(redis.Redis.from_url(Settings().redis_url), box)
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        code, sep, target = value.partition("=")
+        if not sep or not code or not target:
+            raise click.BadParameter(f"{value!r}: write {what} as KEY=VALUE")
+        pairs[code] = target
+    return pairs
+
+
+def _secret(value: str | None, env_var: str | None, prompt: str | None) -> SecretStr | None:
+    if value is not None and env_var is not None:
+        raise click.UsageError("give the secret or the name of its environment variable, not both")
+    if env_var is not None:
+        found = os.environ.get(env_var)
+        if not found:
+            raise click.UsageError(f"environment variable {env_var} is not set")
+        return SecretStr(found)
+    if value is None and prompt is not None:
+        value = click.prompt(prompt, hide_input=True)
+    return None if value is None else SecretStr(value)
+
+
+@click.group(name="tenants")
+def command() -> None:
+    """Add, list, show, test and remove Engage tenants (secrets encrypted in Redis)."""
+
+
+@command.command()
+def keygen() -> None:
+    """Print a new key for ENGAGE_RELAY_SECRET_KEY (keep it in a secret manager, not in a file)."""
+    click.echo(new_secret_key())
+
+
+@command.command()
+@click.argument("name")
+@click.option("--base-url", required=True, help="https://<tenant>.voyado.com (http:// only for a simulator).")
+@click.option("--api-key", default=None, help="The API key (asked with a hidden prompt when omitted).")
+@click.option("--api-key-env", default=None, metavar="VAR", help="Read the API key from this variable.")
+@click.option("--source", default=None, help="Engage source for new contacts (default ECOM).")
+@click.option("--store", default=None, help="Default storeExternalId.")
+@click.option("--store-map", multiple=True, metavar="CODE=ID", help="Shop store code to storeExternalId.")
+@click.option("--contact-key", type=click.Choice(get_args(ContactKey)), default=None)
+@click.option("--group-currency", default=None, help="ISO currency of the group (default SEK).")
+@click.option("--exchange-rate", multiple=True, metavar="CUR=RATE", help="Rate to the group currency.")
+@click.option("--include-freight/--no-include-freight", default=None)
+@click.option("--rate-budget", type=float, default=DEFAULT_RATE_BUDGET_PER_S, show_default=True)
+@click.option("--fallback-transport", type=click.Choice(get_args(Transport)), default=None)
+@click.option("--fallback-host", default=None)
+@click.option("--fallback-port", type=int, default=None)
+@click.option("--fallback-username", default=None)
+@click.option("--fallback-password-prompt", is_flag=True, help="Ask for the FTP/SFTP password (hidden).")
+@click.option("--fallback-password-env", default=None, metavar="VAR", help="Read the password from VAR.")
+@click.option("--fallback-private-key-path", default=None)
+@click.option("--fallback-remote-dir", default=None)
+@click.option("--fallback-local-dir", default=None)
+@click.option("--contacts-via", type=click.Choice(get_args(ContactsFallback)), default=None)
+@click.option("--on-breaker-open", type=click.Choice(get_args(BreakerMode)), default=None)
+@click.option("--replace", is_flag=True, help="Overwrite a stored tenant of the same name.")
+def add(
+    name: str,
+    base_url: str,
+    api_key: str | None,
+    api_key_env: str | None,
+    source: str | None,
+    store: str | None,
+    store_map: tuple[str, ...],
+    contact_key: str | None,
+    group_currency: str | None,
+    exchange_rate: tuple[str, ...],
+    include_freight: bool | None,
+    rate_budget: float,
+    fallback_transport: str | None,
+    fallback_host: str | None,
+    fallback_port: int | None,
+    fallback_username: str | None,
+    fallback_password_prompt: bool,
+    fallback_password_env: str | None,
+    fallback_private_key_path: str | None,
+    fallback_remote_dir: str | None,
+    fallback_local_dir: str | None,
+    contacts_via: str | None,
+    on_breaker_open: str | None,
+    replace: bool,
+) -> None:
+    """Add (or with --replace, update) tenant NAME; its secrets are encrypted before they reach Redis."""
+    store_ = _store(need_key=True)
+    key = _secret(api_key, api_key_env, None if api_key_env else "Engage API key")
+    password = _secret(None, fallback_password_env, "FTP/SFTP password" if fallback_password_prompt else None)
+    policy: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "source": source,
+            "default_store": store,
+            "contact_key": contact_key,
+            "group_currency": group_currency,
+            "include_freight": include_freight,
+        }.items()
+        if v is not None
+    }
+    if store_map:
+        policy["store_map"] = _pairs(store_map, "--store-map")
+    if exchange_rate:
+        try:
+            policy["exchange_rates"] = {c: Decimal(r) for c, r in _pairs(exchange_rate, "rates").items()}
+        except InvalidOperation:
+            raise click.BadParameter("an exchange rate must be a decimal number") from None
+    fallback: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "transport": fallback_transport,
+            "host": fallback_host,
+            "port": fallback_port,
+            "username": fallback_username,
+            "password": password,
+            "private_key_path": fallback_private_key_path,
+            "remote_dir": fallback_remote_dir,
+            "local_dir": fallback_local_dir,
+            "contacts_via": contacts_via,
+            "on_breaker_open": on_breaker_open,
+        }.items()
+        if v is not None
+    }
+    fallback.setdefault("local_dir", f".var/outbox/{name}")
+    try:
+        tenant = Tenant(
+            name=name,
+            base_url=base_url,
+            api_key=key or SecretStr(""),
+            rate_budget_per_s=rate_budget,
+            policy=TenantPolicy(**policy),
+            fallback=fallback,  # validated into FallbackSettings
+        )
+    except ValidationError as exc:
+        raise click.ClickException(_plain_errors(exc)) from None
+    if not tenant.api_key.get_secret_value():
+        raise click.ClickException("the API key is empty")
+    try:
+        store_.put(tenant, replace=replace)
+    except TenantStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{'updated' if replace else 'added'} tenant {name} "
+        f"(key {key_fingerprint(tenant.api_key.get_secret_value())}); check it with "
+        f"`engage-relay tenants test {name}`; restart workers and ingest to serve it"
+    )
+
+
+def _plain_errors(exc: ValidationError) -> str:
+    lines = ["the tenant is not valid:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "tenant"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)
+
+
+@command.command(name="list")
+def list_() -> None:
+    """List stored tenants (no secrets; needs no key)."""
+    store_ = _store(need_key=False)
+    names = store_.names()
+    if not names:
+        click.echo("no stored tenants (add one with `engage-relay tenants add NAME --base-url ...`)")
+        return
+    for name in names:
+        config = store_.config(name)
+        click.echo(
+            f"{name}\t{config.get('base_url')}\t"
+            f"{config.get('rate_budget_per_s')}/s\tfallback={config.get('fallback', {}).get('transport')}"
+        )
+
+
+def describe(tenant: Tenant) -> dict[str, Any]:
+    """The tenant as shown to an operator: every setting, each secret as `***` plus the key fingerprint."""
+    shown = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": {"password"}})
+    shown["api_key"] = SECRET_SHOWN_AS
+    shown["api_key_fingerprint"] = key_fingerprint(tenant.api_key.get_secret_value())
+    shown["fallback"]["password"] = SECRET_SHOWN_AS if tenant.fallback.password is not None else None
+    return shown
+
+
+@command.command()
+@click.argument("name")
+def show(name: str) -> None:
+    """Show one stored tenant; secrets as `***` (decrypting them proves the key is right)."""
+    store_ = _store(need_key=True)
+    try:
+        tenant = store_.get(name)
+    except (TenantStoreError, SecretKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(describe(tenant), indent=2, sort_keys=True))
+
+
+@command.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def test(name: str, as_json: bool) -> None:
+    """Make one cheap authenticated call to NAME's Engage and say what is wrong, if anything."""
+    from workers.connection_check import check_connection
+    from workers.logs import configure_logging
+    from workers.settings import Settings
+    from workers.tenants_file import TenantConfigError, load_registry
+
+    configure_logging(logging.WARNING, json=False)  # the verdict says it all; the client's lines go quiet
+    try:
+        registry = load_registry(Settings())
+        tenant = registry.get(name)
+    except (TenantConfigError, LookupError) as exc:
+        raise click.ClickException(str(exc)) from None
+    result = check_connection(tenant)
+    if as_json:
+        click.echo(json.dumps({"tenant": name, **result.__dict__}))
+    else:
+        click.echo(f"{name}: {'OK' if result.ok else 'FAILED'}: {result.message}")
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@command.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove(name: str, yes: bool) -> None:
+    """Remove a stored tenant (its events then fail as `unknown tenant` after workers restart)."""
+    store_ = _store(need_key=False)
+    if name not in store_:
+        raise click.ClickException(f"no stored tenant {name!r}")
+    if not yes:
+        click.confirm(f"remove tenant {name} and its stored secrets?", abort=True)
+    store_.remove(name)
+    click.echo(f"removed tenant {name}")
