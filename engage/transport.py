@@ -17,7 +17,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -52,6 +52,22 @@ SAFE_TO_REPEAT_METHODS = frozenset({"GET", "HEAD"})
 
 log = structlog.get_logger("engage.client")
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CallObservation:
+    """One finished Engage exchange, for an observer (metrics): never the key, the query or a body."""
+
+    key_id: str
+    method: str
+    path: str  # without the query string; ids in it are the caller's to fold into a template
+    status: int | None  # None: no HTTP answer (see ``error``)
+    seconds: float  # the HTTP exchange alone
+    rate_wait_s: float  # time spent waiting for the shared rate limiter before it
+    error: str | None = None  # the error class when there was no HTTP answer
+
+
+CallObserver = Callable[[CallObservation], None]
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ class BaseEngageClient:
         retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         max_rate_wait_s: float = DEFAULT_MAX_WAIT_S,
+        on_response: CallObserver | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an Engage API key is required")
@@ -141,6 +158,7 @@ class BaseEngageClient:
         self.session = session if session is not None else shared_session(pool_maxsize)
         self.retry = retry
         self.max_rate_wait_s = max_rate_wait_s
+        self.on_response = on_response
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={self.key_id!r})"
@@ -187,17 +205,25 @@ class BaseEngageClient:
         body: Any,
         ok: Collection[int],
     ) -> requests.Response:
+        waited_s = 0.0
         if self.rate_limiter is not None:
             try:
-                self.rate_limiter.acquire(self.key_id, max_wait_s=self.max_rate_wait_s)
+                waited_s = float(self.rate_limiter.acquire(self.key_id, max_wait_s=self.max_rate_wait_s) or 0)
             except RateLimitWaitExceeded as exc:  # the same error, now naming the call
+                self._observe(method, path, None, 0.0, exc.wait_s, type(exc).__name__)
                 raise RateLimitWaitExceeded(
                     exc.summary, wait_s=exc.wait_s, method=method, path=path
                 ) from None
         data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         started = time.monotonic()
-        response = self._exchange(method, path, params, data)
-        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        try:
+            response = self._exchange(method, path, params, data)
+        except EngageError as exc:
+            self._observe(method, path, None, time.monotonic() - started, waited_s, type(exc).__name__)
+            raise
+        elapsed_s = time.monotonic() - started
+        self._observe(method, path, response.status_code, elapsed_s, waited_s, None)
+        elapsed_ms = round(elapsed_s * 1000, 1)
         log.debug("engage.call", method=method, path=path, status=response.status_code, elapsed_ms=elapsed_ms)
         if response.status_code in ok:
             return response
@@ -208,6 +234,17 @@ class BaseEngageClient:
             self.rate_limiter.penalize(self.key_id, penalty_s)
         log.info("engage.call.failed", elapsed_ms=elapsed_ms, **error.log_fields())
         raise error
+
+    def _observe(
+        self, method: str, path: str, status: int | None, seconds: float, waited_s: float, error: str | None
+    ) -> None:
+        """Tell the observer, if any; an observer that fails never fails the call."""
+        if self.on_response is None:
+            return
+        try:
+            self.on_response(CallObservation(self.key_id, method, path, status, seconds, waited_s, error))
+        except Exception as exc:  # an observer is never worth a failed call
+            log.warning("engage.call.observer_failed", error=type(exc).__name__)
 
     def _exchange(
         self, method: str, path: str, params: Mapping[str, str | int] | None, data: bytes | None

@@ -16,7 +16,7 @@ from engage.client import EngageClient
 from engage.contact_store import ContactIdStore
 from engage.ratelimit import RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
-from engage.transport import key_fingerprint, shared_session
+from engage.transport import CallObserver, key_fingerprint, shared_session
 from fallback.deadletters import DeadLetter, DeadLetterStore
 from fallback.rejected import RejectedStore
 from tasks.breaker import (
@@ -52,6 +52,7 @@ class Runtime:
     # None: a breaker shared through `redis` when set (else in-process), open for ENGAGE_RELAY_BREAKER_OPEN_S
     breaker: CircuitBreaker | None = None
     short_retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY  # the client's in-process retries (tests: no waits)
+    on_response: CallObserver | None = None  # told of every Engage exchange (the worker's metrics)
     _clients: dict[str, EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +82,7 @@ class Runtime:
                     rate_limiter=self.limiter,
                     session=self.session,
                     retry=self.short_retry,
+                    on_response=self.on_response,
                 )
                 self._clients[tenant.name] = client
             return client
