@@ -1,0 +1,129 @@
+"""`FtpUploader` (plain FTP) and `FtpsUploader` (explicit TLS, ``AUTH TLS`` + ``PROT P``), on ftplib.
+
+Binary mode (``TYPE I``) is set once per connection, so ``SIZE`` reports exact byte counts.
+FTPS verifies the server certificate and host name, always: against the system's CAs, or only
+against ``UploadTarget.ca_file`` when it is set. An untrusted certificate is
+:class:`~fallback.uploaders.errors.UploadRejected` (retrying will not fix it; an operator must
+install the right CA); other TLS failures are :class:`~fallback.uploaders.errors.UploadUnavailable`.
+FTP replies 5xx (login refused, permission denied, no such folder) are rejections; 4xx replies,
+timeouts, refused and reset connections are unavailability.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import ssl
+from typing import BinaryIO, Final
+
+from fallback.uploaders.base import ProgressCallback, TransferUploader
+from fallback.uploaders.errors import UploadError, UploadRejected, UploadUnavailable
+from fallback.uploaders.target import UploadTarget
+
+FTP_BLOCK_BYTES: Final = 64 * 1024
+FTP_NOT_FOUND_REPLY: Final = "550"
+
+
+class FtpUploader(TransferUploader):
+    transport = "ftp"
+
+    def __init__(self, target: UploadTarget) -> None:
+        super().__init__(target)
+        self._ftp: ftplib.FTP | None = None
+
+    def _new_client(self) -> ftplib.FTP:
+        return ftplib.FTP()  # noqa: S321  # plain FTP is a transport a tenant may choose; FTPS/SFTP exist
+
+    def _secure_control(self, ftp: ftplib.FTP) -> None:
+        """Hook: FTPS switches the control connection to TLS before login."""
+
+    def _secure_data(self, ftp: ftplib.FTP) -> None:
+        """Hook: FTPS protects the data connections after login."""
+
+    def _is_connected(self) -> bool:
+        return self._ftp is not None
+
+    def _connect(self) -> None:
+        target = self.target
+        ftp = self._new_client()
+        self._ftp = ftp
+        ftp.connect(target.host, target.effective_port, timeout=target.connect_timeout_s)
+        ftp.timeout = target.io_timeout_s  # data connections and every later read/write
+        if ftp.sock is not None:
+            ftp.sock.settimeout(target.io_timeout_s)
+        self._secure_control(ftp)
+        password = target.password.get_secret_value() if target.password is not None else ""
+        ftp.login(target.username or "anonymous", password)
+        self._secure_data(ftp)
+        ftp.voidcmd("TYPE I")
+
+    def _client(self) -> ftplib.FTP:
+        if self._ftp is None:
+            raise RuntimeError("not connected")
+        return self._ftp
+
+    def _disconnect(self, *, polite: bool) -> None:
+        ftp, self._ftp = self._ftp, None
+        if ftp is None:
+            return
+        if polite:
+            with contextlib.suppress(Exception):
+                ftp.quit()
+        with contextlib.suppress(Exception):
+            ftp.close()
+
+    def _send(self, source: BinaryIO, path: str, size: int, on_progress: ProgressCallback | None) -> None:
+        sent = 0
+
+        def block_sent(block: bytes) -> None:
+            nonlocal sent
+            sent += len(block)
+            if on_progress is not None:
+                on_progress(sent, size)
+
+        self._client().storbinary(f"STOR {path}", source, FTP_BLOCK_BYTES, block_sent)
+
+    def _remote_size(self, path: str) -> int | None:
+        try:
+            return self._client().size(path)
+        except ftplib.error_perm as exc:
+            if str(exc).startswith(FTP_NOT_FOUND_REPLY):
+                return None
+            raise
+
+    def _rename(self, temp: str, final: str) -> None:
+        self._client().rename(temp, final)
+
+    def _remove(self, path: str) -> None:
+        self._client().delete(path)
+
+    def _classify(self, exc: Exception, remote_path: str) -> UploadError | None:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return self._error(
+                UploadRejected, f"server certificate not trusted: {exc.verify_message}", remote_path
+            )
+        if isinstance(exc, ftplib.error_perm):
+            return self._error(UploadRejected, f"server refused: {exc}", remote_path)
+        if isinstance(exc, ftplib.error_temp | ftplib.error_reply | ftplib.error_proto):
+            return self._error(UploadUnavailable, f"server answered: {exc}", remote_path)
+        if isinstance(exc, OSError | EOFError):
+            return self._error(UploadUnavailable, f"{type(exc).__name__}: {exc}", remote_path)
+        return None
+
+
+class FtpsUploader(FtpUploader):
+    transport = "ftps"
+
+    def _new_client(self) -> ftplib.FTP:
+        cafile = str(self.target.ca_file) if self.target.ca_file is not None else None
+        context = ssl.create_default_context(cafile=cafile)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ftplib.FTP_TLS(context=context)  # noqa: S321  # TLS with verification on
+
+    def _secure_control(self, ftp: ftplib.FTP) -> None:
+        assert isinstance(ftp, ftplib.FTP_TLS)
+        ftp.auth()
+
+    def _secure_data(self, ftp: ftplib.FTP) -> None:
+        assert isinstance(ftp, ftplib.FTP_TLS)
+        ftp.prot_p()

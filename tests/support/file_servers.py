@@ -1,0 +1,338 @@
+"""Real file servers for upload tests, on 127.0.0.1 free ports, stoppable and restartable.
+
+- :func:`ftp_server` (``tls=False``) / :func:`ftp_server` (``tls=True``): pyftpdlib in a
+  subprocess (``tests.support.ftp_server_main``); user ``engage-upload``, password
+  :data:`FTP_PASSWORD`; the server's ``/`` is ``<workdir>/home``. FTPS requires TLS on control
+  and data connections; its certificate is signed by a private CA whose file is ``server.ca_file``.
+- :func:`sftp_server`: OpenSSH's own sshd (``apt-get install openssh-server``) with its own
+  config and ed25519 host key; user :data:`SFTP_USER` (created with useradd if missing, password
+  :data:`SFTP_PASSWORD`, or the key ``server.client_key``), chrooted into ``server.root`` with
+  ``internal-sftp``. Needs root (sshd checks passwords and chroots); see :func:`sftp_unavailable_reason`.
+
+Every server pre-creates ``/integration/transactionImport`` and ``/integration/contactImport``.
+Handles offer ``start()``, ``stop()`` (also ends open sessions), ``kill()`` (SIGKILL, mid-transfer
+crashes), ``running``, ``local_path(remote_path)``, ``settings(remote_dir)`` (FallbackSettings)
+and ``target(remote_dir, **extras)`` (UploadTarget with the CA file / known_hosts filled in).
+``start()`` after ``stop()`` reuses the same port, folder, keys and certificate.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+from pydantic import SecretStr
+
+from fallback.config import FallbackSettings
+from fallback.uploaders import UploadTarget
+from tests.support.processes import Proc, free_port, port_open, wait_until
+from tests.support.tls_certs import TlsFiles, make_tls_files
+
+HOST: Final = "127.0.0.1"
+IMPORT_FOLDERS: Final = ("integration/transactionImport", "integration/contactImport")
+FTP_USER: Final = "engage-upload"
+FTP_PASSWORD: Final = "ftp-Secret-4711"
+SFTP_USER: Final = "engage-sftp-test"
+SFTP_PASSWORD: Final = "sftp-Secret-4711"  # fixed: concurrent test sessions share the system user
+SFTP_BASE_DIR: Final = Path("/run/engage-relay-tests")  # root-owned, not world-writable: chroot-safe
+SSHD_CANDIDATES: Final = ("/usr/sbin/sshd", "/usr/bin/sshd")
+SERVER_READY_TIMEOUT_S: Final = 10.0
+TEST_TIMEOUT_S: Final = 2.0
+
+
+class FileServer(abc.ABC):
+    transport: ClassVar[str]
+    username: str
+    password: str
+
+    def __init__(self, workdir: Path, root: Path, port: int) -> None:
+        self.workdir = workdir
+        self.root = root  # what the server shows as "/"
+        self.port = port
+        self.host = HOST
+        self._proc: Proc | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.alive()
+
+    def local_path(self, remote_path: str) -> Path:
+        return self.root / remote_path.lstrip("/")
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._proc = self._spawn()
+        proc = self._proc
+        try:
+            wait_until(
+                lambda: port_open(self.port) or not proc.alive(),
+                SERVER_READY_TIMEOUT_S,
+                f"{self.transport} server on {self.port}",
+            )
+        except TimeoutError:
+            self.stop()
+            raise
+        if not proc.alive():
+            raise RuntimeError(f"{self.transport} server exited:\n{proc.log_tail()}")
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._end_sessions(proc, signal.SIGTERM)
+            proc.stop()
+        wait_until(lambda: not port_open(self.port), SERVER_READY_TIMEOUT_S, f"port {self.port} closed")
+
+    def kill(self) -> None:
+        """SIGKILL the server and its sessions: a crash, mid-transfer if one is running."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._end_sessions(proc, signal.SIGKILL)
+            proc.kill()
+            proc.stop()
+
+    def _end_sessions(self, proc: Proc, sig: int) -> None:
+        """Hook: servers whose sessions leave the listener's process group end them here."""
+        return None
+
+    def settings(self, remote_dir: str = "/integration") -> FallbackSettings:
+        return FallbackSettings(
+            transport=self.transport,  # type: ignore[arg-type]
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            password=SecretStr(self.password),
+            remote_dir=remote_dir,
+        )
+
+    def target(self, remote_dir: str = "/integration", **extras: Any) -> UploadTarget:
+        options: dict[str, Any] = {"connect_timeout_s": TEST_TIMEOUT_S, "io_timeout_s": TEST_TIMEOUT_S}
+        options.update(self._target_extras())
+        options.update(extras)
+        return UploadTarget.from_settings(self.settings(remote_dir), **options)
+
+    def _target_extras(self) -> dict[str, Any]:
+        return {}
+
+    @abc.abstractmethod
+    def _spawn(self) -> Proc: ...
+
+
+class FtpServer(FileServer):
+    transport = "ftp"
+    username = FTP_USER
+    password = FTP_PASSWORD
+
+    def __init__(self, workdir: Path, tls: TlsFiles | None) -> None:
+        super().__init__(workdir, workdir / "home", free_port())
+        self.tls = tls
+        if tls is not None:
+            self.transport = "ftps"  # type: ignore[misc]
+        for folder in IMPORT_FOLDERS:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def ca_file(self) -> Path:
+        assert self.tls is not None
+        return self.tls.ca_file
+
+    def _target_extras(self) -> dict[str, Any]:
+        return {"ca_file": self.tls.ca_file} if self.tls is not None else {}
+
+    def _spawn(self) -> Proc:
+        args = [sys.executable, "-m", "tests.support.ftp_server_main", "--port", str(self.port)]
+        args += ["--home", str(self.root), "--user", self.username, "--password-env", "TEST_FTP_PASSWORD"]
+        if self.tls is not None:
+            args += ["--certfile", str(self.tls.cert_file), "--keyfile", str(self.tls.key_file)]
+        repo = Path(__file__).resolve().parents[2]
+        env = {"TEST_FTP_PASSWORD": self.password, "PYTHONPATH": str(repo)}
+        return Proc(args, self.workdir / f"{self.transport}-server.log", env=env)
+
+
+@contextlib.contextmanager
+def ftp_server(workdir: Path, *, tls: bool = False) -> Iterator[FtpServer]:
+    """A running FTP (or FTPS) server; stopped on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = FtpServer(workdir, make_tls_files(workdir / "tls") if tls else None)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sshd_binary() -> str | None:
+    return next((path for path in SSHD_CANDIDATES if Path(path).is_file()), None) or shutil.which("sshd")
+
+
+def sftp_unavailable_reason() -> str | None:
+    """Why the sshd-based SFTP server cannot run here, or None."""
+    if sshd_binary() is None:
+        return "OpenSSH sshd is not installed (apt-get install openssh-server)"
+    if os.geteuid() != 0:
+        return "sshd needs root to check passwords and chroot"
+    return None
+
+
+def _ensure_sftp_user() -> pwd.struct_passwd:
+    try:
+        pwd.getpwnam(SFTP_USER)
+    except KeyError:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                "/",
+                "--shell",
+                "/usr/sbin/nologin",
+                SFTP_USER,
+            ],
+            check=False,
+            capture_output=True,
+        )
+    subprocess.run(
+        ["chpasswd"], input=f"{SFTP_USER}:{SFTP_PASSWORD}\n", text=True, check=True, capture_output=True
+    )
+    return pwd.getpwnam(SFTP_USER)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), deepest last."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: list[int] = []
+    queue = [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+SSHD_CONFIG: Final = """\
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {base}/ssh_host_ed25519_key
+PidFile none
+UsePAM no
+UseDNS no
+PermitRootLogin no
+AllowUsers {user}
+PasswordAuthentication yes
+PermitEmptyPasswords no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile {base}/authorized_keys
+StrictModes yes
+Subsystem sftp internal-sftp
+ChrootDirectory {base}/root
+ForceCommand internal-sftp
+AllowTcpForwarding no
+AllowAgentForwarding no
+X11Forwarding no
+PermitTTY no
+MaxAuthTries 3
+LoginGraceTime 10
+LogLevel VERBOSE
+"""
+
+
+class SftpServer(FileServer):
+    transport = "sftp"
+    username = SFTP_USER
+    password = SFTP_PASSWORD
+
+    def __init__(self, base: Path) -> None:
+        super().__init__(base, base / "root", free_port())
+        self.user = _ensure_sftp_user()
+        self.sshd = sshd_binary() or "sshd"
+        self.config_path = base / "sshd_config"
+        self.host_key = base / "ssh_host_ed25519_key"
+        self.client_key = base / "client_ed25519"
+        self.known_hosts = base / "known_hosts"
+        self._prepare()
+
+    def _prepare(self) -> None:
+        base = self.workdir
+        base.chmod(0o755)
+        self.root.mkdir(mode=0o755)
+        for folder in IMPORT_FOLDERS:
+            path = self.root / folder
+            path.mkdir(parents=True, exist_ok=True)
+        for path in (self.root / "integration", *(self.root / f for f in IMPORT_FOLDERS)):
+            os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        for key in (self.host_key, self.client_key):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "engage-relay-test", "-f", str(key)],
+                check=True,
+                capture_output=True,
+            )
+        (base / "authorized_keys").write_text(Path(f"{self.client_key}.pub").read_text())
+        (base / "authorized_keys").chmod(0o644)
+        public = Path(f"{self.host_key}.pub").read_text().split()
+        self.known_hosts.write_text(f"[{HOST}]:{self.port} {public[0]} {public[1]}\n")
+        self.config_path.write_text(SSHD_CONFIG.format(port=self.port, base=base, user=SFTP_USER))
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation folder
+        check = subprocess.run(
+            [self.sshd, "-t", "-f", str(self.config_path)], capture_output=True, text=True, check=False
+        )
+        if check.returncode != 0:
+            raise RuntimeError(f"sshd rejects its test config: {check.stderr}")
+
+    @property
+    def host_key_fingerprint(self) -> str:
+        out = subprocess.run(
+            ["ssh-keygen", "-l", "-E", "sha256", "-f", f"{self.host_key}.pub"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return out.split()[1]
+
+    def _target_extras(self) -> dict[str, Any]:
+        return {"known_hosts_path": self.known_hosts}
+
+    def _spawn(self) -> Proc:
+        return Proc([self.sshd, "-D", "-e", "-f", str(self.config_path)], self.workdir / "sshd.log")
+
+    def _end_sessions(self, proc: Proc, sig: int) -> None:
+        # sshd puts every connection in its own session: signal them, not only the listener
+        for pid in reversed(_descendants(proc.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+
+@contextlib.contextmanager
+def sftp_server() -> Iterator[SftpServer]:
+    """A running sshd SFTP server in a fresh folder under /run/engage-relay-tests; removed on exit."""
+    SFTP_BASE_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="sftp-", dir=SFTP_BASE_DIR))
+    try:
+        server = SftpServer(base)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
