@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import os
 import pwd
 import shutil
@@ -116,10 +117,11 @@ class FileServer(abc.ABC):
         )
 
     def target(self, remote_dir: str = "/integration", **extras: Any) -> UploadTarget:
+        """UploadTarget for this server with short test timeouts; ``extras`` override any field."""
         options: dict[str, Any] = {"connect_timeout_s": TEST_TIMEOUT_S, "io_timeout_s": TEST_TIMEOUT_S}
         options.update(self._target_extras())
-        options.update(extras)
-        return UploadTarget.from_settings(self.settings(remote_dir), **options)
+        target = UploadTarget.from_settings(self.settings(remote_dir), **options)
+        return dataclasses.replace(target, **extras)
 
     def _target_extras(self) -> dict[str, Any]:
         return {}

@@ -15,6 +15,7 @@ from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 FULL_RIGHTS = "elradfmwMT"
+AUTH_FAILED_DELAY_S = 0.5  # pyftpdlib waits 3 s before answering a failed login; tests use short timeouts
 
 
 def main() -> None:
@@ -41,6 +42,7 @@ def main() -> None:
         handler = type("TestFtpHandler", (FTPHandler,), {})
     handler.authorizer = authorizer
     handler.banner = "engage-relay test ftp server"
+    handler.auth_failed_timeout = AUTH_FAILED_DELAY_S
     server = FTPServer(("127.0.0.1", args.port), handler)
     server.serve_forever()
 
