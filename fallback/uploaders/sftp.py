@@ -119,9 +119,8 @@ class SftpUploader(TransferUploader):
         assert target.private_key_path is not None
         passphrase = target.private_key_passphrase
         try:
-            return paramiko.PKey.from_path(
-                target.private_key_path, passphrase.get_secret_value() if passphrase is not None else None
-            )
+            secret = passphrase.get_secret_value().encode() if passphrase is not None else None
+            return paramiko.PKey.from_path(target.private_key_path, secret)  # type: ignore[arg-type]  # stub says str; cryptography needs bytes
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise self._error(
                 UploadRejected,
