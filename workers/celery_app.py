@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import redis
+import structlog
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
 from tasks import runtime as runtime_slot
 from tasks.retry import BROKER_VISIBILITY_TIMEOUT_S, RETRY_LADDER_S, check_ladder, parse_ladder
 from tasks.routing import FALLBACK_QUEUE, queue_for
+from workers import metrics
 from workers.runtime_factory import build_runtime
 from workers.settings import Settings
 from workers.tenants_file import load_registry
@@ -52,16 +55,44 @@ def create_app(settings: Settings | None = None) -> Celery:
         enable_utc=True,
     )
     app.conf.engage_queues = [queue_for(name) for name in registry.names()] + [FALLBACK_QUEUE]
+    app.conf.engage_events_stream = settings.events_stream
     ladder = ladder_from(settings)
 
     def factory() -> runtime_slot.Runtime:
-        return build_runtime(settings, registry, redis.Redis.from_url(settings.redis_url), ladder)
+        runtime = build_runtime(settings, registry, redis.Redis.from_url(settings.redis_url), ladder)
+        runtime.on_response = metrics.EngageCallMetrics(registry)
+        return runtime
 
     runtime_slot.install_factory(factory)
     return app
 
 
 @worker_init.connect
-def _build_runtime_at_start(**_: Any) -> None:
+def _build_runtime_at_start(sender: Any = None, **_: Any) -> None:
     """Shared resources are built once per worker process, before the first task (arq's start-up hook)."""
-    runtime_slot.current()
+    runtime = runtime_slot.current()
+    metrics.start_process_metrics(
+        runtime.redis,
+        list(runtime.registry),
+        default_port=metrics.WORKER_METRICS_PORT,
+        env=os.environ,
+        events_stream=getattr(getattr(sender, "app", None), "conf", {}).get("engage_events_stream"),
+        breaker_state=runtime.circuit.state,
+    )
+
+
+@task_prerun.connect
+def _bind_task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """Every log line of a task carries its id and name (structlog's Celery recipe)."""
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task_name=getattr(task, "name", None))
+
+
+@task_postrun.connect
+def _unbind_task_context(**_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+task_postrun.connect(metrics.on_task_postrun, weak=False)
+task_retry.connect(metrics.on_task_retry, weak=False)
+task_failure.connect(metrics.on_task_failure, weak=False)

@@ -71,10 +71,16 @@ def simulator(
 )
 def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
     """Run a Celery worker: a thread pool over every tenant's queue and the fallback queue."""
+    import logging
+
     from workers.celery_app import create_app
+    from workers.logs import configure_logging, known_secrets
     from workers.settings import Settings
+    from workers.tenants_file import load_registry
 
     settings = Settings()
+    level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
+    configure_logging(level, secrets=known_secrets(load_registry(settings)))
     app = create_app(settings)
     app.worker_main(
         [

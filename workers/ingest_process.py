@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from typing import Any
@@ -11,17 +12,18 @@ import redis
 from fallback.rejected import RedisRejectedStore
 from tasks.outcomes import RedisOutcomeSink
 from tasks.routing import queue_for, task_for
+from workers import metrics
 from workers.celery_app import create_app
 from workers.ingest import StreamConsumer
-from workers.logs import configure_logging
+from workers.logs import configure_logging, known_secrets
 from workers.settings import Settings
 from workers.tenants_file import load_registry
 
 
 def run_ingest(consumer_name: str | None = None) -> None:
-    configure_logging()
     settings = Settings()
     registry = load_registry(settings)
+    configure_logging(secrets=known_secrets(registry))
     app = create_app(settings)
     client = redis.Redis.from_url(settings.redis_url)
 
@@ -36,6 +38,14 @@ def run_ingest(consumer_name: str | None = None) -> None:
         RedisOutcomeSink(client, settings.outcomes_stream),
         stream=settings.events_stream,
         consumer=consumer_name,
+    )
+    metrics.start_process_metrics(
+        client,
+        list(registry),
+        default_port=metrics.INGEST_METRICS_PORT,
+        env=os.environ,
+        events_stream=settings.events_stream,
+        extra=[metrics.IngestStatsCollector(consumer.stats)],
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,0 +1,100 @@
+"""Gauges computed at scrape time from Redis (bounded reads, `workers.relay_state`).
+
+Every process that serves metrics exports the same values (they come from the shared Redis):
+aggregate them with `max`, not `sum`. `engage_relay_redis_up` is 0 when Redis could not be read.
+Fallback files pending are counted in each tenant's local outbox folder on the scraped machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import redis
+import structlog
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from tasks.keys import EVENTS_GROUP, EVENTS_STREAM
+from tasks.tenants import Tenant
+from workers.relay_state import BreakerReader, read_state
+
+log = structlog.get_logger(__name__)
+
+BREAKER_STATES = ("closed", "half_open", "open")
+
+
+class RelayStateCollector(Collector):
+    def __init__(
+        self,
+        client: redis.Redis,
+        tenants: Sequence[Tenant],
+        *,
+        events_stream: str = EVENTS_STREAM,
+        events_group: str = EVENTS_GROUP,
+        breaker_state: BreakerReader | None = None,
+    ) -> None:
+        self._redis = client
+        self._tenants = list(tenants)
+        self._stream = events_stream
+        self._group = events_group
+        self._breaker_state = breaker_state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("engage_relay_redis_up", "1 when Redis answered this scrape.")
+        try:
+            state = read_state(
+                self._redis,
+                self._tenants,
+                events_stream=self._stream,
+                events_group=self._group,
+                breaker_state=self._breaker_state,
+            )
+        except redis.RedisError as exc:
+            log.warning("metrics.redis_unavailable", error=type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+
+        def gauge(name: str, help_: str, value: float) -> GaugeMetricFamily:
+            return GaugeMetricFamily(f"engage_relay_{name}", help_, value=value)
+
+        s = state.stream
+        yield gauge("events_stream_length", "Entries in the events stream.", s.length)
+        yield gauge("events_stream_pending", "Entries delivered to ingest, not yet acknowledged.", s.pending)
+        if s.lag is not None:
+            yield gauge("events_stream_lag", "Entries not yet read by the ingest group.", s.lag)
+        yield gauge("dead_letters", "Dead letters waiting (all tenants).", state.dead_letters_total)
+        yield gauge("rejected", "Envelopes in the rejected store.", state.rejected_total)
+
+        breaker = GaugeMetricFamily(
+            "engage_relay_breaker_state",
+            "1 for the tenant's current breaker state.",
+            labels=["tenant", "state"],
+        )
+        dead = GaugeMetricFamily(
+            "engage_relay_tenant_dead_letters", "Dead letters per tenant (bounded count).", labels=["tenant"]
+        )
+        cooldown = GaugeMetricFamily(
+            "engage_relay_rate_limit_cooldown_seconds",
+            "Remaining 429 cooldown of the key.",
+            labels=["tenant"],
+        )
+        budget = GaugeMetricFamily(
+            "engage_relay_rate_budget_per_second", "Configured requests/s for the key.", labels=["tenant"]
+        )
+        files = GaugeMetricFamily(
+            "engage_relay_fallback_files_pending",
+            "Finished files in the tenant's local outbox, waiting for upload.",
+            labels=["tenant"],
+        )
+        for t in state.tenants:
+            for name in BREAKER_STATES:
+                breaker.add_metric([t.name, name], 1.0 if t.breaker == name else 0.0)
+            dead.add_metric([t.name], t.dead_letters)
+            cooldown.add_metric([t.name], t.cooldown_s)
+            budget.add_metric([t.name], t.rate_budget_per_s)
+            if t.files_pending is not None:
+                files.add_metric([t.name], t.files_pending)
+        yield from (breaker, dead, cooldown, budget, files)
