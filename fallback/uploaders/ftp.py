@@ -5,6 +5,7 @@ FTPS verifies the server certificate and host name, always: against the system's
 against ``UploadTarget.ca_file`` when it is set. An untrusted certificate is
 :class:`~fallback.uploaders.errors.UploadRejected` (retrying will not fix it; an operator must
 install the right CA); other TLS failures are :class:`~fallback.uploaders.errors.UploadUnavailable`.
+Data connections resume the control connection's TLS session (vsftpd and FileZilla ask for it).
 FTP replies 5xx (login refused, permission denied, no such folder) are rejections; 4xx replies,
 timeouts, refused and reset connections are unavailability.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ftplib
+import socket
 import ssl
 from typing import BinaryIO, Final
 
@@ -22,6 +24,20 @@ from fallback.uploaders.target import UploadTarget
 
 FTP_BLOCK_BYTES: Final = 64 * 1024
 FTP_NOT_FOUND_REPLY: Final = "550"
+
+
+class _SessionReusingFtpTls(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS session.
+
+    Servers such as vsftpd (``require_ssl_reuse``) and FileZilla refuse data connections that
+    do not, so that nobody else can hijack the data port; ftplib alone never reuses the session.
+    """
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)  # noqa: S321  # the plain part; TLS below
+        if getattr(self, "_prot_p", False) and isinstance(self.sock, ssl.SSLSocket):
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
 
 
 class FtpUploader(TransferUploader):
@@ -118,7 +134,7 @@ class FtpsUploader(FtpUploader):
         cafile = str(self.target.ca_file) if self.target.ca_file is not None else None
         context = ssl.create_default_context(cafile=cafile)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return ftplib.FTP_TLS(context=context)  # noqa: S321  # TLS with verification on
+        return _SessionReusingFtpTls(context=context)
 
     def _secure_control(self, ftp: ftplib.FTP) -> None:
         assert isinstance(ftp, ftplib.FTP_TLS)

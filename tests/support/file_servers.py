@@ -108,7 +108,7 @@ class FileServer(abc.ABC):
 
     def settings(self, remote_dir: str = "/integration") -> FallbackSettings:
         return FallbackSettings(
-            transport=self.transport,  # type: ignore[arg-type]
+            transport=self.transport,
             host=self.host,
             port=self.port,
             username=self.username,

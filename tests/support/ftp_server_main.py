@@ -34,10 +34,10 @@ def main() -> None:
     handler: type[FTPHandler]
     if args.certfile:
         handler = type("TestTlsHandler", (TLS_FTPHandler,), {})
-        handler.certfile = args.certfile  # type: ignore[attr-defined]
-        handler.keyfile = args.keyfile  # type: ignore[attr-defined]
-        handler.tls_control_required = True  # type: ignore[attr-defined]
-        handler.tls_data_required = True  # type: ignore[attr-defined]
+        handler.certfile = args.certfile
+        handler.keyfile = args.keyfile
+        handler.tls_control_required = True
+        handler.tls_data_required = True
     else:
         handler = type("TestFtpHandler", (FTPHandler,), {})
     handler.authorizer = authorizer

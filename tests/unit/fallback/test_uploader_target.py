@@ -25,7 +25,7 @@ from fallback.uploaders import (
 def test_uploader_for_picks_the_transport_and_its_default_port(
     transport: str, cls: type[object], port: int
 ) -> None:
-    settings = FallbackSettings(transport=transport, host="ftp.voyado.com", remote_dir="/integration")  # type: ignore[arg-type]
+    settings = FallbackSettings(transport=transport, host="ftp.voyado.com", remote_dir="/integration")
     uploader = uploader_for(settings)
     assert type(uploader) is cls
     assert UploadTarget.from_settings(settings).effective_port == port
