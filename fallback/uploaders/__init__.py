@@ -4,7 +4,8 @@ Public:
 
 - :class:`Uploader` (Protocol), :class:`UploadReceipt`, ``ProgressCallback``;
   implementations :class:`LocalDirUploader`, :class:`FtpUploader`, :class:`FtpsUploader`,
-  :class:`SftpUploader`, all built from an :class:`UploadTarget`.
+  :class:`SftpUploader`, all built from an :class:`UploadTarget`; :class:`MemoryUploader`, the
+  in-memory twin for tests (``.files``, ``.down``, ``.reject``).
 - :func:`uploader_for` (``FallbackSettings`` or ``UploadTarget`` -> ``Uploader``).
 - :class:`UploadTarget` (FallbackSettings plus CA file, host key checks, timeouts),
   ``CONNECT_TIMEOUT_S``, ``IO_TIMEOUT_S``.
@@ -27,6 +28,7 @@ from fallback.uploaders.errors import UnsafeRemotePath, UploadError, UploadRejec
 from fallback.uploaders.factory import uploader_for
 from fallback.uploaders.ftp import FtpsUploader, FtpUploader
 from fallback.uploaders.local import LocalDirUploader
+from fallback.uploaders.memory import MemoryUploader
 from fallback.uploaders.paths import REMOTE_NAME_RE, RemoteLocation, resolve_remote, temp_name_for
 from fallback.uploaders.schedule import UPLOAD_RETRY_SCHEDULE_S, next_upload_attempt
 from fallback.uploaders.sftp import SftpUploader
@@ -40,6 +42,7 @@ __all__ = [
     "FtpUploader",
     "FtpsUploader",
     "LocalDirUploader",
+    "MemoryUploader",
     "ProgressCallback",
     "RemoteLocation",
     "SftpUploader",
