@@ -1,0 +1,113 @@
+"""`engage-relay status` against a real Redis seeded with what a running relay leaves behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from tests.support import relay_seed as seed
+from tests.support.processes import free_port
+from workers.cli import main
+from workers.commands.status import render_plain
+from workers.relay_state import read_state
+
+TENANTS_TOML = """
+[tenants.acme]
+base_url = "https://acme.voyado.com"
+api_key_env = "ACME_KEY"
+rate_budget_per_s = 30
+[tenants.acme.fallback]
+local_dir = "{outbox}"
+
+[tenants.beta]
+base_url = "https://beta.voyado.com"
+api_key_env = "BETA_KEY"
+"""
+
+
+@pytest.fixture
+def relay_env(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    path = tmp_path / "tenants.toml"
+    path.write_text(TENANTS_TOML.format(outbox=outbox))
+    for name, value in {
+        "REDIS_URL": redis_url,
+        "ENGAGE_RELAY_TENANTS_FILE": str(path),
+        "ACME_KEY": "acme-key-status-1",
+        "BETA_KEY": "beta-key-status-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ENGAGE_RELAY_SECRET_KEY", raising=False)
+    return outbox
+
+
+def seed_relay(client: redis.Redis, outbox: Path) -> None:
+    seed.old_outcome(client, "acme")  # first: stream ids only grow
+    seed.dead_letters(client, "acme", 2)
+    seed.outcomes(client, "acme", "applied", 5)
+    seed.outcomes(client, "acme", "rejected", 1)
+    seed.outcomes(client, "beta", "dead_lettered", 2)
+    seed.outcomes(client, "gone", "applied", 1)
+    seed.rejections(client, 3)
+    seed.stream_with_lag(client, published=4, read=1)
+    seed.open_breaker(client, "beta")
+    (outbox / "20261128101500_1_transactions.xml").write_text("<x/>")
+
+
+def test_json_status_reports_every_tenant_from_redis(relay_env: Path, redis_client: redis.Redis) -> None:
+    # Given a relay's leftovers in Redis and one file in acme's outbox
+    seed_relay(redis_client, relay_env)
+    # When status is asked for as JSON
+    result = CliRunner().invoke(main, ["status", "--json"])
+    # Then it shows each tenant's state, the last hour's outcomes only, and the stream's lag
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    tenants = {t["name"]: t for t in doc["tenants"]}
+    assert tenants["acme"]["dead_letters"] == 2
+    assert tenants["acme"]["outcomes"] == {"applied": 5, "rejected": 1}
+    assert tenants["acme"]["files_pending"] == 1
+    assert tenants["acme"]["rate_budget_per_s"] == 30
+    assert tenants["acme"]["breaker"] == "closed"
+    assert tenants["beta"]["breaker"] == "open"
+    assert tenants["beta"]["outcomes"] == {"dead_lettered": 2}
+    assert doc["other_outcomes"] == {"gone": {"applied": 1}}
+    assert doc["stream"]["length"] == 4 and doc["stream"]["lag"] == 3 and doc["stream"]["pending"] == 1
+    assert doc["dead_letters_total"] == 2 and doc["rejected_total"] == 3
+    assert "acme-key-status-1" not in result.output
+
+
+def test_plain_status_speaks_plain_words(relay_env: Path, redis_client: redis.Redis) -> None:
+    seed_relay(redis_client, relay_env)
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "beta: breaker OPEN (not calling Engage)" in result.output
+    assert "acme: breaker closed" in result.output and "last hour: applied 5, rejected 1" in result.output
+    assert "lag 3, pending 1" in result.output
+
+
+def test_status_of_an_empty_relay(relay_env: Path) -> None:
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "does not exist yet" in result.output
+    assert "last hour: none" in result.output
+
+
+def test_status_with_redis_down_says_so(relay_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 1
+    assert "cannot read Redis" in result.output
+
+
+def test_rich_rendering_runs(relay_env: Path, redis_client: redis.Redis) -> None:
+    from workers.commands.status import render_rich
+
+    seed_relay(redis_client, relay_env)
+    state = read_state(redis_client, [seed.tenant("acme", "k-acme-123", str(relay_env))])
+    render_rich(state)  # must not raise on real data
+    assert "acme" in render_plain(state)
