@@ -6,6 +6,7 @@ One test body per behaviour, run against each transport.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,14 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from fallback.uploaders import UnsafeRemotePath, UploadError, UploadRejected, UploadUnavailable, uploader_for
+from fallback.uploaders import (
+    UnsafeRemotePath,
+    UploadError,
+    UploadRejected,
+    UploadTarget,
+    UploadUnavailable,
+    uploader_for,
+)
 from tests.support.file_servers import FileServer, ftp_server, sftp_server, sftp_unavailable_reason
 
 pytestmark = pytest.mark.integration
@@ -27,6 +35,7 @@ FAST_FAIL_S = 3.0
 CONTENT = ("<transactions>\r\n  <x>åäö ✓</x>\n</transactions>\r\n".encode() + bytes(range(256))) * 50
 BIG_BYTES = 16 * 1024 * 1024
 KILL_AFTER_BYTES = 1024 * 1024
+SILENT_TIMEOUT_S = 0.5
 
 
 def skip_or_fail(reason: str) -> None:
@@ -210,3 +219,28 @@ def test_errors_name_the_server_and_the_path(file_server: FileServer, outbox: Pa
         uploader_for(file_server.target()).upload(path, NAME, "noSuchFolder")
     assert f"{file_server.transport} 127.0.0.1:{file_server.port}" in str(caught.value)
     assert caught.value.remote_path == f"/integration/noSuchFolder/{NAME}"
+
+
+@pytest.mark.parametrize("transport", ["ftp", "ftps", "sftp"])
+def test_a_silent_server_times_out_within_the_bound(transport: str, outbox: Path) -> None:
+    # Given a server that accepts connections but never says a word
+    path = outbox_file(outbox)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        target = UploadTarget(
+            transport=transport,  # type: ignore[arg-type]
+            remote_dir="/integration",
+            port=silent.getsockname()[1],
+            username="u",
+            password=SecretStr("p"),
+            host_key_fingerprint="SHA256:unused",
+            connect_timeout_s=SILENT_TIMEOUT_S,
+            io_timeout_s=SILENT_TIMEOUT_S,
+        )
+        # When uploading, Then it gives up as unavailable soon after the connect timeout
+        started = time.monotonic()
+        with pytest.raises(UploadUnavailable):
+            uploader_for(target).upload(path, NAME)
+        assert time.monotonic() - started < SILENT_TIMEOUT_S + 1.0
+    assert path.exists()
