@@ -10,7 +10,7 @@ sent and is reported superseded, so the order never goes back in time.
 
 from __future__ import annotations
 
-from engage.errors import NotFound
+from engage.errors import NotFound, OrderNotFound
 from mappers.identity import order_contact
 from mappers.orders import OrderEvent, OrderPlan, order_plan
 from tasks.base import Applied, EventContext
@@ -41,7 +41,13 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
             ctx.client.create_order(body)
         else:
             ctx.called("orders.replace")
-            ctx.client.replace_order(body)
+            try:
+                ctx.client.replace_order(body)
+            except OrderNotFound:
+                # Shipped or cancelled before Engage stored the placed order (or it never got it): every
+                # event carries the whole order, so create it in its current state.
+                ctx.called("orders.create")
+                ctx.client.create_order(body)
         ledger.record_fields(ctx.tenant.name, order_ref, version, event.occurred_at)
     return Applied(contact_id=contact_id)
 

@@ -112,7 +112,10 @@ def test_an_ecom_and_a_pos_day_reach_each_tenants_engage_exactly(
         "Stora Södergatan 1",
         "222 23",
     )
-    assert (contacts[ANNA]["meta"]["source"], contacts[ANNA]["meta"]["storeExternalId"]) == ("ECOM", "online-se")
+    assert (contacts[ANNA]["meta"]["source"], contacts[ANNA]["meta"]["storeExternalId"]) == (
+        "ECOM",
+        "online-se",
+    )
     assert state["requests"]["POST /api/v3/contacts"] == {"201": 4}
 
     # receipts with exact totals: discounts spread, freight left out; the return negative
@@ -183,7 +186,9 @@ def normalized(state: dict[str, Any]) -> dict[str, Any]:
         ({k: v for k, v in c["attributes"].items()} for c in state["contacts"]), key=lambda a: a["email"]
     )
     receipts = sorted((r["uniqueReceiptId"], r["receipt"]["totalGrossPrice"]) for r in state["receipts"])
-    orders = sorted((o["orderId"], o["order"]["status"], o["order"].get("externalStatus")) for o in state["orders"])
+    orders = sorted(
+        (o["orderId"], o["order"]["status"], o["order"].get("externalStatus")) for o in state["orders"]
+    )
     return {
         "contacts": contacts,
         "receipts": receipts,
