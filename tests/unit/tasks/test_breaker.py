@@ -289,3 +289,22 @@ def test_open_time_from_env() -> None:
         open_s_from_env({"ENGAGE_RELAY_BREAKER_OPEN_S": "soon"})
     with pytest.raises(ValueError, match="positive"):
         open_s_from_env({"ENGAGE_RELAY_BREAKER_OPEN_S": "-1"})
+
+
+def test_redis_breakers_in_two_workers_share_one_state(redis_url: str, clock: FakeClock) -> None:
+    # Given two workers, each with its own connection and breaker object
+    one, two = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
+    worker_a = RedisCircuitBreaker(one, BreakerPolicy(open_s=OPEN_S), clock=clock)
+    worker_b = RedisCircuitBreaker(two, BreakerPolicy(open_s=OPEN_S), clock=clock)
+    # When worker A sees the failures
+    open_breaker(worker_a, "acme")
+    # Then worker B is refused too, and B's probe closes it for A
+    assert not worker_b.allow("acme").allowed
+    clock.advance(OPEN_S)
+    probe = worker_b.allow("acme")
+    assert probe.is_probe
+    assert not worker_a.allow("acme").allowed
+    worker_b.record(probe, "success")
+    assert worker_a.state("acme") == "closed"
+    one.close()
+    two.close()
