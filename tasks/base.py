@@ -111,35 +111,58 @@ def run_event(
     ):
         if rt.ledger.was_applied(tenant.name, event.id):
             return _record(rt, event, tenant, "duplicate", attempt, detail="event id already applied")
-        permit = rt.circuit.allow(tenant.name)
-        if not permit.allowed:
-            return _circuit_open(task, rt, event, tenant, envelope, attempt, maybe_delivered, permit)
-        ctx = EventContext(rt, tenant, rt.client_for(tenant), attempt, maybe_delivered)
-        try:
-            result = guarded(rt.circuit, permit, lambda: handler(ctx, event))
-        except ContactBusy:
+        claim = f"{task.request.id or 'task'}:{attempt}"
+        if not rt.ledger.claim(tenant.name, event.id, claim):
+            # Another copy of this event (published twice, or re-delivered) is being applied right now:
+            # come back once it is settled, and find it applied.
             raise task.retry(
                 kwargs=_retry_kwargs(envelope, attempt, maybe_delivered), countdown=CONTACT_BUSY_RETRY_S
-            ) from None
-        except SkippableError as exc:
-            log.info("engage.event.skipped", **exc.log_fields())
-            result = Applied(detail=exc.error_code or type(exc).__name__)
-        except PermanentError as exc:
-            return _reject(rt, event, tenant, ctx, exc)
-        except (RetryableError, SystemicError) as exc:
-            return _retry_or_dead_letter(task, rt, event, tenant, ctx, envelope, exc)
-        rt.ledger.mark_applied(tenant.name, event.id)
-        log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
-        return _record(
-            rt,
-            event,
-            tenant,
-            result.outcome,
-            attempt,
-            contact_id=result.contact_id,
-            detail=result.detail,
-            calls=ctx.calls,
-        )
+            )
+        try:
+            return _run_claimed(task, rt, event, tenant, envelope, handler, attempt, maybe_delivered)
+        finally:
+            rt.ledger.release(tenant.name, event.id, claim)
+
+
+def _run_claimed(
+    task: RetryingTask,
+    rt: Runtime,
+    event: Any,
+    tenant: Tenant,
+    envelope: Mapping[str, Any],
+    handler: Handler,
+    attempt: int,
+    maybe_delivered: bool,
+) -> dict[str, Any]:
+    permit = rt.circuit.allow(tenant.name)
+    if not permit.allowed:
+        return _circuit_open(task, rt, event, tenant, envelope, attempt, maybe_delivered, permit)
+    ctx = EventContext(rt, tenant, rt.client_for(tenant), attempt, maybe_delivered)
+    try:
+        result = guarded(rt.circuit, permit, lambda: handler(ctx, event))
+    except ContactBusy:
+        raise task.retry(
+            kwargs=_retry_kwargs(envelope, attempt, maybe_delivered), countdown=CONTACT_BUSY_RETRY_S
+        ) from None
+    except SkippableError as exc:
+        log.info("engage.event.skipped", **exc.log_fields())
+        result = Applied(detail=exc.error_code or type(exc).__name__)
+    except PermanentError as exc:
+        return _reject(rt, event, tenant, ctx, exc)
+    except (RetryableError, SystemicError) as exc:
+        return _retry_or_dead_letter(task, rt, event, tenant, ctx, envelope, exc)
+    rt.ledger.mark_applied(tenant.name, event.id)
+    log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
+    return _record(
+        rt,
+        event,
+        tenant,
+        result.outcome,
+        attempt,
+        contact_id=result.contact_id,
+        detail=result.detail,
+        calls=ctx.calls,
+    )
 
 
 def _retry_kwargs(envelope: Mapping[str, Any], attempt: int, maybe_delivered: bool) -> dict[str, Any]:

@@ -8,6 +8,7 @@ OUTCOMES_STREAM = "engage:outcomes"
 REJECTED_STREAM = "engage:rejected"
 DEADLETTER_PREFIX = "engage:dlq"
 APPLIED_PREFIX = "engage:applied"
+CLAIM_PREFIX = "engage:claim"
 FIELD_CLOCK_PREFIX = "engage:fields"
 CONTACT_LOCK_PREFIX = "engage:lock:contact"
 ASSIGNMENT_PREFIX = "engage:assignment"
@@ -18,6 +19,10 @@ RATE_LIMIT_PREFIX = "engage:rl"
 
 def applied_key(tenant: str, event_id: str) -> str:
     return f"{APPLIED_PREFIX}:{tenant}:{event_id}"
+
+
+def claim_key(tenant: str, event_id: str) -> str:
+    return f"{CLAIM_PREFIX}:{tenant}:{event_id}"
 
 
 def field_clock_key(tenant: str, contact_ref: str) -> str:

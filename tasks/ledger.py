@@ -5,6 +5,7 @@
   hash of the value (never the value: no personal data in Redis). An update is cut down to the fields
   that are newer and changed; when nothing newer is left the event is reported as superseded. Keeping a
   clock per field, not per contact, makes shuffled deliveries end in the same state as ordered ones.
+- Claims: while one worker applies an event, another copy of it (published twice) waits its turn.
 - Contact locks: work on one contact is serialized across every worker process and machine.
 """
 
@@ -21,10 +22,11 @@ from typing import Any, Protocol, cast
 
 import redis
 
-from tasks.keys import applied_key, assignment_key, contact_lock_key, field_clock_key
+from tasks.keys import applied_key, assignment_key, claim_key, contact_lock_key, field_clock_key
 
 APPLIED_MARKER_TTL_S = 90 * 24 * 3600  # longer than any replay window an operator would use
 FIELD_CLOCK_TTL_S = 400 * 24 * 3600
+EVENT_CLAIM_TTL_S = 300  # a crashed worker's claim lapses; the re-delivered message claims it again
 CONTACT_LOCK_TTL_S = 120  # a lock outlives no crashed worker by more than this
 CONTACT_LOCK_WAIT_S = 5.0  # past this the task is retried shortly instead of holding a worker thread
 
@@ -80,6 +82,10 @@ class Ledger(Protocol):
 
     def mark_applied(self, tenant: str, event_id: str) -> None: ...
 
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool: ...
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None: ...
+
     def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]: ...
 
     def record_fields(
@@ -107,12 +113,19 @@ def _decode_clock(raw: str) -> tuple[int, str]:
 class RedisLedger:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._release = client.register_script(_RELEASE_IF_OWNER_LUA)
 
     def was_applied(self, tenant: str, event_id: str) -> bool:
         return bool(self._redis.exists(applied_key(tenant, event_id)))
 
     def mark_applied(self, tenant: str, event_id: str) -> None:
         self._redis.set(applied_key(tenant, event_id), b"1", ex=APPLIED_MARKER_TTL_S)
+
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool:
+        return bool(self._redis.set(claim_key(tenant, event_id), owner, nx=True, ex=EVENT_CLAIM_TTL_S))
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None:
+        self._release(keys=[claim_key(tenant, event_id)], args=[owner])
 
     def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]:
         raw = cast(dict[bytes, bytes], self._redis.hgetall(field_clock_key(tenant, contact_id)))
@@ -156,12 +169,21 @@ class RedisLedger:
                 lock.release()
 
 
+_RELEASE_IF_OWNER_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
 class MemoryLedger:
     """In-memory twin of RedisLedger, for unit tests of the logic."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._applied: set[tuple[str, str]] = set()
+        self._claims: dict[tuple[str, str], str] = {}
         self._clocks: dict[tuple[str, str], dict[str, str]] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._assignments: dict[tuple[str, str, str], str] = {}
@@ -182,6 +204,18 @@ class MemoryLedger:
     def mark_applied(self, tenant: str, event_id: str) -> None:
         with self._guard:
             self._applied.add((tenant, event_id))
+
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool:
+        with self._guard:
+            if (tenant, event_id) in self._claims:
+                return False
+            self._claims[(tenant, event_id)] = owner
+            return True
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None:
+        with self._guard:
+            if self._claims.get((tenant, event_id)) == owner:
+                del self._claims[(tenant, event_id)]
 
     def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]:
         with self._guard:

@@ -1,22 +1,37 @@
 """product.viewed / cart.updated -> Engage's tracking API.
 
 A visitor the event names by contactId (or the `vtid` short GUID) is tracked at once. One named only by
-e-mail or phone is looked up, never created: Engage only uses tracking tied to a known contact, so an
-unknown visitor's event is reported as skipped.
+e-mail or phone is looked up, never created: Engage only uses tracking tied to a known contact. An
+unknown visitor may be signing up right now, so the event is retried a few times on the ladder; after
+that it is reported as skipped (tracking has no file channel and is worth little once late).
 """
 
 from __future__ import annotations
 
+from engage.errors import RetryableError
 from mappers.tracking import cart_update, product_view
+from schemas.identity import TrackingIdentity
 from schemas.tracking import CartUpdatedEvent, ProductViewedEvent
 from tasks.base import Applied, EventContext
 from tasks.resolve import find_contact
 
 UNKNOWN_VISITOR = "visitor unknown to Engage: not tracked"
+UNKNOWN_VISITOR_RETRIES = 2
+
+
+class VisitorNotKnownYet(RetryableError):
+    """The visitor is not (yet) a contact; their sign-up may still be on its way."""
+
+
+def _contact_or_skip(ctx: EventContext, identity: TrackingIdentity) -> str | None:
+    contact_id, _, _ = find_contact(ctx, identity)
+    if contact_id is None and ctx.attempt < UNKNOWN_VISITOR_RETRIES:
+        raise VisitorNotKnownYet("visitor not known to Engage yet")
+    return contact_id
 
 
 def apply_product_view(ctx: EventContext, event: ProductViewedEvent) -> Applied:
-    contact_id, _, _ = find_contact(ctx, event.data.customer)
+    contact_id = _contact_or_skip(ctx, event.data.customer)
     if contact_id is None:
         return Applied("skipped", detail=UNKNOWN_VISITOR)
     ctx.called("tracking.productview")
@@ -25,7 +40,7 @@ def apply_product_view(ctx: EventContext, event: ProductViewedEvent) -> Applied:
 
 
 def apply_cart(ctx: EventContext, event: CartUpdatedEvent) -> Applied:
-    contact_id, _, _ = find_contact(ctx, event.data.customer)
+    contact_id = _contact_or_skip(ctx, event.data.customer)
     if contact_id is None:
         return Applied("skipped", detail=UNKNOWN_VISITOR)
     ctx.called("tracking.carts")
