@@ -112,6 +112,7 @@ def configure_logging(level: int = logging.INFO, *, json: bool = True, secrets: 
         processors=processors_for(json=json, secrets=secrets),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=_stderr_logger,
-        cache_logger_on_first_use=True,
+        # Not cached: module-level loggers then follow a later re-configuration (tests capture logs).
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
