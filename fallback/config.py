@@ -25,6 +25,10 @@ class FallbackSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     private_key_path: str | None = None
+    private_key_passphrase: SecretStr | None = None
+    known_hosts_path: str | None = None  # SFTP: host keys to trust (default ~/.ssh/known_hosts)
+    host_key_fingerprint: str | None = None  # SFTP: pin the server's key (`ssh-keygen -lf`, SHA256:...)
+    ca_file: str | None = None  # FTPS: trust only this CA (default: the system's)
     remote_dir: str = "/"
     local_dir: str = ".var/outbox"
     contacts_via: ContactsFallback = "xml"

@@ -65,11 +65,12 @@ def _tenant_from_table(name: str, table: Mapping[str, Any], env: Mapping[str, st
     if not isinstance(key_var, str):
         raise TenantConfigError(f"{where}: api_key_env is required")
     fallback = dict(fields.pop("fallback", {}))
-    if "password" in fallback:
-        raise TenantConfigError(f"{where}.fallback: write password_env, never the password itself")
-    password_var = fallback.pop("password_env", None)
-    if isinstance(password_var, str):
-        fallback["password"] = _secret_from_env(env, password_var, f"{where}.fallback")
+    for secret in ("password", "private_key_passphrase"):
+        if secret in fallback:
+            raise TenantConfigError(f"{where}.fallback: write {secret}_env, never the secret itself")
+        var = fallback.pop(f"{secret}_env", None)
+        if isinstance(var, str):
+            fallback[secret] = _secret_from_env(env, var, f"{where}.fallback")
     try:
         return Tenant(
             name=name,

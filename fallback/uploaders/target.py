@@ -96,10 +96,14 @@ class UploadTarget:
             username=settings.username,
             password=settings.password,
             private_key_path=Path(settings.private_key_path) if settings.private_key_path else None,
-            private_key_passphrase=private_key_passphrase,
-            known_hosts_path=known_hosts_path,
-            host_key_fingerprint=host_key_fingerprint,
-            ca_file=ca_file,
+            private_key_passphrase=private_key_passphrase or settings.private_key_passphrase,
+            known_hosts_path=known_hosts_path or _path(settings.known_hosts_path),
+            host_key_fingerprint=host_key_fingerprint or settings.host_key_fingerprint,
+            ca_file=ca_file or _path(settings.ca_file),
             connect_timeout_s=connect_timeout_s,
             io_timeout_s=io_timeout_s,
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
