@@ -5,7 +5,8 @@ The identifiers (`contact_id`, `email`, `mobile_phone`, `member_number`, `social
 First-class fields map to Engage attributes by `ENGAGE_ATTRIBUTE_NAMES`; any other tenant attribute
 passes through `attributes` under its Engage name. A `null` anywhere but in `attributes` means
 "not given": Engage overwrites with whatever it is sent, so the relay never sends absent fields.
-A `null` inside `attributes` is sent as `null` and clears that attribute in Engage.
+A `null` inside `attributes` is accepted but not sent: Voyado warns that an empty value overwrites what
+Engage holds, so the relay never sends one (clearing a field is done in Engage itself).
 """
 
 from __future__ import annotations
