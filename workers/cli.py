@@ -76,12 +76,16 @@ def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
     from workers.celery_app import create_app
     from workers.logs import configure_logging, known_secrets
     from workers.settings import Settings
-    from workers.tenants_file import load_registry
+    from tasks.retry import LadderError
+    from workers.tenants_file import TenantConfigError, load_registry
 
     settings = Settings()
     level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
-    configure_logging(level, secrets=known_secrets(load_registry(settings)))
-    app = create_app(settings)
+    try:
+        configure_logging(level, secrets=known_secrets(load_registry(settings)))
+        app = create_app(settings)
+    except (LadderError, TenantConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
     app.worker_main(
         [
             "worker",
