@@ -73,10 +73,10 @@ def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
     """Run a Celery worker: a thread pool over every tenant's queue and the fallback queue."""
     import logging
 
+    from tasks.retry import LadderError
     from workers.celery_app import create_app
     from workers.logs import configure_logging, known_secrets
     from workers.settings import Settings
-    from tasks.retry import LadderError
     from workers.tenants_file import TenantConfigError, load_registry
 
     settings = Settings()
