@@ -16,7 +16,7 @@ from engage.client import EngageClient
 from engage.contact_store import ContactIdStore
 from engage.ratelimit import RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
-from engage.transport import CallObserver, key_fingerprint, shared_session
+from engage.transport import CallObserver, Timeouts, key_fingerprint, shared_session
 from fallback.deadletters import DeadLetter, DeadLetterStore
 from fallback.rejected import RejectedStore
 from tasks.breaker import (
@@ -24,7 +24,6 @@ from tasks.breaker import (
     CircuitBreaker,
     MemoryCircuitBreaker,
     RedisCircuitBreaker,
-    open_s_from_env,
 )
 from tasks.ledger import Ledger
 from tasks.outcomes import OutcomeSink
@@ -49,16 +48,17 @@ class Runtime:
     retry_ladder_s: tuple[float, ...] = RETRY_LADDER_S
     on_dead_letter: Callable[[DeadLetter], None] = _ignore_dead_letter
     redis: redis.Redis | None = None
-    # None: a breaker shared through `redis` when set (else in-process), open for ENGAGE_RELAY_BREAKER_OPEN_S
+    # None: a breaker with the default policy, shared through `redis` when set (else in-process)
     breaker: CircuitBreaker | None = None
     short_retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY  # the client's in-process retries (tests: no waits)
     on_response: CallObserver | None = None  # told of every Engage exchange (the worker's metrics)
+    timeouts: Timeouts = field(default_factory=Timeouts)  # connect and read timeouts of every Engage call
     _clients: dict[str, EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.breaker is None:
-            policy = BreakerPolicy(open_s=open_s_from_env())
+            policy = BreakerPolicy()
             self.breaker = (
                 MemoryCircuitBreaker(policy)
                 if self.redis is None
@@ -83,6 +83,7 @@ class Runtime:
                     session=self.session,
                     retry=self.short_retry,
                     on_response=self.on_response,
+                    timeouts=self.timeouts,
                 )
                 self._clients[tenant.name] = client
             return client

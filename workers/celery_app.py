@@ -11,7 +11,7 @@ from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
 from tasks import runtime as runtime_slot
-from tasks.retry import BROKER_VISIBILITY_TIMEOUT_S, RETRY_LADDER_S, check_ladder, parse_ladder
+from tasks.retry import RETRY_LADDER_S, check_ladder, parse_ladder
 from tasks.routing import FALLBACK_QUEUE, queue_for
 from workers import metrics
 from workers.runtime_factory import build_runtime
@@ -20,11 +20,12 @@ from workers.tenants_file import load_registry
 
 TASK_MODULES = ["tasks.events"]
 WORKER_PREFETCH_MULTIPLIER = 4
+UNACKED_RESTORE_INTERVAL_S = 60
 
 
 def ladder_from(settings: Settings) -> tuple[float, ...]:
     ladder = parse_ladder(settings.retry_ladder_s) if settings.retry_ladder_s else RETRY_LADDER_S
-    check_ladder(ladder, BROKER_VISIBILITY_TIMEOUT_S)
+    check_ladder(ladder, settings.visibility_timeout_s)
     return ladder
 
 
@@ -48,7 +49,13 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_send_sent_event=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_S,
+            # A task held by a worker that died comes back after the visibility timeout; countdowns of the
+            # ladder stay below it (checked above), or Redis would deliver a waiting retry twice.
+            "visibility_timeout": settings.visibility_timeout_s,
+            "unacked_restore_interval": max(
+                1, min(UNACKED_RESTORE_INTERVAL_S, int(settings.visibility_timeout_s / 4))
+            ),
+            "unacked_restore_throttle": 1,
             "socket_keepalive": True,
             "health_check_interval": 30,
         },

@@ -7,6 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tasks.breaker import BREAKER_OPEN_S
+from tasks.retry import BROKER_VISIBILITY_TIMEOUT_S
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # With nothing configured the relay talks to a local simulator (`engage-relay simulator`), never to a guess.
 DEFAULT_ENGAGE_BASE_URL = "http://127.0.0.1:8080"
@@ -34,4 +37,14 @@ class Settings(BaseSettings):
         default=DEFAULT_WORKER_CONCURRENCY, validation_alias="ENGAGE_RELAY_WORKER_CONCURRENCY"
     )
     retry_ladder_s: str | None = Field(default=None, validation_alias="ENGAGE_RELAY_RETRY_LADDER_S")
+    visibility_timeout_s: float = Field(
+        default=BROKER_VISIBILITY_TIMEOUT_S, gt=0, validation_alias="ENGAGE_RELAY_VISIBILITY_TIMEOUT_S"
+    )
+    engage_connect_timeout_s: float = Field(
+        default=3.05, gt=0, validation_alias="ENGAGE_RELAY_CONNECT_TIMEOUT_S"
+    )
+    engage_read_timeout_s: float = Field(default=15.0, gt=0, validation_alias="ENGAGE_RELAY_READ_TIMEOUT_S")
+    breaker_open_s: float = Field(
+        default=BREAKER_OPEN_S, gt=0, validation_alias="ENGAGE_RELAY_BREAKER_OPEN_S"
+    )
     data_dir: Path = Field(default=Path(".var"), validation_alias="ENGAGE_RELAY_DATA_DIR")
