@@ -30,6 +30,9 @@ class FallbackSettings(BaseModel):
     host_key_fingerprint: str | None = None  # SFTP: pin the server's key (`ssh-keygen -lf`, SHA256:...)
     ca_file: str | None = None  # FTPS: trust only this CA (default: the system's)
     remote_dir: str = "/"
+    # per file kind (contacts, transactions, promotion-redemptions) the sub folder of remote_dir; None:
+    # fallback.outbox.REMOTE_SUBDIR_BY_KIND; "" uploads into remote_dir itself
+    remote_subdirs: dict[str, str] | None = None
     local_dir: str = ".var/outbox"
     contacts_via: ContactsFallback = "xml"
     on_breaker_open: BreakerMode = "fallback"

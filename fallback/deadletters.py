@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 DLQ_PREFIX = "engage:dlq"
 LIST_PAGE = 500
 
-FallbackState = Literal["pending", "delivered_by_file", "failed", "not_applicable"]
+FallbackState = Literal["pending", "written", "delivered_by_file", "failed", "not_applicable"]
+"""Where the fallback sweep (tasks/fallback_sweep.py) has got with a letter:
+
+- pending: waiting for the next sweep;
+- written: in an outbox file (`fallback_file` names it) or a bulk batch (`bulk:{batchId}:{row}`) not yet
+  confirmed; a crash here is repaired by the next sweep (at worst a record is sent twice);
+- delivered_by_file: the file was uploaded and verified, or the bulk batch applied the row;
+- failed: the file or bulk path refused the record (`message` says why); replay it once fixed;
+- not_applicable: no file channel exists for the type; replay it with `engage-relay dlq replay`.
+"""
 
 
 class DeadLetter(BaseModel):
