@@ -35,7 +35,12 @@ test-integration: install
 
 check: lint typecheck test
 
+# The demo starts its own Redis unless REDIS_URL is set; as root, a missing redis-server is installed first.
 demo: install
+	@command -v redis-server >/dev/null 2>&1 || [ -x /usr/sbin/redis-server ] || [ -n "$${REDIS_URL:-}" ] || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is not installed: sudo apt-get install redis-server (or set REDIS_URL)"; exit 1; fi
 	$(BIN)/engage-relay demo
 
 bench: install

@@ -1,0 +1,151 @@
+"""`engage-relay demo`: the whole stack on one machine, a sample day through it, and a summary.
+
+Starts Redis (unless REDIS_URL is set), the simulator, a local FTP drop, ingest, a worker, beat and
+Flower as child processes under `.var/demo/`; publishes an e-commerce and a POS day for two tenants;
+shows progress; prints outcomes by type and kind, the Engage calls made, and where to look next.
+Then keeps the stack running until Ctrl-C, or, with DEMO_ONCE=1, stops it and exits: 0, or 1 when an
+event was lost (no final outcome within the wait). Children never outlive the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from workers.demo_processes import Supervisor
+    from workers.demo_stack import DemoPaths
+
+DEFAULT_DEMO_DIR = Path(".var/demo")
+EXIT_LOST = 1
+EXIT_START_FAILED = 2
+EXIT_INTERRUPTED = 130
+WATCH_INTERVAL_S = 1.0
+PLAIN_OUTPUT_WIDTH = 120  # when stdout is a file or a pipe, so tables are not cut to 80 columns
+
+
+@click.command("demo")
+@click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DEMO_DIR,
+    show_default=True,
+    help="Folder for the demo's data, logs, tenants file and pids.",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    envvar="DEMO_ONCE",
+    help="Stop the stack after the summary (also DEMO_ONCE=1); exit 1 if an event was lost.",
+)
+def command(root: Path, once: bool) -> None:
+    """Bring up a local stack, publish a sample e-com and POS day, and show what happened."""
+    sys.exit(run_demo(root.resolve(), once=once))
+
+
+def run_demo(root: Path, *, once: bool) -> int:
+    """The whole demo; returns the exit status. Every child is stopped before it returns."""
+    import atexit
+    import signal
+    from types import FrameType
+
+    from rich.console import Console
+
+    from workers.demo_data import DemoDataMissing
+    from workers.demo_processes import DemoStartError, Supervisor, stop_leftovers
+    from workers.demo_stack import DemoPaths
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else PLAIN_OUTPUT_WIDTH)
+    paths = DemoPaths(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in stop_leftovers(paths.pids_file):
+        console.print(f"stopped {name}, left running by an earlier demo")
+    supervisor = Supervisor(paths.logs, paths.pids_file)
+    atexit.register(supervisor.stop_all)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # Ctrl-C raises KeyboardInterrupt even when started from a shell that ignored SIGINT for it
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _run(console, supervisor, paths, once=once)
+    except (DemoStartError, DemoDataMissing) as exc:
+        console.print(f"[bold red]demo failed:[/] {exc}", highlight=False)
+        return EXIT_START_FAILED
+    except KeyboardInterrupt:
+        console.print("\ninterrupted: stopping the stack")
+        return EXIT_INTERRUPTED
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        with console.status("stopping the stack"):
+            supervisor.stop_all()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bool) -> int:
+    import os
+    import time
+
+    import redis
+
+    from workers.demo_data import demo_waves
+    from workers.demo_processes import DemoStartError
+    from workers.demo_report import print_summary, shown_path, write_summary
+    from workers.demo_run import run_waves
+    from workers.demo_stack import simulator_state, start_stack
+    from workers.settings import Settings
+
+    def still_running() -> None:
+        for child in supervisor.dead():
+            raise DemoStartError(
+                f"{child.name} stopped (status {child.popen.returncode}); the end of {child.log_path}:\n"
+                f"{child.log_tail()}"
+            )
+
+    waves = demo_waves()
+    console.print(f"[bold]engage-relay demo[/]: starting the stack under {shown_path(paths.root)}")
+    with console.status("starting Redis, the simulator, the FTP drop, ingest, a worker, beat and Flower"):
+        stack = start_stack(supervisor, paths, os.environ)
+    names = ", ".join(c.name for c in supervisor.children)
+    console.print(f"stack up: {names} (logs in {shown_path(paths.logs)})")
+    settings = Settings()  # the stream names, as the children read them from the same environment
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        result = run_waves(
+            client,
+            waves,
+            events_stream=settings.events_stream,
+            outcomes_stream=settings.outcomes_stream,
+            console=console,
+            still_running=still_running,
+        )
+    finally:
+        client.close()
+    try:
+        state = simulator_state(stack)
+    except Exception:  # the summary is still worth printing without the call counts
+        state = None
+    print_summary(console, stack, result, state)
+    write_summary(paths.summary_file, stack, result, state)
+    status = EXIT_LOST if result.lost else 0
+    if once:
+        console.print("DEMO_ONCE is set: stopping the stack")
+        return status
+    console.print("\nThe stack keeps running; [bold]Ctrl-C[/] stops it.")
+    try:
+        while True:
+            still_running()
+            time.sleep(WATCH_INTERVAL_S)
+    except KeyboardInterrupt:
+        console.print("\nstopping the stack")
+    return status
