@@ -1,16 +1,32 @@
 """The module-level Celery app for `celery -A workers.beat:app ...` (beat and Flower), and beat's schedule.
 
-`BEAT_SCHEDULE` is empty for now: the fallback sweep (dead letters to XML files and uploads) will be
-scheduled here. Beat runs as one process per deployment (never two: each would send every entry).
+`BEAT_SCHEDULE` sends the fallback sweep (dead letters to XML files or the bulk API, outbox uploads) every
+ENGAGE_RELAY_FALLBACK_SWEEP_S seconds (default 60); the sweep fans out to one task per tenant.
+Beat runs as one process per deployment (never two: each would send every entry).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tasks.routing import FALLBACK_QUEUE
 from workers.celery_app import create_app
+from workers.settings import Settings
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+FALLBACK_SWEEP_ENTRY = "engage-fallback-sweep"
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        FALLBACK_SWEEP_ENTRY: {
+            "task": "engage.fallback.sweep",
+            "schedule": settings.fallback_sweep_s,
+            "options": {"queue": FALLBACK_QUEUE, "expires": settings.fallback_sweep_s},
+        }
+    }
+
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = beat_schedule(Settings())
 
 app = create_app()
 app.conf.beat_schedule = BEAT_SCHEDULE

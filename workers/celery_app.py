@@ -11,6 +11,8 @@ from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
 from tasks import runtime as runtime_slot
+from tasks.fallback import install_file_hooks
+from tasks.fallback_letters import FileHooks
 from tasks.retry import RETRY_LADDER_S, check_ladder, parse_ladder
 from tasks.routing import FALLBACK_QUEUE, queue_for
 from workers import metrics
@@ -18,7 +20,7 @@ from workers.runtime_factory import build_runtime
 from workers.settings import Settings
 from workers.tenants_file import load_registry
 
-TASK_MODULES = ["tasks.events"]
+TASK_MODULES = ["tasks.events", "tasks.fallback"]
 WORKER_PREFETCH_MULTIPLIER = 4
 UNACKED_RESTORE_INTERVAL_S = 60
 
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         return runtime
 
     runtime_slot.install_factory(factory)
+    install_file_hooks(FileHooks(written=metrics.record_file_written, uploaded=metrics.record_file_uploaded))
     return app
 
 

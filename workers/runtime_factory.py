@@ -10,6 +10,7 @@ from engage.transport import Timeouts, key_fingerprint, shared_session
 from fallback.deadletters import RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore
 from tasks.breaker import BreakerPolicy, RedisCircuitBreaker
+from tasks.fallback import DebouncedSweepKick
 from tasks.ledger import RedisLedger
 from tasks.outcomes import RedisOutcomeSink
 from tasks.runtime import Runtime
@@ -33,6 +34,7 @@ def build_runtime(
         deadletters=RedisDeadLetterStore(client),
         session=shared_session(pool_maxsize=settings.worker_concurrency * SESSION_POOL_PER_WORKER_THREAD),
         retry_ladder_s=ladder,
+        on_dead_letter=DebouncedSweepKick(client),  # sweeps the tenant a few seconds later
         redis=client,
         breaker=RedisCircuitBreaker(client, BreakerPolicy(open_s=settings.breaker_open_s)),
         timeouts=Timeouts(connect_s=settings.engage_connect_timeout_s, read_s=settings.engage_read_timeout_s),

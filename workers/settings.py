@@ -48,3 +48,5 @@ class Settings(BaseSettings):
         default=BREAKER_OPEN_S, gt=0, validation_alias="ENGAGE_RELAY_BREAKER_OPEN_S"
     )
     data_dir: Path = Field(default=Path(".var"), validation_alias="ENGAGE_RELAY_DATA_DIR")
+    # how often beat sends the fallback sweep (dead letters to files / bulk API, outbox uploads)
+    fallback_sweep_s: float = Field(default=60.0, gt=0, validation_alias="ENGAGE_RELAY_FALLBACK_SWEEP_S")
