@@ -1,0 +1,163 @@
+"""The whole pipeline against a 50 ms Engage: the relay (stream -> ingest -> Celery worker -> Engage) vs.
+the guide's synchronous loop, at a 40 requests/s budget per API key.
+
+Run: `.venv/bin/python -m bench.pipeline [--events 500] [--runs 3] [--concurrency 32]`.
+
+Each scenario starts its own Redis, simulator (lognormal latency, p50 50 ms, p99 100 ms) and relay;
+Redis and the simulator are pinned to CPU 0, the relay's ingest and worker processes (or the baseline
+loop) to CPU 1. A relay scenario makes `--known` customers known through the relay (warm-up, not
+measured), then publishes `--events` events at once (the backlog phase: calls/s, calls per event, CPU,
+drain latency), then `--paced-events` at `--pace` events/s (the paced phase: latency of an event that
+finds no queue). The baseline runs `--baseline-events` of the same mix the same two ways; its known
+customers are seeded into the simulator (it has no cache to warm).
+
+Main scenarios (the relay at `--concurrency` threads, the baseline) run `--runs` times and print
+medians; the variants run `--variant-runs` times: the relay at `--variant-concurrency` threads, its budget
+ABOVE the simulator's limit (429s absorbed by penalize + retry), and two tenants on one worker (each
+with its own key and 40/s budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Callable
+
+from bench import _report
+from bench._scenarios import (
+    RelayScenario,
+    ScenarioResult,
+    Workload,
+    run_baseline,
+    run_relay,
+    scratch_dir,
+)
+
+DEFAULT_EVENTS = 500
+DEFAULT_KNOWN = 80  # above the expected number of updates, so none supersedes another
+DEFAULT_BASELINE_EVENTS = 120
+DEFAULT_PACED_EVENTS = 30
+DEFAULT_PACE_PER_S = 5.0
+DEFAULT_RUNS = 3
+DEFAULT_VARIANT_RUNS = 1
+DEFAULT_CONCURRENCY = 32
+DEFAULT_VARIANT_CONCURRENCY = "16"
+BUDGET_PER_S = 40.0
+OVER_BUDGET_PER_S = 60.0
+OVER_SIM_LIMIT_PER_S = 40
+VARIANT_CONCURRENCY = 32
+SEED = 20261124
+
+
+def _runs(name: str, count: int, once: Callable[[int], ScenarioResult]) -> _report.Figures:
+    runs: list[_report.Figures] = []
+    for run in range(1, count + 1):
+        figs = _report.figures(once(run))
+        runs.append(figs)
+        print(f"run {run} {_report.one_line(name, figs)}", flush=True)
+        tenants = {k.split(":", 1)[1]: v for k, v in figs.items() if k.startswith("tenant_calls_per_s:")}
+        if len(tenants) > 1:
+            print("      per tenant: " + ", ".join(f"{t} {v:.1f} calls/s" for t, v in tenants.items()))
+    return _report.medians(runs)
+
+
+def bench(opts: argparse.Namespace) -> None:
+    workload = Workload(opts.events, opts.known, opts.paced_events, opts.pace, SEED)
+    other_concurrencies = [int(c) for c in opts.variant_concurrency.split(",") if c.strip()]
+    results: dict[str, _report.Figures] = {}
+
+    def relay_runs(scenario: RelayScenario, count: int) -> None:
+        def once(run: int) -> ScenarioResult:
+            workdir = scratch_dir()
+            try:
+                return run_relay(scenario, workload, run, workdir)
+            finally:
+                if not opts.keep:
+                    shutil.rmtree(workdir, ignore_errors=True)
+
+        results[scenario.name] = _runs(scenario.name, count, once)
+
+    def baseline_once(run: int) -> ScenarioResult:
+        workdir = scratch_dir()
+        try:
+            return run_baseline(workload, opts.baseline_events, run, workdir)
+        finally:
+            if not opts.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    relay_runs(RelayScenario(f"relay c{opts.concurrency}", opts.concurrency, BUDGET_PER_S), opts.runs)
+    results["baseline (guide loop)"] = _runs("baseline (guide loop)", opts.runs, baseline_once)
+    if opts.variant_runs:
+        for concurrency in other_concurrencies:
+            relay_runs(RelayScenario(f"relay c{concurrency}", concurrency, BUDGET_PER_S), opts.variant_runs)
+        over = RelayScenario(
+            f"relay budget {OVER_BUDGET_PER_S:g}/s > sim {OVER_SIM_LIMIT_PER_S}/s",
+            VARIANT_CONCURRENCY,
+            OVER_BUDGET_PER_S,
+            sim_rate_limit=OVER_SIM_LIMIT_PER_S,
+            paced=False,
+        )
+        relay_runs(over, opts.variant_runs)
+        two = RelayScenario(
+            f"relay 2 tenants x {BUDGET_PER_S:g}/s", VARIANT_CONCURRENCY, BUDGET_PER_S, tenants=2, paced=False
+        )
+        relay_runs(two, opts.variant_runs)
+    print_summary(results, opts)
+
+
+def print_summary(results: dict[str, _report.Figures], opts: argparse.Namespace) -> None:
+    print(
+        f"\nmedians ({opts.runs} runs of the main scenarios, {opts.variant_runs} of the variants); "
+        f"simulator latency p50 50 ms / p99 100 ms; budget {BUDGET_PER_S:g}/s per key; "
+        f"backlog phase: {opts.events} events at once (baseline {opts.baseline_events}); "
+        f"paced phase: {opts.paced_events} events at {opts.pace:g}/s\n"
+    )
+    print(_report.table(results))
+    print()
+    print(_report.kinds_table(results))
+    baseline = results["baseline (guide loop)"]
+    print("\nrelay vs baseline (ratio relay/baseline):")
+    for name, figs in results.items():
+        if not name.startswith("relay c"):
+            continue
+        print(
+            f"  {name}: calls/s {_report.ratio(figs['calls_per_s'], baseline['calls_per_s'])}, "
+            f"events/s {_report.ratio(figs['events_per_s'], baseline['events_per_s'])}, "
+            f"calls/event {_report.ratio(figs['cpe_all'], baseline['cpe_all'])}, "
+            f"paced p50 {_report.ratio(figs['paced_p50'], baseline['paced_p50'])}, "
+            f"paced p99 {_report.ratio(figs['paced_p99'], baseline['paced_p99'])}, "
+            f"CPU/1k events {_report.ratio(figs['cpu_per_1000'], baseline['cpu_per_1000'])}"
+        )
+    for name, figs in results.items():
+        tenants = {k.split(":", 1)[1]: v for k, v in figs.items() if k.startswith("tenant_calls_per_s:")}
+        if len(tenants) > 1:
+            shares = ", ".join(
+                f"{t} {v:.1f} calls/s ({100 * v / BUDGET_PER_S:.0f}% of its budget)"
+                for t, v in tenants.items()
+            )
+            print(f"\n{name}, per tenant (calls of the events done in its own 10-90% window): {shares}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="backlog events per relay run")
+    parser.add_argument("--known", type=int, default=DEFAULT_KNOWN, help="known customers (warm-up)")
+    parser.add_argument("--baseline-events", type=int, default=DEFAULT_BASELINE_EVENTS)
+    parser.add_argument("--paced-events", type=int, default=DEFAULT_PACED_EVENTS)
+    parser.add_argument("--pace", type=float, default=DEFAULT_PACE_PER_S, help="paced events per second")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
+    parser.add_argument("--variant-runs", type=int, default=DEFAULT_VARIANT_RUNS, help="0 skips them")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="worker threads")
+    parser.add_argument(
+        "--variant-concurrency",
+        default=DEFAULT_VARIANT_CONCURRENCY,
+        help="other worker thread counts, comma-separated, run as variants",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep each run's logs under .var/bench")
+    bench(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
