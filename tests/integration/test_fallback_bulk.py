@@ -1,0 +1,70 @@
+"""Contacts through the bulk API against the running simulator: applied rows, a failed row, Engage down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fallback.config import FallbackSettings
+from fallback.sweep_lock import MemorySweepLock
+from fallback.uploaders import MemoryUploader
+from tasks.fallback_letters import FileHooks
+from tasks.fallback_sweep import SweepOptions, sweep_tenant
+from tests.support.dead_letters import envelope, fallback_tenant, letter
+from tests.support.simulator import RunningSimulator
+from tests.support.task_harness import memory_runtime, outcomes_of
+
+FAST_POLL = {"bulk_poll_timeout_s": 5.0, "bulk_poll_interval_s": 0.05}
+
+
+def test_bulk_creates_contacts_stores_guids_and_fails_the_bad_row(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    # Given a tenant sending contacts by bulk API, two good new customers and one without the key (e-mail)
+    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"), contacts_via="bulk")
+    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
+    rt = memory_runtime([tenant])
+    good = [
+        envelope("customer.created", "evt-1", email="one@example.se", contact_type=None),
+        envelope("customer.created", "evt-2", email="two@example.se", contact_type=None),
+    ]
+    bad = envelope("customer.created", "evt-3", email=None, contact_type=None, mobile_phone="+46700000003")
+    for raw in [*good, bad]:
+        rt.deadletters.add(letter(raw))
+    uploader = MemoryUploader()
+    # When the sweep runs
+    options = SweepOptions(uploader_factory=lambda s: uploader, hooks=FileHooks(), **FAST_POLL)
+    sweep_tenant(rt, tenant, MemorySweepLock(), options)
+    # Then the good rows are in Engage and their GUIDs stored; the bad one failed with Engage's row error
+    state = simulator.admin.state()
+    by_email = {c["attributes"].get("email"): c["id"] for c in state["contacts"]}
+    assert set(by_email) == {"one@example.se", "two@example.se"}
+    states = {d.event_id: d for d in rt.deadletters.list()}
+    assert states["evt-1"].fallback_state == states["evt-2"].fallback_state == "delivered_by_file"
+    assert states["evt-3"].fallback_state == "failed" and "bulk row" in (states["evt-3"].message or "")
+    ref = rt.contacts.get(tenant.name, "email", "one@example.se")
+    assert ref is not None and ref.contact_id == by_email["one@example.se"]
+    delivered = {o.event_id: o for o in outcomes_of(rt) if o.outcome == "delivered_by_file"}
+    assert set(delivered) == {"evt-1", "evt-2"}
+    assert delivered["evt-1"].contact_id == by_email["one@example.se"]
+    # And no file was needed
+    assert uploader.files == {}
+
+
+def test_bulk_falls_back_to_the_contacts_file_when_engage_is_down(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    # Given Engage in an outage and a tenant sending contacts by bulk API
+    simulator.admin.set_faults(outage=True)
+    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"), contacts_via="bulk")
+    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
+    rt = memory_runtime([tenant])
+    rt.deadletters.add(letter(envelope("customer.created", "evt-1", email="one@example.se")))
+    uploader = MemoryUploader()
+    # When the sweep runs
+    options = SweepOptions(uploader_factory=lambda s: uploader, hooks=FileHooks(), **FAST_POLL)
+    sweep_tenant(rt, tenant, MemorySweepLock(), options)
+    # Then the contact went by contacts XML file instead, and is marked created by file
+    assert [p.rsplit("/", 2)[1] for p in uploader.files] == ["contactImport"]
+    assert {d.fallback_state for d in rt.deadletters.list()} == {"delivered_by_file"}
+    ref = rt.contacts.get(tenant.name, "email", "one@example.se")
+    assert ref is not None and ref.pending_file
