@@ -136,8 +136,8 @@ class MigrationRun:
                 if row.start < replay_until:
                     self._replay(row, replay_groups)
                     continue
+                self.position = Mark(offset=row.end, line=row.next_line)  # saved only once the row is taken
                 self._take(row)
-                self.position = Mark(offset=row.end, line=row.next_line)
                 if self.progress is not None and index % PROGRESS_EVERY_ROWS == 0:
                     self.progress.update(row.end, self.counters)
             for group in list(self._open):
