@@ -13,7 +13,8 @@ from tests.support.dead_letters import envelope, fallback_tenant, letter
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import memory_runtime, outcomes_of
 
-FAST_POLL = {"bulk_poll_timeout_s": 5.0, "bulk_poll_interval_s": 0.05}
+BULK_POLL_TIMEOUT_S = 5.0
+BULK_POLL_INTERVAL_S = 0.05
 
 
 def test_bulk_creates_contacts_stores_guids_and_fails_the_bad_row(
@@ -32,7 +33,12 @@ def test_bulk_creates_contacts_stores_guids_and_fails_the_bad_row(
         rt.deadletters.add(letter(raw))
     uploader = MemoryUploader()
     # When the sweep runs
-    options = SweepOptions(uploader_factory=lambda s: uploader, hooks=FileHooks(), **FAST_POLL)
+    options = SweepOptions(
+        uploader_factory=lambda s: uploader,
+        hooks=FileHooks(),
+        bulk_poll_timeout_s=BULK_POLL_TIMEOUT_S,
+        bulk_poll_interval_s=BULK_POLL_INTERVAL_S,
+    )
     sweep_tenant(rt, tenant, MemorySweepLock(), options)
     # Then the good rows are in Engage and their GUIDs stored; the bad one failed with Engage's row error
     state = simulator.admin.state()
@@ -61,7 +67,12 @@ def test_bulk_falls_back_to_the_contacts_file_when_engage_is_down(
     rt.deadletters.add(letter(envelope("customer.created", "evt-1", email="one@example.se")))
     uploader = MemoryUploader()
     # When the sweep runs
-    options = SweepOptions(uploader_factory=lambda s: uploader, hooks=FileHooks(), **FAST_POLL)
+    options = SweepOptions(
+        uploader_factory=lambda s: uploader,
+        hooks=FileHooks(),
+        bulk_poll_timeout_s=BULK_POLL_TIMEOUT_S,
+        bulk_poll_interval_s=BULK_POLL_INTERVAL_S,
+    )
     sweep_tenant(rt, tenant, MemorySweepLock(), options)
     # Then the contact went by contacts XML file instead, and is marked created by file
     assert [p.rsplit("/", 2)[1] for p in uploader.files] == ["contactImport"]
