@@ -138,13 +138,17 @@ class Outbox:
         temp.replace(target)
 
     def entries(self) -> list[OutboxEntry]:
-        """Every sidecar of the folder, oldest file first; unreadable sidecars are skipped (and logged)."""
+        """This tenant's sidecars, oldest file first (a folder shared by mistake never mixes tenants);
+        unreadable sidecars are skipped and logged."""
         found: list[OutboxEntry] = []
         for path in self._sidecars():
             try:
-                found.append(OutboxEntry.model_validate_json(path.read_bytes()))
+                entry = OutboxEntry.model_validate_json(path.read_bytes())
             except (OSError, ValueError) as exc:
                 log.error("fallback.outbox.bad_sidecar", path=str(path), error=type(exc).__name__)
+                continue
+            if entry.tenant == self.tenant:
+                found.append(entry)
         return sorted(found, key=lambda e: e.name)
 
     def _sidecars(self) -> Iterator[Path]:
