@@ -23,7 +23,7 @@ def row(values: dict[str, object], line: int = 2) -> SourceRow:
 def test_csv_contact_for_bulk_is_mapped_like_the_api_path() -> None:
     # Given a CSV row in Engage names with an upper-case e-mail, an empty-free body and a preference
     mapper = ContactRowMapper("acme", POLICY, "bulk", columns=True)
-    values = {
+    values: dict[str, object] = {
         "email": "Anna@Example.COM",
         "firstName": "Anna",
         "mobilePhone": "+46701234567",
