@@ -54,6 +54,8 @@ REMOTE_SUBDIR_BY_KIND: Final[Mapping[FileKind, str]] = {
 ``fallback.remote_subdirs``."""
 
 UPLOAD_REJECTED_RETRY_S: Final = 600.0
+UPLOAD_ORDER: Final[tuple[str, ...]] = ("contacts", "transactions", "promotion-redemptions")
+"""Kinds in upload order: contacts first, since Engage ignores a receipt for a contact it does not have."""
 """A refused upload (auth, permissions, missing folder) is tried again only this long after."""
 STALE_PART_AGE_S: Final = 3600.0
 """A writer's temporary ``.part`` file older than this was left by a crash and is removed."""
@@ -149,7 +151,10 @@ class Outbox:
                 continue
             if entry.tenant == self.tenant:
                 found.append(entry)
-        return sorted(found, key=lambda e: e.name)
+        # Contacts before the receipts that may need them (Engage ignores a receipt for an unknown contact).
+        return sorted(
+            found, key=lambda e: (UPLOAD_ORDER.index(e.kind) if e.kind in UPLOAD_ORDER else 99, e.name)
+        )
 
     def _sidecars(self) -> Iterator[Path]:
         if not self.folder.is_dir():

@@ -31,6 +31,9 @@ from simulator.state import SimState, now_iso
 from simulator.validation import MATCH_KEY_TYPES
 
 Parser = Callable[[Path], Iterable[ParsedRecord]]
+IMPORT_ORDER = ("contacts", "transactions", "promotion-redemptions")
+"""One pass applies contacts files first, then receipts, then redemptions [inferred: Voyado does not say]."""
+
 log = structlog.get_logger("simulator.import")
 
 
@@ -183,10 +186,10 @@ class ImportWatcher:
     async def scan_once(self) -> list[dict[str, Any]]:
         """Apply every complete file now; returns the new import-log entries."""
         entries = []
-        for path in sorted(self.folder.iterdir()):
-            kind = file_kind(path)
-            if kind is not None:
-                entries.append(await self._import(path, kind))
+        found = [(kind, path) for path in self.folder.iterdir() if (kind := file_kind(path)) is not None]
+        # Contacts first: a receipt for a contact that the same pass creates must find it [inferred].
+        for kind, path in sorted(found, key=lambda item: (IMPORT_ORDER.index(item[0]), item[1].name)):
+            entries.append(await self._import(path, kind))
         return entries
 
     async def _import(self, path: Path, kind: str) -> dict[str, Any]:
