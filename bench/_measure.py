@@ -52,10 +52,11 @@ class PhaseResult:
     steady_calls_per_s: float
     calls_by_kind: dict[str, list[int]]  # per event kind: the calls each event cost
     latencies_s: list[float]
-    cpu_s: float
+    cpu_s: float  # the relay's processes together (or the baseline loop)
     outcomes: Counter[str] = field(default_factory=Counter)
     retries: int = 0  # task retries the worker logged (`engage.event.retry`)
     tenant_calls_per_s: dict[str, float] = field(default_factory=dict)
+    cpu_ingest_s: float = 0.0  # of cpu_s, the ingest process's share
 
     @property
     def total_calls(self) -> int:
@@ -73,6 +74,10 @@ class PhaseResult:
 
     def cpu_per_1000(self) -> float:
         return self.cpu_s * 1000 / self.events
+
+    def accepted_per_s(self) -> float:
+        """Calls Engage did not refuse with 429, per second of the whole phase."""
+        return (self.total_calls - self.calls.get(429, 0)) / self.elapsed_s
 
 
 def steady_window(done_at: Sequence[float]) -> tuple[float, float]:
@@ -150,7 +155,10 @@ def run_relay_phase(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{len(events) - done} events without outcome\n{relay.log_tails()}")
         time.sleep(POLL_S)
-    cpu_s = relay.cpu_seconds() - cpu_before
+    cpu_after = relay.cpu_seconds()
+    worker_cpu_s, ingest_cpu_s = (
+        after_s - before_s for after_s, before_s in zip(cpu_after, cpu_before, strict=True)
+    )
     calls = sim_calls(sim.state()) - calls_before
     client.close()
     outcomes = [o for o in _read_outcomes(relay, after) if f"{o.tenant}:{o.event_id}" in wanted]
@@ -172,7 +180,8 @@ def run_relay_phase(
         steady_calls_per_s=(c90 - c10) / (t90 - t10) if t90 > t10 else float("nan"),
         calls_by_kind=calls_by_kind,
         latencies_s=[o.at.timestamp() - published[f"{o.tenant}:{o.event_id}"] for o in outcomes],
-        cpu_s=cpu_s,
+        cpu_s=worker_cpu_s + ingest_cpu_s,
+        cpu_ingest_s=ingest_cpu_s,
         outcomes=Counter(o.outcome for o in outcomes),
         retries=relay.retries_logged() - retries_before,
         tenant_calls_per_s=tenant_rates(outcomes),

@@ -86,8 +86,9 @@ class Relay:
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.worker.pid) + cpu_seconds(self.ingest.pid)
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(worker, ingest) CPU seconds so far."""
+        return cpu_seconds(self.worker.pid), cpu_seconds(self.ingest.pid)
 
     def retries_logged(self) -> int:
         """How many task retries the worker has logged so far."""
