@@ -7,6 +7,7 @@ written for the test. Nothing here runs Celery in eager mode.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -73,6 +74,14 @@ class RelayStack:
                 raise RuntimeError(f"worker died at start:\n{proc.log_tail()}")
             time.sleep(0.1)
         raise TimeoutError(f"worker not ready:\n{proc.log_tail()}")
+
+    def start_beat(self, name: str = "beat") -> Proc:
+        """Celery beat (the fallback sweep's schedule), with its schedule file in the work folder."""
+        args = ["-m", "celery", "-A", "workers.beat:app", "beat", "--loglevel=INFO"]
+        args.append(f"--schedule={self.workdir / 'celerybeat-schedule'}")
+        proc = Proc([sys.executable, *args], self.workdir / f"{name}.log", env=self.env)
+        self.procs[name] = proc
+        return proc
 
     def publish(self, envelopes: Iterable[Mapping[str, Any] | str | bytes]) -> int:
         client = self.redis
