@@ -52,6 +52,8 @@ def figures(result: ScenarioResult) -> Figures:
         "cpu_per_1000": burst.cpu_per_1000(),
         "cpu_ingest_per_1000": burst.cpu_ingest_s * 1000 / burst.events,
         "accepted_per_s": burst.accepted_per_s(),
+        "paced_cpu_per_1000": result.paced.cpu_per_1000() if result.paced else math.nan,
+        "idle_cpu_per_s": result.idle_cpu_per_s,
         "sim_calls": burst.total_calls,
         "outcome_calls": sum(sum(ns) for ns in burst.calls_by_kind.values()),
     }
@@ -106,6 +108,7 @@ def one_line(name: str, figs: Figures) -> str:
         f"{name}: {figs['calls_per_s']:.1f} calls/s steady, {figs['cpe_all']:.2f} calls/event, "
         f"backlog p50 {figs['burst_p50']:.2f} s, paced p50 {_cell(figs['paced_p50'], '{:.0f}')} ms, "
         f"429s {figs['http_429']:.0f} ({figs['accepted_per_s']:.1f} calls/s not refused over the phase), "
-        f"CPU {figs['cpu_per_1000']:.2f} s/1k events (ingest {figs['cpu_ingest_per_1000']:.2f}) "
+        f"CPU {figs['cpu_per_1000']:.2f} s/1k events (ingest {figs['cpu_ingest_per_1000']:.2f}; "
+        f"paced phase {_cell(figs['paced_cpu_per_1000'], '{:.2f}')}; idle {figs['idle_cpu_per_s']:.3f} s/s) "
         f"(simulator counted {figs['sim_calls']:.0f} calls, outcomes list {figs['outcome_calls']:.0f})"
     )

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ API_KEYS = ("bench-key-a", "bench-key-b")
 TENANTS = ("bench-a", "bench-b")
 POLICY: dict[str, Any] = {"source": "ECOM", "default_store": "online-se", "group_currency": "SEK"}
 BASELINE_TIMEOUT_S = 600.0
+IDLE_WINDOW_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class ScenarioResult:
     burst: PhaseResult
     paced: PhaseResult | None
     budget_per_s: float  # all tenants together
+    idle_cpu_per_s: float = 0.0  # the relay's CPU seconds per second with nothing to do
 
 
 def _configure(sim: SimAdmin, run: int) -> None:
@@ -88,6 +91,9 @@ def run_relay(scenario: RelayScenario, workload: Workload, run: int, workdir: Pa
         with _procs.relay(workdir / "relay", redis_url, tenants, env, scenario.concurrency) as relay:
             customers = {t: known_emails(f"{namespace}-{t}", workload.known) for t in names}
             run_relay_phase(relay, sim, _interleave([warmup(namespace, t, customers[t]) for t in names]))
+            idle_before = sum(relay.cpu_seconds())
+            time.sleep(IDLE_WINDOW_S)
+            idle_cpu_per_s = (sum(relay.cpu_seconds()) - idle_before) / IDLE_WINDOW_S
             burst_events = _interleave(
                 [
                     measured(f"{namespace}-{t}", t, per_tenant, customers[t], workload.seed, BURST_AT)
@@ -101,7 +107,7 @@ def run_relay(scenario: RelayScenario, workload: Workload, run: int, workdir: Pa
                     f"{namespace}-paced", names[0], workload.paced_events, customers[names[0]], run, PACED_AT
                 )
                 paced = run_relay_phase(relay, sim, paced_events, workload.pace_per_s)
-    return ScenarioResult(burst, paced, scenario.budget_per_s * scenario.tenants)
+    return ScenarioResult(burst, paced, scenario.budget_per_s * scenario.tenants, idle_cpu_per_s)
 
 
 def _baseline_child(
