@@ -1,1 +1,19 @@
-"""fallback."""
+"""fallback: what keeps events when Engage cannot take them, and delivers them another way.
+
+Public API:
+
+- deadletters: `DeadLetter`, `DeadLetterFilter`, `DeadLetterStore`, `RedisDeadLetterStore`,
+  `MemoryDeadLetterStore`.
+- rejected: `Rejection`, `RejectedStore`, `RedisRejectedStore`, `MemoryRejectedStore`.
+- replay: `DeadLetterReplayer` (claimed re-publication of the original envelope).
+- config: `FallbackSettings` (a tenant's transport, credentials, folders, contacts channel, breaker mode).
+- xmlfiles: the Voyado import formats (`ContactsFileWriter`, `TransactionsFileWriter`,
+  `RedemptionsFileWriter`, `write_batches`, `validate_file`, `build_file_name`), XSDs in `fallback/xsd/`.
+- uploaders: `Uploader`, `LocalDirUploader`, `FtpUploader`, `FtpsUploader`, `SftpUploader`, `MemoryUploader`,
+  `uploader_for`, `UploadTarget`, `UploadUnavailable`, `UploadRejected`, `next_upload_attempt`.
+- outbox: `Outbox` (a tenant's local files awaiting a verified upload), `REMOTE_SUBDIR_BY_KIND`.
+- sweep_lock: `SweepLock`, `RedisSweepLock`, `MemorySweepLock`.
+- checkpoint: `CheckpointFile` (resumable migrations).
+
+Imports only `schemas` and `engage` of this project.
+"""

@@ -21,7 +21,6 @@ OutcomeKind = Literal[
     "rejected",  # invalid envelope, unknown tenant, or Engage said the data is wrong (400/409/422)
     "dead_lettered",  # retries exhausted; kept in the dead-letter store for file delivery or replay
     "delivered_by_file",  # written to an XML import file (or the bulk API) and handed to Engage that way
-    "held",  # the tenant's circuit is open and its policy is to hold events until Engage is back
 ]
 
 
