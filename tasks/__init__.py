@@ -4,7 +4,8 @@ Public API:
 
 - events: the Celery tasks, one per flow, with stable names (`engage.contacts.upsert`,
   `engage.receipts.create`, `engage.receipts.create_return`, `engage.promotions.assign`,
-  `engage.promotions.redeem`, `engage.vouchers.redeem`, `engage.orders.sync`, `engage.tracking.product_view`, `engage.tracking.cart`);
+  `engage.promotions.redeem`, `engage.vouchers.redeem`, `engage.orders.sync`,
+  `engage.tracking.product_view`, `engage.tracking.cart`);
   `fallback`: `engage.fallback.sweep`.
 - routing: `TASK_FOR_TYPE`, `task_for(type)`, `queue_for(tenant)` (one queue per tenant), `FALLBACK_QUEUE`.
 - base: `run_event(task, envelope, handler, attempt=, maybe_delivered=)` (decode, idempotency, breaker,
