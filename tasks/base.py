@@ -110,7 +110,7 @@ def run_event(
         event_id=event.id, tenant=tenant.name, event_type=str(event.type), task_id=task.request.id
     ):
         if rt.ledger.was_applied(tenant.name, event.id):
-            return _record(rt, event, tenant, "duplicate", attempt, detail="event id already applied")
+            return _record(rt, event, tenant, "duplicate", attempt + 1, detail="event id already applied")
         claim = f"{task.request.id or 'task'}:{attempt}"
         if not rt.ledger.claim(tenant.name, event.id, claim):
             # Another copy of this event (published twice, or re-delivered) is being applied right now:
@@ -158,7 +158,7 @@ def _run_claimed(
         event,
         tenant,
         result.outcome,
-        attempt,
+        attempt + 1,
         contact_id=result.contact_id,
         detail=result.detail,
         calls=ctx.calls,

@@ -26,8 +26,8 @@ from tasks.keys import applied_key, assignment_key, claim_key, contact_lock_key,
 
 APPLIED_MARKER_TTL_S = 90 * 24 * 3600  # longer than any replay window an operator would use
 FIELD_CLOCK_TTL_S = 400 * 24 * 3600
-EVENT_CLAIM_TTL_S = 300  # a crashed worker's claim lapses; the re-delivered message claims it again
-CONTACT_LOCK_TTL_S = 120  # a lock outlives no crashed worker by more than this
+EVENT_CLAIM_TTL_S = 60  # a crashed worker's claim lapses soon after Redis re-delivers its message
+CONTACT_LOCK_TTL_S = 60  # a lock outlives no crashed worker by more than this (a task takes seconds)
 CONTACT_LOCK_WAIT_S = 5.0  # past this the task is retried shortly instead of holding a worker thread
 
 
