@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lint format typecheck test test-unit test-integration check demo bench clean
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml clean
 
 $(BIN)/engage-relay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,12 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench.simulator_rps
+
+bench-pipeline: install
+	$(BIN)/python -m bench.pipeline
+
+bench-xml: install
+	$(BIN)/python -m bench.xml_write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .var
