@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from mappers.identity import normalize
+from mappers.identity import FALLBACK_ORDER, MATCH_KEY_TYPE, normalize
 from mappers.policy import DEFAULT_CONTACT_TYPE, TenantPolicy
 from schemas.customer import (
     ENGAGE_ATTRIBUTE_NAMES,
@@ -31,6 +31,7 @@ from schemas.customer import (
     CustomerUpdatedEvent,
     Preferences,
 )
+from schemas.identity import CustomerIdentity
 
 CustomerEvent = CustomerCreatedEvent | CustomerUpdatedEvent
 
@@ -148,6 +149,27 @@ def plan_create(event: CustomerEvent, policy: TenantPolicy) -> CreateContactPlan
         store_external_id=policy.store_for(event.store),
         create_as_unapproved=bool(unapproved),
         contact_type=contact_type,
+    )
+
+
+def plan_create_from_identity(
+    identity: CustomerIdentity, policy: TenantPolicy, source: str | None, store: str | None
+) -> CreateContactPlan:
+    """A contact made from an event's identifiers alone: a purchase, offer or order by a customer Engage
+    does not know yet (the API path creates it; the file path sends it ahead of the receipt)."""
+    body: dict[str, Any] = {}
+    for field in FALLBACK_ORDER:
+        value = getattr(identity, field)
+        if isinstance(value, str) and value.strip():
+            body[MATCH_KEY_TYPE[field]] = normalize(field, value)
+    if policy.language:
+        body["language"] = policy.language
+    return CreateContactPlan(
+        body=body,
+        source=source or policy.source,
+        store_external_id=policy.store_for(store),
+        create_as_unapproved=False,
+        contact_type=policy.contact_type,
     )
 
 

@@ -21,7 +21,13 @@ from typing import Any, Final, Literal
 from engage.contact_store import ContactIdStore
 from fallback.deadletters import DeadLetter
 from fallback.xmlfiles import FileKind
-from mappers.contacts import CustomerEvent, contact_attributes, plan_create, plan_update
+from mappers.contacts import (
+    CustomerEvent,
+    contact_attributes,
+    plan_create,
+    plan_create_from_identity,
+    plan_update,
+)
 from mappers.identity import Identity, LookupKey, lookup_keys, receipt_contact, receipt_contact_by_key
 from mappers.loyalty import redemption_channel
 from mappers.receipts import receipt_request
@@ -53,6 +59,9 @@ class FileRecord:
     contact_id: str | None = None
     # contacts only: the keys to mark "created by file" once written (empty when the id is known)
     keys: tuple[LookupKey, ...] = ()
+    # a buyer's minimal contact sent ahead of their receipt: it rides in the contacts file but the letter is
+    # the receipt's, settled by the transactions file
+    companion: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ def plan_letters(
         except InvalidEvent as exc:
             plan.failed.append((letter, f"envelope no longer valid: {exc}"))
     decoded.sort(key=lambda pair: pair[1].occurred_at)
+    buyers: list[tuple[DeadLetter, Any]] = []
     for letter, event in decoded:
         try:
             if isinstance(event, CustomerCreatedEvent | CustomerUpdatedEvent):
@@ -110,10 +120,36 @@ def plan_letters(
             elif isinstance(event, PromotionRedeemedEvent | VoucherRedeemedEvent):
                 plan.files.append(redemption_record(letter, event, tenant, store))
             else:
-                plan.files.append(transaction_record(letter, event, tenant, store))
+                record = transaction_record(letter, event, tenant, store)
+                plan.files.append(record)
+                if record.contact_id is None:
+                    buyers.append((letter, event))
         except (ValueError, KeyError) as exc:  # a mapper refusing data it accepted before
             plan.failed.append((letter, f"cannot build the record: {exc}"))
+    plan.files.extend(_companions(buyers, plan, tenant))
     return plan
+
+
+def _companions(buyers: list[tuple[DeadLetter, Any]], plan: LetterPlan, tenant: Tenant) -> list[FileRecord]:
+    """Minimal contacts for receipts whose buyer Engage may not know (matched by key, not contactId).
+
+    Engage ignores a receipt for a contact it does not have, so the buyer travels in a contacts file that
+    is uploaded (and imported) before the transactions file, as the API path would create it first.
+    A buyer who has a contacts record of their own in this sweep needs none.
+    """
+    covered = {key for item in plan.files if item.kind == "contacts" for key in item.keys}
+    covered |= {key for row in plan.bulk for key in row.file_record.keys}
+    companions: list[FileRecord] = []
+    for letter, event in buyers:
+        identity = event.data.customer
+        keys = tuple(k for k in lookup_keys(identity, tenant.policy) if k.kind != "contactId")
+        if not keys or covered.intersection(keys):
+            continue
+        covered.update(keys)
+        created = plan_create_from_identity(identity, tenant.policy, event.source, event.store)
+        record = {**created.body, "source": created.source, "storeExternalId": created.store_external_id}
+        companions.append(FileRecord(letter, "contacts", "contacts", record, None, keys, companion=True))
+    return companions
 
 
 def contact_row(letter: DeadLetter, event: CustomerEvent, tenant: Tenant, store: ContactIdStore) -> BulkRow:

@@ -170,9 +170,10 @@ def _publish(
     batch: list[FileRecord],
     hooks: FileHooks,
 ) -> str:
-    entry = outbox.publish(writer, [item.letter.id for item in batch])
+    entry = outbox.publish(writer, [item.letter.id for item in batch if not item.companion])
     for item in batch:
-        set_state(rt, item.letter.id, "written", file=entry.name)
+        if not item.companion:
+            set_state(rt, item.letter.id, "written", file=entry.name)
         if item.kind == "contacts" and item.keys:
             remember_created(rt, tenant, item.keys, None)
     hooks.written(tenant.name, entry.kind)

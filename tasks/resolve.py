@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
-from mappers.contacts import CreateContactPlan
-from mappers.identity import FALLBACK_ORDER, MATCH_KEY_TYPE, LookupKey, identity_ref, lookup_keys, normalize
+from mappers.contacts import CreateContactPlan, plan_create_from_identity
+from mappers.identity import LookupKey, identity_ref, lookup_keys
 from schemas.identity import CustomerIdentity
 from tasks.base import EventContext
 
@@ -47,21 +47,7 @@ def identity_plan(
     ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
 ) -> CreateContactPlan:
     """A contact made from an event's identifiers alone (a purchase by a customer Engage does not know)."""
-    policy = ctx.tenant.policy
-    body: dict[str, Any] = {}
-    for field in FALLBACK_ORDER:
-        value = getattr(identity, field)
-        if isinstance(value, str) and value.strip():
-            body[MATCH_KEY_TYPE[field]] = normalize(field, value)
-    if policy.language:
-        body["language"] = policy.language
-    return CreateContactPlan(
-        body=body,
-        source=source or policy.source,
-        store_external_id=policy.store_for(store),
-        create_as_unapproved=False,
-        contact_type=policy.contact_type,
-    )
+    return plan_create_from_identity(identity, ctx.tenant.policy, source, store)
 
 
 def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[LookupKey], bool]:
