@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.file_servers import FtpServer, SftpServer, sftp_server, skip_or_fail_without_sshd
 from tests.support.simulator import RunningSimulator, SimHttp, start_simulator
 
 
@@ -44,3 +45,30 @@ def sim_http(simulator: RunningSimulator) -> Iterator[SimHttp]:
     http = SimHttp(simulator.base_url, simulator.api_key)
     yield http
     http.close()
+
+
+@pytest.fixture
+def sftp() -> Iterator[SftpServer]:
+    """A running sshd: user SFTP_USER, password or ``sftp.client_key``; ``sftp.known_hosts``."""
+    skip_or_fail_without_sshd()
+    with sftp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def ftp_into_import_dir(simulator: RunningSimulator, tmp_path: Path) -> Iterator[FtpServer]:
+    """An FTP server whose root is the simulator's import folder (a symlink): files uploaded to `/` are
+    imported by the simulator as Engage imports files from its FTP folder."""
+    workdir = tmp_path / "ftp"
+    workdir.mkdir()
+    (workdir / "home").symlink_to(simulator.import_dir, target_is_directory=True)
+    server = FtpServer(workdir, None)
+    for extra in ("integration",):
+        path = simulator.import_dir / extra
+        if path.exists():
+            path.rename(tmp_path / f"moved-{extra}")  # the import folder keeps only files
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,6 @@ from tests.support.file_servers import (
     SFTP_PASSWORD,
     FtpServer,
     SftpServer,
-    sftp_server,
-    sftp_unavailable_reason,
 )
 from tests.support.simulator import RunningSimulator, start_simulator
 from tests.support.stack import RelayStack, relay_stack
@@ -143,30 +140,6 @@ def pos_seed() -> dict[str, Any]:
             for n in range(MEMBERS)
         ],
     }
-
-
-@pytest.fixture
-def sftp() -> Iterator[SftpServer]:
-    reason = sftp_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sftp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def ftp_into_import_dir(simulator: RunningSimulator, tmp_path: Path) -> Iterator[FtpServer]:
-    workdir = tmp_path / "ftp"
-    workdir.mkdir()
-    (workdir / "home").symlink_to(simulator.import_dir, target_is_directory=True)
-    server = FtpServer(workdir, None)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def account(stack: RelayStack, keys: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:

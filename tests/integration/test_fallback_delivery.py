@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from tasks.handlers import receipts
 from tasks.runtime import Runtime
 from tasks.tenants import Tenant
 from tests.support.dead_letters import envelope, fallback_tenant, letter, receipt
-from tests.support.file_servers import FileServer, FtpServer, sftp_server, sftp_unavailable_reason
+from tests.support.file_servers import FileServer, FtpServer, SftpServer
 from tests.support.simulator import RunningSimulator, start_simulator
 from tests.support.task_harness import installed, memory_runtime, outcomes_of, run_until_final
 
@@ -97,24 +96,6 @@ def _check_delivery(sim: RunningSimulator, relay: Relay) -> None:
     assert ref is not None and ref.contact_id == contact["id"]
 
 
-@pytest.fixture
-def ftp_into_import_dir(simulator: RunningSimulator, tmp_path: Path) -> Iterator[FtpServer]:
-    """An FTP server whose root is the simulator's import folder (a symlink)."""
-    workdir = tmp_path / "ftp"
-    workdir.mkdir()
-    (workdir / "home").symlink_to(simulator.import_dir, target_is_directory=True)
-    server = FtpServer(workdir, None)
-    for extra in ("integration",):
-        path = simulator.import_dir / extra
-        if path.exists():
-            path.rename(tmp_path / f"moved-{extra}")  # the import folder keeps only files
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_ftp_delivery_reaches_the_simulator(
     simulator: RunningSimulator, ftp_into_import_dir: FtpServer, tmp_path: Path
 ) -> None:
@@ -149,16 +130,9 @@ def test_file_server_down_keeps_the_file_and_delivers_when_back(
     wait_for(lambda: len(simulator.admin.state()["receipts"]) == 1)
 
 
-def test_sftp_delivery_reaches_the_simulator(tmp_path: Path) -> None:
-    reason = sftp_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sftp_server() as sftp:
-        # a simulator of its own, watching a folder inside the SFTP chroot that the SFTP user may write
-        sim_dir = sftp.root / "integration"
-        with start_simulator(sim_dir) as sim:
-            os.chown(sim.import_dir, sftp.user.pw_uid, sftp.user.pw_gid)
-            relay = Relay(sim, sftp, tmp_path / "outbox", "/integration/import")
-            _check_delivery(sim, relay)
+def test_sftp_delivery_reaches_the_simulator(sftp: SftpServer, tmp_path: Path) -> None:
+    # a simulator of its own, watching a folder inside the SFTP chroot that the SFTP user may write
+    with start_simulator(sftp.root / "integration") as sim:
+        os.chown(sim.import_dir, sftp.user.pw_uid, sftp.user.pw_gid)
+        relay = Relay(sim, sftp, tmp_path / "outbox", "/integration/import")
+        _check_delivery(sim, relay)

@@ -23,7 +23,7 @@ from fallback.uploaders import (
     UploadUnavailable,
     uploader_for,
 )
-from tests.support.file_servers import FileServer, ftp_server, sftp_server, sftp_unavailable_reason
+from tests.support.file_servers import FileServer, ftp_server, sftp_server, skip_or_fail_without_sshd
 
 pytestmark = pytest.mark.integration
 
@@ -38,19 +38,11 @@ KILL_AFTER_BYTES = 1024 * 1024
 SILENT_TIMEOUT_S = 0.5
 
 
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(params=["ftp", "ftps", "sftp"])
 def file_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FileServer]:
     """A fresh, running server of each transport; see tests/support/file_servers.py."""
     if request.param == "sftp":
-        reason = sftp_unavailable_reason()
-        if reason is not None:
-            skip_or_fail(reason)
+        skip_or_fail_without_sshd()
         with sftp_server() as sftp:
             yield sftp
     else:

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from fallback.uploaders import SftpUploader, UploadRejected
-from tests.support.file_servers import SftpServer, sftp_server, sftp_unavailable_reason
+from tests.support.file_servers import SftpServer
 
 pytestmark = pytest.mark.integration
 
 NAME = "20261124101500_1_transactions.xml"
-
-
-@pytest.fixture
-def sftp() -> Iterator[SftpServer]:
-    """A running sshd: user SFTP_USER, password or ``sftp.client_key``; ``sftp.known_hosts``."""
-    reason = sftp_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sftp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -186,6 +186,17 @@ def sftp_unavailable_reason() -> str | None:
     return None
 
 
+def skip_or_fail_without_sshd() -> None:
+    """SFTP tests need OpenSSH's sshd (`.ci/run` installs it): skipped locally, a failure under CI."""
+    import pytest
+
+    reason = sftp_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def _ensure_sftp_user() -> pwd.struct_passwd:
     try:
         pwd.getpwnam(SFTP_USER)
