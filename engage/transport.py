@@ -49,6 +49,7 @@ RATE_LIMIT_PENALTY_S = 1.0
 """How long a 429 without Retry-After stops the key for every worker."""
 KEY_FINGERPRINT_HEX_CHARS = 12
 SAFE_TO_REPEAT_METHODS = frozenset({"GET", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 log = structlog.get_logger("engage.client")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -163,13 +164,15 @@ class BaseEngageClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={self.key_id!r})"
 
-    def _headers(self, has_body: bool) -> dict[str, str]:
+    def _headers(self, method: str, has_body: bool) -> dict[str, str]:
         headers = {
             "apikey": self._api_key.get_secret_value(),
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
-        if has_body:
+        # Voyado: Content-Type is mandatory, or Engage answers 500. Every body carries it, and so does a
+        # write without one (updateContactType, a voucher redeem), where the header costs nothing.
+        if has_body or method.upper() in WRITE_METHODS:
             headers["Content-Type"] = "application/json"
         return headers
 
@@ -256,7 +259,7 @@ class BaseEngageClient:
                 self.base_url + path,
                 params=params,
                 data=data,
-                headers=self._headers(data is not None),
+                headers=self._headers(method, data is not None),
                 timeout=(self.timeouts.connect_s, self.timeouts.read_s),
                 allow_redirects=False,
                 verify=True,

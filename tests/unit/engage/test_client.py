@@ -86,6 +86,15 @@ def test_every_call_sends_key_user_agent_accept_and_content_type_only_with_a_bod
     assert post.headers["Content-Type"] == "application/json"
 
 
+def test_a_write_without_a_body_still_says_json(client: EngageClient, transport: FakeTransport) -> None:
+    # Voyado: without Content-Type Engage answers 500, so a bodiless POST carries it too
+    transport.reply(200, b"")
+    client.redeem_reward_voucher("af61c5c8-7ff8-1234-9b67-c75300738cd3")
+    (sent,) = transport.sent
+    assert sent.body is None
+    assert sent.headers["Content-Type"] == "application/json"
+
+
 def test_timeouts_are_separate(transport: FakeTransport) -> None:
     client = EngageClient(BASE_URL, API_KEY, session=session_with(transport), timeouts=Timeouts(1.0, 2.0))
     transport.reply(200, GUID)
