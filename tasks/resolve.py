@@ -50,8 +50,9 @@ def identity_plan(
     return plan_create_from_identity(identity, ctx.tenant.policy, source, store)
 
 
-def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[LookupKey], bool]:
-    """(contactId or None, the event's keys, whether a key was sent by import file) without creating."""
+def known_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[LookupKey], bool]:
+    """(contactId the event carries or the store holds, the event's keys, whether a key was sent by
+    import file): no Engage call."""
     keys = lookup_keys(identity, ctx.tenant.policy)
     if keys and keys[0].kind == "contactId":
         _remember(ctx, keys[1:], keys[0].value)
@@ -62,6 +63,14 @@ def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[Loo
         if ref is not None and ref.contact_id:
             return ref.contact_id, keys, False
         created_by_file = created_by_file or (ref is not None and ref.pending_file)
+    return None, keys, created_by_file
+
+
+def find_contact(ctx: EventContext, identity: Any) -> tuple[str | None, list[LookupKey], bool]:
+    """(contactId or None, the event's keys, whether a key was sent by import file) without creating."""
+    found, keys, created_by_file = known_contact(ctx, identity)
+    if found is not None:
+        return found, keys, created_by_file
     found = _lookup(ctx, keys[0])
     if found is not None:
         _remember(ctx, keys, found)
@@ -114,7 +123,11 @@ def resolve_buyer(
     ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
 ) -> Resolved:
     """The customer of a purchase, order or offer: resolved (or created from its identifiers) while
-    holding the customer's lock, so two events about one new customer never both create it."""
+    holding the customer's lock, so two events about one new customer never both create it. A customer
+    the store already knows needs neither the lock nor a call."""
+    found, _, _ = known_contact(ctx, identity)
+    if found is not None:
+        return Resolved(found)
     ref = identity_ref(identity, ctx.tenant.policy)
     with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
         return resolve_contact(ctx, identity, identity_plan(ctx, identity, source, store), implicit=True)
