@@ -113,16 +113,16 @@ def ingest(consumer: str | None) -> None:
 @click.argument("source", type=click.File("rb"), default="-")
 @click.option("--stream", default=None, help="Stream key (default engage:events).")
 def publish(source: IO[bytes], stream: str | None) -> None:
-    """Publish envelopes from a file or stdin (one JSON envelope per line) onto the events stream."""
+    """Publish envelopes from a file or stdin onto the events stream: one JSON envelope (an example
+    file), a JSON array of them, or NDJSON (one per line)."""
     import redis
 
-    from schemas.publish import publish_many
+    from schemas.publish import publish_many, read_envelopes
     from workers.settings import Settings
 
     settings = Settings()
     client = redis.Redis.from_url(settings.redis_url)
-    lines = (line.strip() for line in source)
-    count = publish_many(client, (line for line in lines if line), stream or settings.events_stream)
+    count = publish_many(client, read_envelopes(source), stream or settings.events_stream)
     click.echo(f"published {count} event(s) to {stream or settings.events_stream}")
 
 
