@@ -10,6 +10,7 @@ Public API:
 - routing: `TASK_FOR_TYPE`, `task_for(type)`, `queue_for(tenant)` (one queue per tenant), `FALLBACK_QUEUE`.
 - base: `run_event(task, envelope, handler, attempt=, maybe_delivered=)` (decode, idempotency, breaker,
   classify by the error tree, ladder, dead letter, outcome), `EventContext`, `Applied`.
+- settle: what ends an event (`record` an outcome, `reject`, `dead_letter`), no Engage calls.
 - handlers: `contacts`, `receipts`, `loyalty`, `orders`, `tracking`: `(EventContext, event) -> Applied`.
 - resolve: `resolve_contact`, `resolve_buyer`, `find_contact`, `identity_plan`.
 - ledger: `Ledger` (applied markers, claims, per-field clocks, contact locks, assignments), `RedisLedger`,

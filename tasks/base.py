@@ -24,7 +24,6 @@ What the handler's result says about Engage (up, down, neither; a 429 is neither
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -42,19 +41,16 @@ from engage.errors import (
     SystemicError,
 )
 from fallback.deadletters import DeadLetter
-from fallback.rejected import Rejection
 from schemas import InvalidEvent, parse_event
 from tasks import runtime as runtime_slot
 from tasks.breaker import Permit, guarded
 from tasks.ledger import ContactBusy
-from tasks.outcomes import Outcome
 from tasks.retry import CONTACT_BUSY_RETRY_S, countdown_for
 from tasks.runtime import Runtime
+from tasks.settle import MAX_DETAIL_CHARS, dead_letter, record, reject, reject_undecodable
 from tasks.tenants import Tenant, UnknownTenant
 
 log = structlog.get_logger(__name__)
-
-MAX_DETAIL_CHARS = 1000
 
 
 @dataclass
@@ -105,12 +101,12 @@ def run_event(
         tenant = rt.registry.get(event.tenant)
     except (InvalidEvent, UnknownTenant) as exc:
         # Ingest validated it; a task message that fails now was edited or its tenant was removed.
-        return _reject_undecodable(rt, envelope, exc)
+        return reject_undecodable(rt, envelope, exc)
     with structlog.contextvars.bound_contextvars(
         event_id=event.id, tenant=tenant.name, event_type=str(event.type), task_id=task.request.id
     ):
         if rt.ledger.was_applied(tenant.name, event.id):
-            return _record(rt, event, tenant, "duplicate", attempt + 1, detail="event id already applied")
+            return record(rt, event, tenant, "duplicate", attempt + 1, detail="event id already applied")
         claim = f"{task.request.id or 'task'}:{attempt}"
         if not rt.ledger.claim(tenant.name, event.id, claim):
             # Another copy of this event (published twice, or re-delivered) is being applied right now:
@@ -148,12 +144,12 @@ def _run_claimed(
         log.info("engage.event.skipped", **exc.log_fields())
         result = Applied(detail=exc.error_code or type(exc).__name__)
     except PermanentError as exc:
-        return _reject(rt, event, tenant, ctx, exc)
+        return reject(rt, event, tenant, ctx.attempt + 1, ctx.calls, exc)
     except (RetryableError, SystemicError) as exc:
-        return _retry_or_dead_letter(task, rt, event, tenant, ctx, envelope, exc)
+        return _retry_ordead_letter(task, rt, event, tenant, ctx, envelope, exc)
     rt.ledger.mark_applied(tenant.name, event.id)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
-    return _record(
+    return record(
         rt,
         event,
         tenant,
@@ -169,7 +165,7 @@ def _retry_kwargs(envelope: Mapping[str, Any], attempt: int, maybe_delivered: bo
     return {"envelope": dict(envelope), "attempt": attempt, "maybe_delivered": maybe_delivered}
 
 
-def _retry_or_dead_letter(
+def _retry_ordead_letter(
     task: RetryingTask,
     rt: Runtime,
     event: Any,
@@ -190,7 +186,7 @@ def _retry_or_dead_letter(
         raise task.retry(
             kwargs=_retry_kwargs(envelope, ctx.attempt + 1, maybe_delivered), countdown=countdown
         ) from None
-    _dead_letter(
+    dead_letter(
         rt,
         DeadLetter(
             event_id=event.id,
@@ -206,7 +202,7 @@ def _retry_or_dead_letter(
         ),
         **exc.log_fields(),
     )
-    return _record(
+    return record(
         rt,
         event,
         tenant,
@@ -217,12 +213,6 @@ def _retry_or_dead_letter(
         detail=str(exc),
         calls=ctx.calls,
     )
-
-
-def _dead_letter(rt: Runtime, letter: DeadLetter, **log_fields: Any) -> None:
-    rt.deadletters.add(letter)
-    log.error("engage.event.dead_lettered", attempts=letter.attempts, **log_fields)
-    rt.on_dead_letter(letter)
 
 
 CIRCUIT_OPEN_ERROR_CLASS = "CircuitOpen"
@@ -246,7 +236,7 @@ def _circuit_open(
     detail = (
         f"circuit breaker open for tenant {tenant.name}: sent to the fallback path without calling Engage"
     )
-    _dead_letter(
+    dead_letter(
         rt,
         DeadLetter(
             event_id=event.id,
@@ -260,103 +250,4 @@ def _circuit_open(
         ),
         error_class=CIRCUIT_OPEN_ERROR_CLASS,
     )
-    return _record(rt, event, tenant, "dead_lettered", attempt, code=CIRCUIT_OPEN_ERROR_CLASS, detail=detail)
-
-
-def _reject(
-    rt: Runtime, event: Any, tenant: Tenant, ctx: EventContext, exc: PermanentError
-) -> dict[str, Any]:
-    reason: dict[str, Any] = {
-        "loc": ["engage"],
-        "msg": str(exc),
-        "status": exc.status,
-        "error_code": exc.error_code,
-    }
-    field_errors = getattr(exc, "field_errors", None)
-    if field_errors:
-        reason["fields"] = [{"field": f.field, "message": f.message} for f in field_errors]
-    rt.rejected.add(
-        Rejection(
-            raw=event.model_dump_json(),
-            reasons=[reason],
-            stage="engage",
-            event_id=event.id,
-            tenant=tenant.name,
-            type=str(event.type),
-        )
-    )
-    log.warning("engage.event.rejected", **exc.log_fields())
-    return _record(
-        rt,
-        event,
-        tenant,
-        "rejected",
-        ctx.attempt + 1,
-        status=exc.status,
-        code=exc.error_code,
-        detail=str(exc),
-        calls=ctx.calls,
-    )
-
-
-def _reject_undecodable(rt: Runtime, envelope: Mapping[str, Any], exc: Exception) -> dict[str, Any]:
-    reasons = (
-        [dict(r) for r in exc.reasons]
-        if isinstance(exc, InvalidEvent)
-        else [{"loc": ["tenant"], "msg": str(exc)}]
-    )
-    ids = {k: envelope.get(k) if isinstance(envelope.get(k), str) else None for k in ("id", "tenant", "type")}
-    rt.rejected.add(
-        Rejection(
-            raw=_json(envelope),
-            reasons=reasons,
-            stage="task",
-            event_id=ids["id"],
-            tenant=ids["tenant"],
-            type=ids["type"],
-        )
-    )
-    if ids["id"] is not None:
-        rt.outcomes.record(
-            Outcome(
-                event_id=ids["id"],
-                type=ids["type"] or "unknown",
-                tenant=ids["tenant"] or "unknown",
-                outcome="rejected",
-                detail=str(exc)[:MAX_DETAIL_CHARS],
-            )
-        )
-    return {"outcome": "rejected"}
-
-
-def _json(envelope: Mapping[str, Any]) -> str:
-    return json.dumps(envelope, ensure_ascii=False, default=str)
-
-
-def _record(
-    rt: Runtime,
-    event: Any,
-    tenant: Tenant,
-    outcome: Literal["applied", "superseded", "skipped", "duplicate", "rejected", "dead_lettered"],
-    attempts: int,
-    *,
-    contact_id: str | None = None,
-    status: int | None = None,
-    code: str | None = None,
-    detail: str | None = None,
-    calls: list[str] | None = None,
-) -> dict[str, Any]:
-    record = Outcome(
-        event_id=event.id,
-        type=str(event.type),
-        tenant=tenant.name,
-        outcome=outcome,
-        contact_id=contact_id,
-        engage_status=status,
-        engage_error_code=code,
-        detail=detail[:MAX_DETAIL_CHARS] if detail else None,
-        attempts=max(attempts, 1),
-        calls=list(calls or []),
-    )
-    rt.outcomes.record(record)
-    return record.model_dump(mode="json", exclude_none=True)
+    return record(rt, event, tenant, "dead_lettered", attempt, code=CIRCUIT_OPEN_ERROR_CLASS, detail=detail)

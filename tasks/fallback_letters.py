@@ -16,9 +16,9 @@ import structlog
 from fallback.deadletters import DeadLetter, FallbackState
 from mappers.identity import LookupKey, lookup_keys
 from schemas import InvalidEvent, parse_event
-from tasks.base import MAX_DETAIL_CHARS
 from tasks.outcomes import Outcome
 from tasks.runtime import Runtime
+from tasks.settle import MAX_DETAIL_CHARS
 from tasks.tenants import Tenant
 
 log = structlog.get_logger("tasks.fallback")
