@@ -14,6 +14,7 @@ and wait a further window, which is why ``DEFAULT_MAX_WAIT_S`` is many windows l
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,8 @@ DEFAULT_MAX_WAIT_S = 30.0
 """Longest a call waits for a slot before giving up with ``RateLimitWaitExceeded``."""
 MIN_POLL_S = 0.002
 """Shortest sleep between two tries for a slot."""
+MAX_HERD_JITTER_S = 1.0
+"""Largest random delay added to a waiter's wake-up after repeated misses (waiters then take turns)."""
 DEFAULT_KEY_PREFIX = "engage:rl"
 
 # Extend a cooldown, never shorten it: a later, shorter penalty must not cut an earlier, longer one.
@@ -104,13 +107,19 @@ class _MovingWindowLimiter:
     def acquire(self, key_id: str, *, max_wait_s: float = DEFAULT_MAX_WAIT_S) -> float:
         started = time.monotonic()
         item = self._item(key_id)
+        slot_s = 1.0 / self.budget_for(key_id)
+        misses = 0
         while True:
             wait_s = self.cooldown_remaining_s(key_id)
             if wait_s <= 0:
                 if self._window.hit(item, key_id):
                     return time.monotonic() - started
                 stats = self._window.get_window_stats(item, key_id)
-                wait_s = max(MIN_POLL_S, stats.reset_time - time.time())
+                # Every waiter would wake at the same reset time and all but one miss again: spread
+                # them out, more after each miss, so a full budget does not cost a storm of Redis calls.
+                herd_jitter_s = random.uniform(0, min(MAX_HERD_JITTER_S, slot_s * 2**misses))  # noqa: S311
+                misses += 1
+                wait_s = max(MIN_POLL_S, stats.reset_time - time.time()) + herd_jitter_s
             waited_s = time.monotonic() - started
             if waited_s + wait_s > max_wait_s:
                 raise RateLimitWaitExceeded(
