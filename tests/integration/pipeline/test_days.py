@@ -6,6 +6,7 @@ Asserts the simulators' final state exactly, and the Engage calls each event cos
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,17 @@ def days_stack(
         yield stack
 
 
+def settled_state(sim: RunningSimulator, timeout_s: float = 5.0) -> dict[str, Any]:
+    """The simulator's state once its asynchronous order jobs are done (Engage applies orders a moment
+    after accepting them; an outcome only says the order was accepted)."""
+    deadline = time.monotonic() + timeout_s
+    state = sim.admin.state()
+    while any(job["status"] == "Pending" for job in state["order_jobs"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = sim.admin.state()
+    return state
+
+
 def run_waves(stack: RelayStack, waves: list[list[dict[str, Any]]]) -> None:
     for wave in waves:
         stack.publish(wave)
@@ -100,7 +112,7 @@ def test_an_ecom_and_a_pos_day_reach_each_tenants_engage_exactly(
     assert set(kinds.values()) == {"applied"}, kinds
 
     # E-com: four contacts, created once each, with the fields sent (the newer address wins)
-    state = simulator.admin.state()
+    state = settled_state(simulator)
     contacts = {c["attributes"]["email"]: c for c in state["contacts"]}
     assert sorted(contacts) == sorted(
         [ANNA, "bob.berg@example.se", "carol.nilsson@example.se", "erik.johansson@example.se"]
@@ -146,7 +158,7 @@ def test_an_ecom_and_a_pos_day_reach_each_tenants_engage_exactly(
     assert len(state["tracking"]["carts"]) == 1
 
     # POS: the new member, the welcome offer assigned and redeemed in the same visit, the voucher used once
-    pos_state = pos_simulator.admin.state()
+    pos_state = settled_state(pos_simulator)
     members = {c["attributes"].get("memberNumber"): c for c in pos_state["contacts"]}
     assert sorted(members) == ["100200300", "200300400"]
     assert members["200300400"]["id"] == KARIN_ID
@@ -215,7 +227,7 @@ def test_events_delivered_twice_and_shuffled_leave_the_same_state(
         stack.start_worker()
         stack.start_ingest()
         run_waves(stack, waves)
-        ordered = normalized(simulator.admin.state())
+        ordered = normalized(settled_state(simulator))
 
     # Given a fresh Engage and relay, when every event is published twice in a shuffled order
     simulator.admin.reset()
@@ -229,7 +241,7 @@ def test_events_delivered_twice_and_shuffled_leave_the_same_state(
         final = stack.wait_for_outcomes(event_keys([everything]), timeout_s=90)
         # then nothing is lost or rejected, and Engage ends in the same state
         assert {o.outcome for o in final.values()} <= {"applied", "superseded"}
-        state = simulator.admin.state()
+        state = settled_state(simulator)
     assert normalized(state) == ordered
     assert len(state["receipts"]) == 3
     assert state["requests"]["POST /api/v3/contacts"].get("201") == 4
