@@ -24,10 +24,6 @@ Outcome = Literal["stored", "duplicate", "unmatched"]
 routes = web.RouteTableDef()
 
 
-def receipts_of(state: SimState, contact_id: str) -> list[dict[str, Any]]:
-    return [r for r in state.receipts if r["contactId"] == contact_id]
-
-
 def apply_receipt(state: SimState, receipt: Any, via: str = "api") -> Outcome:
     """Apply one receipt; ApiError 422 when invalid, 404 when a contactId names no contact."""
     errors = receipt_errors(receipt)

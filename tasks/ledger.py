@@ -154,7 +154,8 @@ class RedisLedger:
     @contextmanager
     def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:
         lock = self._redis.lock(
-            contact_lock_key(tenant, contact_ref),
+            # hashed: the ref is an e-mail or a phone number, which must not appear in Redis key names
+            contact_lock_key(tenant, ref_hash(tenant, contact_ref)),
             timeout=CONTACT_LOCK_TTL_S,
             blocking_timeout=CONTACT_LOCK_WAIT_S,
             thread_local=False,

@@ -86,3 +86,14 @@ def test_the_contact_lock_serializes_work_and_times_out(
     assert outcome == ["busy"]
     with ledger.contact_lock("a", "ref-1"):
         pass
+
+
+def test_no_identifier_appears_in_redis_key_names(redis_url: str) -> None:
+    # Given a contact lock and field clocks held under an e-mail reference
+    client = redis.Redis.from_url(redis_url)
+    ledger = RedisLedger(client)
+    with ledger.contact_lock("a", "email:anna.lindqvist@example.se"):
+        # Then no key names the address
+        assert client.keys("*anna*") == []
+        assert client.keys("engage:lock:contact:a:*")
+    client.close()
