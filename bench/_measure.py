@@ -19,9 +19,9 @@ import redis
 
 from bench._procs import Relay
 from bench._workload import BenchEvent
-from schemas.publish import envelope_json
-from tasks.keys import EVENTS_STREAM, OUTCOMES_STREAM
-from tasks.outcomes import Outcome
+from relay.keys import OUTCOMES_STREAM
+from relay.outcomes import Outcome
+from schemas.publish import EVENTS_STREAM, envelope_json
 from tests.support.simulator import SimAdmin
 
 STEADY_FROM = 0.10

@@ -38,6 +38,8 @@ Every error carries ``status``, ``error_code``, ``method``, ``path`` (never the 
 emails and phone numbers), a truncated, redacted ``engage_message``, and ``request_id`` when Engage sent one.
 None of them ever holds the API key, a query string or a request body.
 ``error_from_response`` is the one place that turns an HTTP answer into this tree.
+The relay hangs its own branches (``ContactBusy``, ``EventUndecodable``, ``UnknownTenant``) under these
+bases in ``relay/errors.py``.
 """
 
 from __future__ import annotations

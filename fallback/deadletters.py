@@ -20,7 +20,7 @@ DLQ_PREFIX = "engage:dlq"
 LIST_PAGE = 500
 
 FallbackState = Literal["pending", "written", "delivered_by_file", "failed", "not_applicable"]
-"""Where the fallback sweep (tasks/fallback_sweep.py) has got with a letter:
+"""Where the fallback sweep (relay/spill/sweep.py) has got with a letter:
 
 - pending: waiting for the next sweep;
 - written: in an outbox file (`fallback_file` names it) or a bulk batch (`bulk:{batchId}:{row}`) not yet

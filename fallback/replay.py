@@ -6,7 +6,7 @@ the same letters at once never both publish one; then it publishes the original 
 leaves the letter in place (its claim expires): replaying it again publishes it a second time, which the
 relay's idempotency makes harmless (the applied marker, uniqueReceiptId). Losing it would not be.
 
-Nothing else has to be cleared first: the applied marker (tasks/ledger.py) is only set for events that
+Nothing else has to be cleared first: the applied marker (relay/ledger.py) is only set for events that
 were applied or superseded, never for dead-lettered ones, so a replayed event is applied normally.
 
 Letters already delivered by the file fallback (`fallback_state="delivered_by_file"`) are skipped unless

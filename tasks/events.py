@@ -10,14 +10,14 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from tasks.base import run_event
-from tasks.handlers import contacts, loyalty, orders, receipts, tracking
+from relay import handlers
+from tasks.adapter import run_task
 
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "max_retries": None,  # the ladder in tasks.retry decides when to stop, not Celery's counter
+    "max_retries": None,  # the ladder in relay.retry decides when to stop, not Celery's counter
     "ignore_result": True,
 }
 
@@ -26,42 +26,36 @@ TASK_OPTIONS: dict[str, Any] = {
 def upsert_contact(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, contacts.apply_customer, attempt=attempt, maybe_delivered=maybe_delivered
-    )
+    return run_task(self, envelope, handlers.CUSTOMER, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.receipts.create", **TASK_OPTIONS)
 def create_receipt(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, receipts.apply_purchase, attempt=attempt, maybe_delivered=maybe_delivered
-    )
+    return run_task(self, envelope, handlers.PURCHASE, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.receipts.create_return", **TASK_OPTIONS)
 def create_return(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(self, envelope, receipts.apply_return, attempt=attempt, maybe_delivered=maybe_delivered)
+    return run_task(self, envelope, handlers.RETURN, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.promotions.assign", **TASK_OPTIONS)
 def assign_promotion(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, loyalty.apply_assignment, attempt=attempt, maybe_delivered=maybe_delivered
-    )
+    return run_task(self, envelope, handlers.ASSIGNMENT, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.promotions.redeem", **TASK_OPTIONS)
 def redeem_promotion(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, loyalty.apply_promotion_redemption, attempt=attempt, maybe_delivered=maybe_delivered
+    return run_task(
+        self, envelope, handlers.PROMOTION_REDEMPTION, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -69,8 +63,8 @@ def redeem_promotion(
 def redeem_voucher(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, loyalty.apply_voucher_redemption, attempt=attempt, maybe_delivered=maybe_delivered
+    return run_task(
+        self, envelope, handlers.VOUCHER_REDEMPTION, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -78,20 +72,18 @@ def redeem_voucher(
 def sync_order(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(self, envelope, orders.apply_order, attempt=attempt, maybe_delivered=maybe_delivered)
+    return run_task(self, envelope, handlers.ORDER, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.tracking.product_view", **TASK_OPTIONS)
 def track_product_view(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(
-        self, envelope, tracking.apply_product_view, attempt=attempt, maybe_delivered=maybe_delivered
-    )
+    return run_task(self, envelope, handlers.PRODUCT_VIEW, attempt=attempt, maybe_delivered=maybe_delivered)
 
 
 @shared_task(name="engage.tracking.cart", **TASK_OPTIONS)
 def track_cart(
     self: Task, envelope: dict[str, Any], attempt: int = 0, maybe_delivered: bool = False
 ) -> dict[str, Any]:
-    return run_event(self, envelope, tracking.apply_cart, attempt=attempt, maybe_delivered=maybe_delivered)
+    return run_task(self, envelope, handlers.CART, attempt=attempt, maybe_delivered=maybe_delivered)

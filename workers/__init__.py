@@ -1,10 +1,11 @@
 """workers: process bootstrap only; nothing imports it but the entry points.
 
+- process: `ProcessEnv` (the settings and the environment, read once per process), `pass_env`.
+- settings: `Settings` (built by `ProcessEnv`, never elsewhere).
 - cli: the `engage-relay` command; commands/: one module per operator command (auto-discovered).
-- settings: `Settings` (read once from the environment); tenants_file, tenant_store: the tenant registry.
-- celery_app: the Celery application and its defaults; beat: beat's schedule; runtime_factory: Redis-backed
-  task runtime.
-- ingest, ingest_process: the stream consumer.
-- logs, metrics, metrics_collector, relay_state: observability.
-- demo_*: `engage-relay demo`; migration/: `engage-relay migrate`.
+- celery_app: the Celery application and its defaults; beat: beat's schedule and the module-level app;
+  runtime_factory: the Redis-backed relay runtime of a worker.
+- ingest, ingest_process: the stream consumer process.
+- logs, metrics, metrics_collector: observability.
+- demo/: `engage-relay demo` (the stack, its data, its FTP drop, its report).
 """

@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.routing import FALLBACK_QUEUE
 from workers.celery_app import create_app
+from workers.process import ProcessEnv
 from workers.settings import Settings
 
 FALLBACK_SWEEP_ENTRY = "engage-fallback-sweep"
@@ -26,7 +27,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = beat_schedule(Settings())
+ENV = ProcessEnv()  # this module is the entry point of `celery -A workers.beat:app beat|flower`
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = beat_schedule(ENV.settings)
 
-app = create_app()
+app = create_app(ENV)
 app.conf.beat_schedule = BEAT_SCHEDULE

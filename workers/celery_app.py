@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import redis
@@ -10,15 +9,14 @@ import structlog
 from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
-from tasks import runtime as runtime_slot
-from tasks.fallback import install_file_hooks
-from tasks.fallback_letters import FileHooks
-from tasks.retry import RETRY_LADDER_S, check_ladder, parse_ladder
+from relay import runtime as runtime_slot
+from relay.retry import RETRY_LADDER_S, check_ladder, parse_ladder
+from relay.runtime import FileHooks
 from tasks.routing import FALLBACK_QUEUE, queue_for
 from workers import metrics
+from workers.process import ProcessEnv
 from workers.runtime_factory import build_runtime
 from workers.settings import Settings
-from workers.tenants_file import load_registry
 
 TASK_MODULES = ["tasks.events", "tasks.fallback"]
 WORKER_PREFETCH_MULTIPLIER = 4
@@ -31,9 +29,9 @@ def ladder_from(settings: Settings) -> tuple[float, ...]:
     return ladder
 
 
-def create_app(settings: Settings | None = None) -> Celery:
-    settings = settings or Settings()
-    registry = load_registry(settings)
+def create_app(env: ProcessEnv) -> Celery:
+    settings = env.settings
+    registry = env.registry()
     app = Celery("engage_relay", broker=settings.redis_url, include=TASK_MODULES)
     app.conf.update(
         task_acks_late=True,
@@ -64,16 +62,18 @@ def create_app(settings: Settings | None = None) -> Celery:
         enable_utc=True,
     )
     app.conf.engage_queues = [queue_for(name) for name in registry.names()] + [FALLBACK_QUEUE]
-    app.conf.engage_events_stream = settings.events_stream
+    app.conf.engage_settings = settings
     ladder = ladder_from(settings)
 
     def factory() -> runtime_slot.Runtime:
         runtime = build_runtime(settings, registry, redis.Redis.from_url(settings.redis_url), ladder)
         runtime.on_response = metrics.EngageCallMetrics(registry)
+        runtime.file_hooks = FileHooks(
+            written=metrics.record_file_written, uploaded=metrics.record_file_uploaded
+        )
         return runtime
 
     runtime_slot.install_factory(factory)
-    install_file_hooks(FileHooks(written=metrics.record_file_written, uploaded=metrics.record_file_uploaded))
     return app
 
 
@@ -81,12 +81,15 @@ def create_app(settings: Settings | None = None) -> Celery:
 def _build_runtime_at_start(sender: Any = None, **_: Any) -> None:
     """Shared resources are built once per worker process, before the first task (arq's start-up hook)."""
     runtime = runtime_slot.current()
+    settings: Settings | None = getattr(getattr(sender, "app", None), "conf", {}).get("engage_settings")
+    if settings is None:  # a worker started without `create_app`: nothing to serve metrics with
+        return
     metrics.start_process_metrics(
         runtime.redis,
         list(runtime.registry),
-        default_port=metrics.WORKER_METRICS_PORT,
-        env=os.environ,
-        events_stream=getattr(getattr(sender, "app", None), "conf", {}).get("engage_events_stream"),
+        port=settings.metrics_port_or(metrics.WORKER_METRICS_PORT),
+        addr=settings.metrics_addr,
+        events_stream=settings.events_stream,
         breaker_state=runtime.circuit.state,
     )
 

@@ -8,6 +8,7 @@ from typing import IO
 import click
 
 from engage.version import __version__
+from workers.process import ProcessEnv, pass_env
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,21 +70,21 @@ def simulator(
 @click.option(
     "--hostname", default="engage@%h", show_default=True, help="Worker node name (Flower shows it)."
 )
-def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
+@pass_env
+def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: str) -> None:
     """Run a Celery worker: a thread pool over every tenant's queue and the fallback queue."""
     import logging
 
-    from tasks.retry import LadderError
+    from relay.retry import LadderError
+    from relay.tenants_file import TenantConfigError
     from workers.celery_app import create_app
     from workers.logs import configure_logging, known_secrets
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
 
-    settings = Settings()
+    settings = env.settings
     level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
     try:
-        configure_logging(level, secrets=known_secrets(load_registry(settings)))
-        app = create_app(settings)
+        configure_logging(level, secrets=known_secrets(env.registry()))
+        app = create_app(env)
     except (LadderError, TenantConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     app.worker_main(
@@ -102,28 +103,26 @@ def worker(concurrency: int | None, loglevel: str, hostname: str) -> None:
 
 @main.command()
 @click.option("--consumer", default=None, help="Consumer name in the group (default host-pid).")
-def ingest(consumer: str | None) -> None:
+@pass_env
+def ingest(env: ProcessEnv, consumer: str | None) -> None:
     """Consume the events stream: validate, route to Celery, acknowledge; keep what is invalid."""
     from workers.ingest_process import run_ingest
 
-    run_ingest(consumer)
+    run_ingest(env, consumer)
 
 
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
 @click.option("--stream", default=None, help="Stream key (default engage:events).")
-def publish(source: IO[bytes], stream: str | None) -> None:
+@pass_env
+def publish(env: ProcessEnv, source: IO[bytes], stream: str | None) -> None:
     """Publish envelopes from a file or stdin onto the events stream: one JSON envelope (an example
     file), a JSON array of them, or NDJSON (one per line)."""
-    import redis
-
     from schemas.publish import publish_many, read_envelopes
-    from workers.settings import Settings
 
-    settings = Settings()
-    client = redis.Redis.from_url(settings.redis_url)
-    count = publish_many(client, read_envelopes(source), stream or settings.events_stream)
-    click.echo(f"published {count} event(s) to {stream or settings.events_stream}")
+    target = stream or env.settings.events_stream
+    count = publish_many(env.redis_client(), read_envelopes(source), target)
+    click.echo(f"published {count} event(s) to {target}")
 
 
 @main.command()

@@ -21,11 +21,12 @@ import redis
 import structlog
 
 from fallback.rejected import RejectedStore, Rejection, raw_text
+from relay.keys import EVENTS_GROUP
+from relay.outcomes import Outcome, OutcomeSink
+from relay.tenants import TenantRegistry
 from schemas import InvalidEvent, parse_event
-from schemas.publish import EVENT_FIELD
-from tasks.keys import EVENTS_GROUP, EVENTS_STREAM
-from tasks.outcomes import Outcome, OutcomeSink
-from tasks.tenants import TenantRegistry
+from schemas.envelope import Envelope
+from schemas.publish import EVENT_FIELD, EVENTS_STREAM
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,7 @@ CLAIM_IDLE_MS = 60_000  # an entry pending this long belongs to a consumer that 
 CLAIM_EVERY_S = 5.0
 ENQUEUE_FAILURE_PAUSE_S = 1.0
 
-Enqueue = Callable[[Any, dict[str, Any]], None]
+Enqueue = Callable[[Envelope, dict[str, Any]], None]
 """Puts a validated event's task message in the broker: (event model, envelope as JSON dict)."""
 
 StreamEntry = tuple[bytes, dict[bytes, bytes]]

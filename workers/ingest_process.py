@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from typing import Any
@@ -10,24 +9,24 @@ from typing import Any
 import redis
 
 from fallback.rejected import RedisRejectedStore
-from tasks.outcomes import RedisOutcomeSink
+from relay.outcomes import RedisOutcomeSink
+from schemas.envelope import Envelope
 from tasks.routing import queue_for, task_for
 from workers import metrics
 from workers.celery_app import create_app
 from workers.ingest import StreamConsumer
 from workers.logs import configure_logging, known_secrets
-from workers.settings import Settings
-from workers.tenants_file import load_registry
+from workers.process import ProcessEnv
 
 
-def run_ingest(consumer_name: str | None = None) -> None:
-    settings = Settings()
-    registry = load_registry(settings)
+def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
+    settings = env.settings
+    registry = env.registry()
     configure_logging(secrets=known_secrets(registry))
-    app = create_app(settings)
+    app = create_app(env)
     client = redis.Redis.from_url(settings.redis_url)
 
-    def enqueue(event: Any, envelope: dict[str, Any]) -> None:
+    def enqueue(event: Envelope, envelope: dict[str, Any]) -> None:
         app.send_task(task_for(str(event.type)), kwargs={"envelope": envelope}, queue=queue_for(event.tenant))
 
     consumer = StreamConsumer(
@@ -42,8 +41,8 @@ def run_ingest(consumer_name: str | None = None) -> None:
     metrics.start_process_metrics(
         client,
         list(registry),
-        default_port=metrics.INGEST_METRICS_PORT,
-        env=os.environ,
+        port=settings.metrics_port_or(metrics.INGEST_METRICS_PORT),
+        addr=settings.metrics_addr,
         events_stream=settings.events_stream,
         extra=[metrics.IngestStatsCollector(consumer.stats)],
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from tasks.tenants import TenantRegistry
+from relay.tenants import TenantRegistry
 
 SECRET_KEYS = re.compile(r"(api[_-]?key|apikey|password|passwd|secret|token|authorization)", re.IGNORECASE)
 REDACTED = "***"

@@ -12,8 +12,8 @@ Counters and histograms move where things happen:
 
 Gauges read from Redis at scrape time (dead letters, stream lag, breaker state, ...) are in
 `workers.metrics_collector`. Worker threads share one process, so one registry and one endpoint serve
-them all: port ENGAGE_RELAY_METRICS_PORT (9808 worker, 9809 ingest; 0 disables), address
-ENGAGE_RELAY_METRICS_ADDR (127.0.0.1 by default; 0.0.0.0 in containers).
+them all: the port and address come from the process's settings (ENGAGE_RELAY_METRICS_PORT: 9808 worker,
+9809 ingest, 0 disables; ENGAGE_RELAY_METRICS_ADDR: 127.0.0.1 by default, 0.0.0.0 in containers).
 """
 
 from __future__ import annotations
@@ -29,15 +29,12 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from engage.transport import CallObservation, key_fingerprint
-from tasks.tenants import Tenant
+from relay.tenants import Tenant
 
 log = structlog.get_logger(__name__)
 
-METRICS_PORT_ENV = "ENGAGE_RELAY_METRICS_PORT"
-METRICS_ADDR_ENV = "ENGAGE_RELAY_METRICS_ADDR"
 WORKER_METRICS_PORT = 9808
 INGEST_METRICS_PORT = 9809
-DEFAULT_METRICS_ADDR = "127.0.0.1"
 UNKNOWN = "unknown"
 
 CALL_SECONDS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
@@ -171,27 +168,11 @@ class IngestStatsCollector(Collector):
 # --- the HTTP endpoint ----------------------------------------------------------------------------------
 
 
-def metrics_port(env: Mapping[str, str], default: int) -> int:
-    """ENGAGE_RELAY_METRICS_PORT, or the process's default; 0 disables the endpoint."""
-    raw = env.get(METRICS_PORT_ENV, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise ValueError(f"{METRICS_PORT_ENV}={raw!r} is not a port number (0 disables metrics)") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"{METRICS_PORT_ENV}={port} is not a port number (0 disables metrics)")
-    return port
-
-
 _started: dict[int, Any] = {}
 _started_lock = threading.Lock()
 
 
-def start_metrics_server(
-    port: int, addr: str = DEFAULT_METRICS_ADDR, registry: CollectorRegistry = REGISTRY
-) -> bool:
+def start_metrics_server(port: int, addr: str = "127.0.0.1", registry: CollectorRegistry = REGISTRY) -> bool:
     """Serve `/metrics` on a daemon thread; False when disabled (port 0) or the port is taken (logged)."""
     if port == 0:
         log.info("metrics.disabled")
@@ -236,8 +217,8 @@ def start_process_metrics(
     client: redis.Redis | None,
     tenants: Sequence[Tenant],
     *,
-    default_port: int,
-    env: Mapping[str, str],
+    port: int,
+    addr: str,
     events_stream: str | None = None,
     breaker_state: Callable[[str], str] | None = None,
     extra: Sequence[Collector] = (),
@@ -250,6 +231,4 @@ def start_process_metrics(
         register_once(RelayStateCollector(client, tenants, breaker_state=breaker_state, **stream))
     for collector in extra:
         register_once(collector)
-    return start_metrics_server(
-        metrics_port(env, default_port), env.get(METRICS_ADDR_ENV, DEFAULT_METRICS_ADDR)
-    )
+    return start_metrics_server(port, addr)

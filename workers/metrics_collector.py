@@ -1,4 +1,4 @@
-"""Gauges computed at scrape time from Redis (bounded reads, `workers.relay_state`).
+"""Gauges computed at scrape time from Redis (bounded reads, `relay.state`).
 
 Every process that serves metrics exports the same values (they come from the shared Redis):
 aggregate them with `max`, not `sum`. `engage_relay_redis_up` is 0 when Redis could not be read.
@@ -14,9 +14,10 @@ import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tasks.keys import EVENTS_GROUP, EVENTS_STREAM
-from tasks.tenants import Tenant
-from workers.relay_state import BreakerReader, read_state
+from relay.keys import EVENTS_GROUP
+from relay.state import BreakerReader, read_state
+from relay.tenants import Tenant
+from schemas.publish import EVENTS_STREAM
 
 log = structlog.get_logger(__name__)
 

@@ -9,12 +9,13 @@ from engage.ratelimit import RedisRateLimiter
 from engage.transport import Timeouts, key_fingerprint, shared_session
 from fallback.deadletters import RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore
-from tasks.breaker import BreakerPolicy, RedisCircuitBreaker
-from tasks.fallback import DebouncedSweepKick
-from tasks.ledger import RedisLedger
-from tasks.outcomes import RedisOutcomeSink
-from tasks.runtime import Runtime
-from tasks.tenants import TenantRegistry
+from relay.breaker import BreakerPolicy, RedisCircuitBreaker
+from relay.ledger import RedisLedger
+from relay.outcomes import RedisOutcomeSink
+from relay.runtime import Runtime
+from relay.spill.kick import DebouncedSweepKick
+from relay.tenants import TenantRegistry
+from tasks.fallback import send_sweep
 from workers.settings import Settings
 
 SESSION_POOL_PER_WORKER_THREAD = 2
@@ -34,7 +35,7 @@ def build_runtime(
         deadletters=RedisDeadLetterStore(client),
         session=shared_session(pool_maxsize=settings.worker_concurrency * SESSION_POOL_PER_WORKER_THREAD),
         retry_ladder_s=ladder,
-        on_dead_letter=DebouncedSweepKick(client),  # sweeps the tenant a few seconds later
+        on_dead_letter=DebouncedSweepKick(client, send=send_sweep),  # sweeps the tenant a few seconds later
         redis=client,
         breaker=RedisCircuitBreaker(client, BreakerPolicy(open_s=settings.breaker_open_s)),
         timeouts=Timeouts(connect_s=settings.engage_connect_timeout_s, read_s=settings.engage_read_timeout_s),

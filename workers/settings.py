@@ -1,20 +1,33 @@
-"""Process settings, read once at start from the environment (and an optional tenants file)."""
+"""Process settings, read once at start from the environment (and an optional tenants file).
+
+Only process entry points build `Settings` (through `workers.process.ProcessEnv`); libraries take plain
+arguments, so tests need no environment.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from tasks.breaker import BREAKER_OPEN_S
-from tasks.retry import BROKER_VISIBILITY_TIMEOUT_S
+from fallback.config import FallbackSettings
+from mappers.policy import TenantPolicy
+from relay.breaker import BREAKER_OPEN_S, check_open_s
+from relay.keys import OUTCOMES_STREAM
+from relay.retry import BROKER_VISIBILITY_TIMEOUT_S
+from relay.tenants import DEFAULT_TENANT, Tenant
+from relay.tenants_file import TenantSources
+from schemas.publish import EVENTS_STREAM
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # With nothing configured the relay talks to a local simulator (`engage-relay simulator`), never to a guess.
 DEFAULT_ENGAGE_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_ENGAGE_API_KEY = "dev-key"
 DEFAULT_WORKER_CONCURRENCY = 32
+DEFAULT_METRICS_ADDR = "127.0.0.1"
+METRICS_PORT_ENV = "ENGAGE_RELAY_METRICS_PORT"
+METRICS_ADDR_ENV = "ENGAGE_RELAY_METRICS_ADDR"
 
 
 class Settings(BaseSettings):
@@ -31,8 +44,8 @@ class Settings(BaseSettings):
     engage_source: str = Field(default="ECOM", validation_alias="ENGAGE_SOURCE")
     engage_store: str = Field(default="online", validation_alias="ENGAGE_STORE")
     engage_rate_budget_per_s: float = Field(default=40.0, validation_alias="ENGAGE_RATE_BUDGET_PER_S")
-    events_stream: str = Field(default="engage:events", validation_alias="ENGAGE_RELAY_EVENTS_STREAM")
-    outcomes_stream: str = Field(default="engage:outcomes", validation_alias="ENGAGE_RELAY_OUTCOMES_STREAM")
+    events_stream: str = Field(default=EVENTS_STREAM, validation_alias="ENGAGE_RELAY_EVENTS_STREAM")
+    outcomes_stream: str = Field(default=OUTCOMES_STREAM, validation_alias="ENGAGE_RELAY_OUTCOMES_STREAM")
     worker_concurrency: int = Field(
         default=DEFAULT_WORKER_CONCURRENCY, validation_alias="ENGAGE_RELAY_WORKER_CONCURRENCY"
     )
@@ -44,9 +57,61 @@ class Settings(BaseSettings):
         default=3.05, gt=0, validation_alias="ENGAGE_RELAY_CONNECT_TIMEOUT_S"
     )
     engage_read_timeout_s: float = Field(default=15.0, gt=0, validation_alias="ENGAGE_RELAY_READ_TIMEOUT_S")
-    breaker_open_s: float = Field(
-        default=BREAKER_OPEN_S, gt=0, validation_alias="ENGAGE_RELAY_BREAKER_OPEN_S"
-    )
+    breaker_open_s: float = Field(default=BREAKER_OPEN_S, validation_alias="ENGAGE_RELAY_BREAKER_OPEN_S")
     data_dir: Path = Field(default=Path(".var"), validation_alias="ENGAGE_RELAY_DATA_DIR")
     # how often beat sends the fallback sweep (dead letters to files / bulk API, outbox uploads)
     fallback_sweep_s: float = Field(default=60.0, gt=0, validation_alias="ENGAGE_RELAY_FALLBACK_SWEEP_S")
+    # the process's /metrics port: None -> the process's own default (9808 worker, 9809 ingest); 0 disables
+    metrics_port: int | None = Field(default=None, validation_alias=METRICS_PORT_ENV)
+    metrics_addr: str = Field(default=DEFAULT_METRICS_ADDR, validation_alias=METRICS_ADDR_ENV)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the mapping the entry point passes (its environment): nothing else is read behind its back."""
+        return (init_settings,)
+
+    @field_validator("breaker_open_s")
+    @classmethod
+    def _open_s_below_visibility(cls, value: float) -> float:
+        check_open_s(value)
+        return value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_port(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            port = int(str(value).strip())
+        except ValueError:
+            raise ValueError(
+                f"{METRICS_PORT_ENV}={value!r} is not a port number (0 disables metrics)"
+            ) from None
+        if not 0 <= port <= 65535:
+            raise ValueError(f"{METRICS_PORT_ENV}={port} is not a port number (0 disables metrics)")
+        return port
+
+    def metrics_port_or(self, default: int) -> int:
+        """The configured metrics port, else the process's default; 0 disables the endpoint."""
+        return default if self.metrics_port is None else self.metrics_port
+
+    def default_tenant(self) -> Tenant:
+        """The single tenant `default`, from ENGAGE_BASE_URL, ENGAGE_API_KEY, ENGAGE_SOURCE, ENGAGE_STORE."""
+        return Tenant(
+            name=DEFAULT_TENANT,
+            base_url=self.engage_base_url,
+            api_key=self.engage_api_key,
+            rate_budget_per_s=self.engage_rate_budget_per_s,
+            policy=TenantPolicy(source=self.engage_source, default_store=self.engage_store),
+            fallback=FallbackSettings(local_dir=str(self.data_dir / "outbox" / DEFAULT_TENANT)),
+        )
+
+    def tenant_sources(self) -> TenantSources:
+        return TenantSources(self.tenants_file, self.default_tenant(), self.redis_url)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tasks.base import run_event
-from tasks.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
-from tasks.handlers.contacts import apply_customer
-from tasks.runtime import Runtime
+from relay.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
+from relay.handlers import CUSTOMER
+from relay.runtime import Runtime
+from tasks.adapter import run_task
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import (
     FakeTask,
@@ -53,7 +53,7 @@ def trip(rt: Runtime) -> None:
     """Run events into the outage until acme's breaker opens; each goes on the ladder."""
     for n in range(BREAKER_FAILURE_THRESHOLD):
         with pytest.raises(TaskRetry):
-            run_event(FakeTask(), customer(n), apply_customer)
+            run_task(FakeTask(), customer(n), CUSTOMER)
     assert rt.circuit.state("acme-se") == "open"
 
 
@@ -70,7 +70,7 @@ def test_outage_opens_the_breaker_and_later_events_go_to_fallback_without_callin
         trip(rt)
         before = engage_requests(simulator)
         # When another event comes
-        result = run_event(FakeTask(), customer(50), apply_customer)
+        result = run_task(FakeTask(), customer(50), CUSTOMER)
     # Then Engage was not called, and the event is dead-lettered as CircuitOpen with its envelope
     assert engage_requests(simulator) == before
     assert result["outcome"] == "dead_lettered"
@@ -94,18 +94,18 @@ def test_held_events_resume_after_a_successful_probe_with_one_outcome_each(
         trip(rt)
         # When a new event is held, Engage comes back, and the open time passes
         with pytest.raises(TaskRetry) as held:
-            run_event(FakeTask(), customer(60), apply_customer)
+            run_task(FakeTask(), customer(60), CUSTOMER)
         assert held.value.kwargs["attempt"] == 0
         simulator.admin.set_faults(outage=False)
         clock.now += held.value.countdown
         assert rt.circuit.state("acme-se") == "half_open"
-        result = run_event(FakeTask(), **held.value.kwargs, handler=apply_customer)
+        result = run_task(FakeTask(), **held.value.kwargs, handler=CUSTOMER)
         # Then it went through as the probe, and the breaker closed
         assert result["outcome"] == "applied"
         assert rt.circuit.state("acme-se") == "closed"
         # and the events that were on the ladder finish too, each with one final outcome
         for n in range(BREAKER_FAILURE_THRESHOLD):
-            run_until_final(customer(n), apply_customer)
+            run_until_final(customer(n), CUSTOMER)
     finals = outcomes_of(rt)
     assert sorted(o.event_id for o in finals) == sorted(
         [f"evt-acme-se-{n}" for n in range(BREAKER_FAILURE_THRESHOLD)] + ["evt-acme-se-60"]
@@ -128,7 +128,7 @@ def test_a_failed_probe_reopens_the_breaker(simulator: RunningSimulator) -> None
         before = simulator.admin.request_count(LOOKUP)
         # When the probe event runs
         with pytest.raises(TaskRetry) as probe:
-            run_event(FakeTask(), customer(70), apply_customer)
+            run_task(FakeTask(), customer(70), CUSTOMER)
         # Then it called Engage, failed onto the ladder, and the breaker is open again
         assert simulator.admin.request_count(LOOKUP) > before
         assert probe.value.kwargs["attempt"] == 1
@@ -149,8 +149,8 @@ def test_one_tenants_open_breaker_does_not_touch_another(simulator: RunningSimul
         trip(rt)
         simulator.admin.set_faults(outage=False)
         # When nordic's event comes while acme's breaker is still open
-        result = run_event(FakeTask(), customer(1, tenant="nordic-no"), apply_customer)
-        refused = run_event(FakeTask(), customer(2), apply_customer)
+        result = run_task(FakeTask(), customer(1, tenant="nordic-no"), CUSTOMER)
+        refused = run_task(FakeTask(), customer(2), CUSTOMER)
     # Then nordic's is applied and acme's is still kept off Engage
     assert result["outcome"] == "applied"
     assert refused["outcome"] == "dead_lettered"

@@ -11,8 +11,8 @@ import redis
 from click.testing import CliRunner
 
 from fallback.deadletters import RedisDeadLetterStore
+from relay.handlers import CUSTOMER
 from schemas.publish import EVENTS_STREAM
-from tasks.handlers.contacts import apply_customer
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import installed, memory_runtime, outcomes_of, run_until_final, tenant_for
 from workers.cli import main
@@ -31,7 +31,7 @@ def test_a_replayed_dead_letter_is_applied(
     rt.deadletters = RedisDeadLetterStore(redis_client)
     simulator.admin.set_faults(outage=True)
     with installed(rt):
-        first, _ = run_until_final(envelope, apply_customer)
+        first, _ = run_until_final(envelope, CUSTOMER)
     assert first["outcome"] == "dead_lettered"
     assert not rt.ledger.was_applied("acme-se", envelope["id"])
     # When Engage is back and an operator replays it
@@ -45,7 +45,7 @@ def test_a_replayed_dead_letter_is_applied(
     (replayed,) = [json.loads(fields[b"event"]) for _, fields in entries]
     assert replayed == envelope
     with installed(rt):
-        second, _ = run_until_final(replayed, apply_customer)
+        second, _ = run_until_final(replayed, CUSTOMER)
     assert second["outcome"] == "applied"
     assert len(simulator.admin.state()["contacts"]) == 1
     assert [o.outcome for o in outcomes_of(rt)] == ["dead_lettered", "applied"]

@@ -7,8 +7,8 @@ from pathlib import Path
 from fallback.config import FallbackSettings
 from fallback.sweep_lock import MemorySweepLock
 from fallback.uploaders import MemoryUploader
-from tasks.fallback_letters import FileHooks
-from tasks.fallback_sweep import SweepOptions, sweep_tenant
+from relay.spill.letters import FileHooks
+from relay.spill.sweep import SweepOptions, sweep_tenant
 from tests.support.dead_letters import envelope, fallback_tenant, letter
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import memory_runtime, outcomes_of

@@ -14,11 +14,11 @@ import pytest
 from fallback.config import FallbackSettings
 from fallback.sweep_lock import MemorySweepLock
 from fallback.uploaders import UPLOAD_RETRY_SCHEDULE_S, Uploader, uploader_for
-from tasks.fallback_letters import FileHooks
-from tasks.fallback_sweep import SweepOptions, SweepReport, sweep_tenant
-from tasks.handlers import receipts
-from tasks.runtime import Runtime
-from tasks.tenants import Tenant
+from relay.handlers import PURCHASE
+from relay.runtime import Runtime
+from relay.spill.letters import FileHooks
+from relay.spill.sweep import SweepOptions, SweepReport, sweep_tenant
+from relay.tenants import Tenant
 from tests.support.dead_letters import envelope, fallback_tenant, letter, receipt
 from tests.support.file_servers import FileServer, FtpServer, SftpServer
 from tests.support.simulator import RunningSimulator, start_simulator
@@ -88,7 +88,7 @@ def _check_delivery(sim: RunningSimulator, relay: Relay) -> None:
     }
     # When the next event about her arrives through the API path
     with installed(relay.rt):
-        result, _ = run_until_final(receipt("evt-r2", "r-2", email=NEW_EMAIL), receipts.apply_purchase)
+        result, _ = run_until_final(receipt("evt-r2", "r-2", email=NEW_EMAIL), PURCHASE)
     # Then her GUID was looked up (not created again) and stored
     assert result["outcome"] == "applied" and result["contact_id"] == contact["id"]
     assert result["calls"] == ["contacts.lookup", "receipts.create"]

@@ -14,10 +14,12 @@ from engage.client import EngageClient
 from engage.ratelimit import MemoryRateLimiter
 from fallback.checkpoint import Checkpoint
 from fallback.uploaders import uploader_for
+from migration.jobs import MigrationSpec, Services, run_migration
+from migration.runner import SaveStage
 from tests.support.file_servers import ftp_server
 from tests.support.processes import wait_until
 from tests.support.simulator import RunningSimulator
-from tests.unit.workers.test_migrate_helpers import (
+from tests.unit.migration.test_migrate_helpers import (
     NOW,
     contacts_csv,
     rejects_lines,
@@ -26,8 +28,6 @@ from tests.unit.workers.test_migrate_helpers import (
     write_ndjson,
 )
 from workers.cli import main
-from workers.migration.jobs import MigrationSpec, Services, run_migration
-from workers.migration.runner import SaveStage
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -9,10 +9,10 @@ import pytest
 import structlog
 from click.testing import CliRunner
 
+from relay.tenant_store import SECRET_KEY_ENV, new_secret_key
 from tests.support.processes import free_port
 from tests.support.simulator import RunningSimulator
 from workers.cli import main
-from workers.tenant_store import SECRET_KEY_ENV, new_secret_key
 
 pytestmark = pytest.mark.integration
 

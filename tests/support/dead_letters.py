@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetter
 from mappers.policy import TenantPolicy
-from tasks.tenants import Tenant
+from relay.tenants import Tenant
 
 EXAMPLES_DIR: Final = Path(__file__).resolve().parents[2] / "examples" / "events"
 TENANT: Final = "acme-se"

@@ -10,10 +10,11 @@ from pydantic import SecretStr
 from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetter, RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore, Rejection
-from tasks.breaker import RedisCircuitBreaker
-from tasks.keys import EVENTS_GROUP, EVENTS_STREAM
-from tasks.outcomes import Outcome, OutcomeKind, RedisOutcomeSink
-from tasks.tenants import Tenant
+from relay.breaker import RedisCircuitBreaker
+from relay.keys import EVENTS_GROUP
+from relay.outcomes import Outcome, OutcomeKind, RedisOutcomeSink
+from relay.tenants import Tenant
+from schemas.publish import EVENTS_STREAM
 
 
 def tenant(name: str, api_key: str, outbox: str = "/nonexistent/outbox") -> Tenant:

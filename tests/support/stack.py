@@ -17,8 +17,8 @@ from typing import Any
 
 import redis
 
+from relay.outcomes import Outcome, RedisOutcomeSink
 from schemas.publish import publish_many
-from tasks.outcomes import Outcome, RedisOutcomeSink
 from tests.support.processes import Proc, entry_point
 
 WORKER_READY_TIMEOUT_S = 30.0

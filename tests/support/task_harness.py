@@ -1,10 +1,10 @@
-"""Run `tasks.base.run_event` without Celery: a fake bound task, and a Runtime built from in-memory twins.
+"""Run `relay.run.run_event` without Celery: a fake bound task, and a Runtime built from in-memory twins.
 
     rt = memory_runtime([tenant_for(sim, "acme")])
     with installed(rt):
         task = FakeTask()
         try:
-            result = run_event(task, envelope, contacts.apply_customer)
+            result = run_task(task, envelope, contacts.CUSTOMER)
         except TaskRetry as retry:
             retry.countdown, retry.kwargs  # what Celery would have been asked
 
@@ -30,14 +30,16 @@ from fallback.config import BreakerMode, FallbackSettings
 from fallback.deadletters import MemoryDeadLetterStore
 from fallback.rejected import MemoryRejectedStore
 from mappers.policy import TenantPolicy
-from tasks import runtime as runtime_slot
-from tasks.base import Handler, run_event
-from tasks.breaker import CircuitBreaker
-from tasks.ledger import MemoryLedger
-from tasks.outcomes import MemoryOutcomeSink, Outcome
-from tasks.retry import RETRY_LADDER_S
-from tasks.runtime import Runtime
-from tasks.tenants import Tenant, TenantRegistry
+from relay import runtime as runtime_slot
+from relay.breaker import CircuitBreaker
+from relay.context import Applied, EventContext, Handler
+from relay.ledger import MemoryLedger
+from relay.outcomes import MemoryOutcomeSink, Outcome
+from relay.retry import RETRY_LADDER_S
+from relay.runtime import Runtime
+from relay.tenants import Tenant, TenantRegistry
+from schemas.envelope import Envelope
+from tasks.adapter import run_task
 
 _task_ids = itertools.count(1)
 
@@ -74,6 +76,11 @@ class FakeTask:
         retry = TaskRetry(kwargs)
         self.retries.append(retry)
         return retry
+
+
+def scripted(apply: Callable[[EventContext, Any], Applied]) -> Handler[Envelope]:
+    """A handler for tests that takes any event (the real ones name their event classes)."""
+    return Handler(apply, (Envelope,))
 
 
 def tenant_for(
@@ -132,7 +139,7 @@ def installed(runtime: Runtime) -> Iterator[Runtime]:
 
 def run_until_final(
     envelope: Mapping[str, Any],
-    handler: Handler,
+    handler: Handler[Any],
     *,
     between: Callable[[TaskRetry], None] = lambda retry: None,
     max_runs: int = 20,
@@ -143,7 +150,7 @@ def run_until_final(
     kwargs: dict[str, Any] = {"envelope": dict(envelope)}
     for _ in range(max_runs):
         try:
-            return run_event(task, **kwargs, handler=handler), task
+            return run_task(task, **kwargs, handler=handler), task
         except TaskRetry as retry:
             between(retry)
             kwargs = retry.kwargs

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from workers.process import current_env
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from workers.demo_processes import Supervisor
-    from workers.demo_stack import DemoPaths
+    from workers.demo.processes import Supervisor
+    from workers.demo.stack import DemoPaths
 
 DEFAULT_DEMO_DIR = Path(".var/demo")
 EXIT_LOST = 1
@@ -57,9 +59,9 @@ def run_demo(root: Path, *, once: bool) -> int:
 
     from rich.console import Console
 
-    from workers.demo_data import DemoDataMissing
-    from workers.demo_processes import DemoStartError, Supervisor, stop_leftovers
-    from workers.demo_stack import DemoPaths
+    from workers.demo.data import DemoDataMissing
+    from workers.demo.processes import DemoStartError, Supervisor, stop_leftovers
+    from workers.demo.stack import DemoPaths
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else PLAIN_OUTPUT_WIDTH)
     paths = DemoPaths(root)
@@ -93,17 +95,15 @@ def run_demo(root: Path, *, once: bool) -> int:
 
 
 def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bool) -> int:
-    import os
     import time
 
     import redis
 
-    from workers.demo_data import demo_waves
-    from workers.demo_processes import DemoStartError
-    from workers.demo_report import print_summary, shown_path, write_summary
-    from workers.demo_run import run_waves
-    from workers.demo_stack import simulator_state, start_stack
-    from workers.settings import Settings
+    from workers.demo.data import demo_waves
+    from workers.demo.processes import DemoStartError
+    from workers.demo.report import print_summary, shown_path, write_summary
+    from workers.demo.run import run_waves
+    from workers.demo.stack import simulator_state, start_stack
 
     def still_running() -> None:
         for child in supervisor.dead():
@@ -115,10 +115,10 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
     waves = demo_waves()
     console.print(f"[bold]engage-relay demo[/]: starting the stack under {shown_path(paths.root)}")
     with console.status("starting Redis, the simulator, the FTP drop, ingest, a worker, beat and Flower"):
-        stack = start_stack(supervisor, paths, os.environ)
+        stack = start_stack(supervisor, paths, current_env().environ)
     names = ", ".join(c.name for c in supervisor.children)
     console.print(f"stack up: {names} (logs in {shown_path(paths.logs)})")
-    settings = Settings()  # the stream names, as the children read them from the same environment
+    settings = current_env().settings
     client = redis.Redis.from_url(stack.redis_url)
     try:
         result = run_waves(

@@ -27,21 +27,20 @@ from fallback.deadletters import (
 )
 from fallback.replay import DeadLetterReplayer, ReplayResult
 from workers.commands._moments import MOMENT
+from workers.process import current_env
 
 TABLE_COLUMNS = ("id", "tenant", "type", "error", "status/code", "attempts", "dead-lettered at", "fallback")
 MAX_CELL_CHARS = 48
 
 
 def _redis() -> redis.Redis:
-    from workers.settings import Settings
 
-    return redis.Redis.from_url(Settings().redis_url)
+    return current_env().redis_client()
 
 
 def _events_stream() -> str:
-    from workers.settings import Settings
 
-    return Settings().events_stream
+    return current_env().settings.events_stream
 
 
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:

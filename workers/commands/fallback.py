@@ -18,17 +18,17 @@ import click
 import redis
 
 from fallback.outbox import Outbox, OutboxEntry
-from tasks.tenants import Tenant
+from relay.tenants import Tenant
+from workers.process import current_env
 
 
 def _load(tenant: str | None) -> tuple[Any, list[Tenant], redis.Redis]:
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
+    from relay.tenants_file import TenantConfigError
 
-    settings = Settings()
+    settings = current_env().settings
     client = redis.Redis.from_url(settings.redis_url)
     try:
-        registry = load_registry(settings, client=client)
+        registry = current_env().registry(client)
         tenants = [registry.get(tenant)] if tenant else list(registry)
     except TenantConfigError as exc:
         raise click.ClickException(str(exc)) from None
@@ -48,8 +48,8 @@ def command() -> None:
 def sweep(tenant: str | None, as_json: bool) -> None:
     """Sweep now: pending dead letters to files or the bulk API, due outbox files uploaded."""
     from fallback.sweep_lock import RedisSweepLock
-    from tasks.fallback_sweep import SweepOptions, sweep_tenant
-    from tasks.tenants import TenantRegistry
+    from relay.spill.sweep import SweepOptions, sweep_tenant
+    from relay.tenants import TenantRegistry
     from workers.celery_app import ladder_from
     from workers.runtime_factory import build_runtime
 

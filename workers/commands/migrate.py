@@ -17,20 +17,16 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from engage.models.contacts import MAX_BULK_CONTACTS
 from fallback.xmlfiles import MAX_RECORDS_PER_FILE
-from workers.migration.jobs import MigrationKind
-from workers.migration.receipts import DEFAULT_HISTORY_MONTHS
+from migration.jobs import MigrationKind
+from migration.receipts import DEFAULT_HISTORY_MONTHS
+from workers.process import current_env
 
-if TYPE_CHECKING:
-    from engage.client import EngageClient
-    from tasks.tenants import Tenant
-
-REDIS_PROBE_TIMEOUT_S = 1.0
 INTERRUPTED_EXIT_CODE = 130
 
 
@@ -163,24 +159,22 @@ def receipts(
 
 def _run(kind: MigrationKind, file: Path, tenant_name: str, out: Path | None, **options: Any) -> None:
     from fallback.checkpoint import CheckpointError
-    from tasks.tenants import UnknownTenant
-    from workers.migration.jobs import MigrationSetupError, MigrationSpec, Services, run_migration
-    from workers.migration.rejects import MemoryRejects
-    from workers.migration.report import ProgressBar, summary_lines
-    from workers.migration.sinks import MigrationStopped
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
+    from migration.jobs import MigrationSetupError, run_migration
+    from migration.rejects import MemoryRejects
+    from migration.report import ProgressBar, summary_lines
+    from migration.session import prepare
+    from migration.sinks import MigrationStopped
+    from relay.tenants import UnknownTenant
+    from relay.tenants_file import TenantConfigError
 
-    settings = Settings()
+    settings = current_env().settings
     try:
-        tenant = load_registry(settings).get(tenant_name)
+        tenant = current_env().registry().get(tenant_name)
     except (UnknownTenant, TenantConfigError) as exc:
         raise click.ClickException(str(exc)) from None
-    out = out or settings.data_dir / "migrations" / tenant.name / f"{kind}-{file.stem}"
-    spec = MigrationSpec(kind=kind, input_path=file, tenant=tenant, out=out, **options)
-    services = Services()
-    if not spec.uses_files and not spec.dry_run:
-        services.client = _client(settings.redis_url, tenant)
+    spec, services = prepare(
+        kind, file, tenant, out=out, data_dir=settings.data_dir, redis_url=settings.redis_url, **options
+    )
     rejects = MemoryRejects() if spec.dry_run else None
     unit = "files" if spec.uses_files else "bulk"
     bar = ProgressBar(file.stat().st_size, unit, 0) if sys.stdout.isatty() else None
@@ -204,28 +198,6 @@ def _run(kind: MigrationKind, file: Path, tenant_name: str, out: Path | None, **
     if isinstance(rejects, MemoryRejects):
         for line_no, stage, reasons in rejects.first:
             click.echo(f"  line {line_no} ({stage}): {'; '.join(reasons)}")
-
-
-def _client(redis_url: str, tenant: Tenant) -> EngageClient:
-    import redis
-
-    from engage.client import EngageClient
-    from engage.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-    from engage.transport import key_fingerprint
-
-    api_key = tenant.api_key.get_secret_value()
-    budgets = {key_fingerprint(api_key): tenant.rate_budget_per_s}
-    limiter: RateLimiter
-    connection = redis.Redis.from_url(
-        redis_url, socket_connect_timeout=REDIS_PROBE_TIMEOUT_S, socket_timeout=REDIS_PROBE_TIMEOUT_S * 5
-    )
-    try:
-        connection.ping()
-        limiter = RedisRateLimiter(connection, tenant.rate_budget_per_s, budgets)
-    except redis.RedisError:
-        connection.close()
-        limiter = MemoryRateLimiter(tenant.rate_budget_per_s, budgets)
-    return EngageClient(tenant.base_url, api_key, rate_limiter=limiter)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from fallback.rejected import REJECTED_STREAM, Rejection
 from fallback.replay import Claims
 from schemas.publish import publish
 from workers.commands._moments import MOMENT
+from workers.process import current_env
 
 PAGE = 500
 MAX_REASON_CHARS = 80
@@ -69,9 +70,8 @@ def _record_json(entry_id: str, r: Rejection) -> str:
 
 
 def _redis() -> redis.Redis:
-    from workers.settings import Settings
 
-    return redis.Redis.from_url(Settings().redis_url)
+    return current_env().redis_client()
 
 
 def _selected(
@@ -120,13 +120,12 @@ def list_rejected(tenant: str | None, since: datetime | None, limit: int | None,
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def replay_rejected(tenant: str | None, since: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Re-publish envelopes rejected for an unknown tenant whose tenant now exists."""
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
+    from relay.tenants_file import TenantConfigError
 
-    settings = Settings()
+    settings = current_env().settings
     client = _redis()
     try:
-        known = set(load_registry(settings, client=client).names())
+        known = set(current_env().registry(client).names())
     except TenantConfigError as exc:
         raise click.ClickException(str(exc)) from None
     claims = Claims(client, f"{REJECTED_STREAM}:claim")

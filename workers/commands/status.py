@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from workers.relay_state import RelayState, TenantState
+from relay.state import RelayState, TenantState
+from workers.process import current_env
 
 STATUS_REDIS_CONNECT_TIMEOUT_S = 3.0
 BREAKER_WORDS = {
@@ -96,14 +97,13 @@ def command(as_json: bool) -> None:
     """Per tenant: breaker, rate budget and cooldown, dead letters, files pending, last hour's outcomes."""
     import redis
 
-    from workers.relay_state import read_state
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
+    from relay.state import read_state
+    from relay.tenants_file import TenantConfigError
 
-    settings = Settings()
+    settings = current_env().settings
     client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=STATUS_REDIS_CONNECT_TIMEOUT_S)
     try:
-        registry = load_registry(settings, client=client)
+        registry = current_env().registry(client)
         state = read_state(
             client,
             list(registry),

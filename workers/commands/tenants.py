@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from decimal import Decimal, InvalidOperation
 from typing import Any, get_args
 
 import click
-import redis
 from pydantic import SecretStr, ValidationError
 
 from engage.transport import key_fingerprint
 from fallback.config import BreakerMode, ContactsFallback, Transport
 from mappers.policy import ContactKey, TenantPolicy
-from tasks.tenants import DEFAULT_RATE_BUDGET_PER_S, Tenant
-from workers.tenant_store import (
+from relay.tenant_store import (
     SECRET_KEY_ENV,
     RedisTenantStore,
     SecretBox,
@@ -29,20 +26,21 @@ from workers.tenant_store import (
     TenantStoreError,
     new_secret_key,
 )
+from relay.tenants import DEFAULT_RATE_BUDGET_PER_S, Tenant
+from workers.process import current_env
 
 SECRET_SHOWN_AS = "***"  # noqa: S105 - the placeholder printed instead of a secret
 
 
 def _store(*, need_key: bool) -> RedisTenantStore:
-    from workers.settings import Settings
 
     box: SecretBox | None = None
     try:
-        if need_key or os.environ.get(SECRET_KEY_ENV):
-            box = SecretBox.from_env(os.environ)
+        if need_key or current_env().environ.get(SECRET_KEY_ENV):
+            box = SecretBox.from_env(current_env().environ)
     except SecretKeyError as exc:
         raise click.ClickException(str(exc)) from None
-    return RedisTenantStore(redis.Redis.from_url(Settings().redis_url), box)
+    return RedisTenantStore(current_env().redis_client(), box)
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -59,7 +57,7 @@ def _secret(value: str | None, env_var: str | None, prompt: str | None) -> Secre
     if value is not None and env_var is not None:
         raise click.UsageError("give the secret or the name of its environment variable, not both")
     if env_var is not None:
-        found = os.environ.get(env_var)
+        found = current_env().environ.get(env_var)
         if not found:
             raise click.UsageError(f"environment variable {env_var} is not set")
         return SecretStr(found)
@@ -243,14 +241,13 @@ def show(name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def test(name: str, as_json: bool) -> None:
     """Make one cheap authenticated call to NAME's Engage and say what is wrong, if anything."""
-    from workers.connection_check import check_connection
+    from relay.connection_check import check_connection
+    from relay.tenants_file import TenantConfigError
     from workers.logs import configure_logging
-    from workers.settings import Settings
-    from workers.tenants_file import TenantConfigError, load_registry
 
     configure_logging(logging.WARNING, json=False)  # the verdict says it all; the client's lines go quiet
     try:
-        registry = load_registry(Settings())
+        registry = current_env().registry()
         tenant = registry.get(name)
     except (TenantConfigError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None

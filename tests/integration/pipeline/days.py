@@ -1,4 +1,4 @@
-"""The demo's e-commerce day and POS day (workers.demo_data), without its deliberately invalid order.
+"""The demo's e-commerce day and POS day (workers.demo.data), without its deliberately invalid order.
 
 A wave is published after the previous one is settled, the way a shop's sign-up precedes its purchase;
 inside a wave, events race each other through the workers.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.demo_data import (
+from workers.demo.data import (
     ANNA,
     ECOM_TENANT,
     INVALID_EVENT_ID,
@@ -22,8 +22,8 @@ from workers.demo_data import (
     example,
     pos_day,
 )
-from workers.demo_data import ecom_day as demo_ecom_day
-from workers.demo_data import simulator_seed as pos_seed
+from workers.demo.data import ecom_day as demo_ecom_day
+from workers.demo.data import simulator_seed as pos_seed
 
 __all__ = [
     "ANNA",

@@ -15,7 +15,7 @@ from tests.integration.pipeline.test_smoke import example
 from tests.support.processes import free_port, wait_until
 from tests.support.simulator import RunningSimulator
 from tests.support.stack import RelayStack, relay_stack
-from workers.metrics import METRICS_ADDR_ENV, METRICS_PORT_ENV
+from workers.settings import METRICS_ADDR_ENV, METRICS_PORT_ENV
 
 pytestmark = pytest.mark.integration
 

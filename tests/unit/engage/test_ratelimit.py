@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engage.errors import RateLimitWaitExceeded, RetryableError
-from engage.ratelimit import DEFAULT_BUDGET_PER_S, MemoryRateLimiter, rate_item
+from engage.ratelimit import DEFAULT_BUDGET_PER_S, MemoryRateLimiter, rate_window
 from tests.unit.engage.conftest import LimiterFactory
 
 BUDGET_PER_S = 20.0
@@ -117,8 +117,8 @@ def test_budgets_per_key(limiter_factory: LimiterFactory) -> None:
     ("budget", "amount", "seconds"), [(40.0, 40, 1), (40.9, 40, 1), (0.5, 1, 2), (0.3, 1, 4)]
 )
 def test_budgets_become_moving_windows(budget: float, amount: int, seconds: int) -> None:
-    item = rate_item(budget)
-    assert (item.amount, item.get_expiry()) == (amount, seconds)
+    window = rate_window(budget)
+    assert (window.amount, window.window_s) == (amount, seconds)
 
 
 def test_a_non_positive_budget_is_refused() -> None:

@@ -7,14 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from relay.outcomes import Outcome
+from relay.tenants_file import load_tenants_file
 from schemas.parsing import InvalidEvent, parse_event
-from tasks.outcomes import Outcome
-from workers.demo_data import INVALID_EVENT_ID, demo_waves, simulator_seed
-from workers.demo_processes import Supervisor, group_alive, stop_leftovers
-from workers.demo_report import counts, summary_line
-from workers.demo_run import DemoResult
-from workers.demo_stack import FTP_PASSWORD_ENV_FOR_TENANTS, TENANT_KEY_ENV, tenants_toml
-from workers.tenants_file import load_tenants_file
+from workers.demo.data import INVALID_EVENT_ID, demo_waves, simulator_seed
+from workers.demo.processes import Supervisor, group_alive, stop_leftovers
+from workers.demo.report import counts, summary_line
+from workers.demo.run import DemoResult
+from workers.demo.stack import FTP_PASSWORD_ENV_FOR_TENANTS, TENANT_KEY_ENV, tenants_toml
 
 # a parent that leaves a grandchild behind in its own process group
 PARENT_WITH_GRANDCHILD = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"

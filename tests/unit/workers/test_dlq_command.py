@@ -13,8 +13,8 @@ from click.testing import CliRunner, Result
 
 from fallback.deadletters import DeadLetter, RedisDeadLetterStore
 from fallback.replay import DeadLetterReplayer
+from relay.handlers import CUSTOMER
 from schemas.publish import EVENTS_STREAM
-from tasks.handlers.contacts import apply_customer
 from tests.support.processes import free_port
 from tests.support.task_harness import installed, memory_runtime, run_until_final, tenant_for
 from workers.cli import main
@@ -259,7 +259,7 @@ def test_a_dead_letter_made_by_the_pipeline_never_shows_the_api_key(
     envelope = {**letter(9).envelope}
     envelope["data"] = {"email": "c9@example.se", "first_name": "Åsa", "last_name": "Berg"}
     with installed(rt):
-        result, _ = run_until_final(envelope, apply_customer)
+        result, _ = run_until_final(envelope, CUSTOMER)
     assert result["outcome"] == "dead_lettered"
     # When an operator lists and shows it
     outputs = [dlq("list", "--json").output, dlq("list").output, dlq("show", "acme-se:evt-9").output]

@@ -11,9 +11,9 @@ import pytest
 import redis
 
 from fallback.rejected import MemoryRejectedStore
+from relay.outcomes import MemoryOutcomeSink
+from relay.tenants import Tenant, TenantRegistry
 from schemas.publish import publish
-from tasks.outcomes import MemoryOutcomeSink
-from tasks.tenants import Tenant, TenantRegistry
 from workers.ingest import StreamConsumer
 
 STREAM = "engage:events"

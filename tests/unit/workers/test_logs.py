@@ -12,7 +12,7 @@ import structlog
 from pydantic import SecretStr
 
 from fallback.config import FallbackSettings
-from tasks.tenants import Tenant, TenantRegistry
+from relay.tenants import Tenant, TenantRegistry
 from workers.logs import REDACTED, SecretScrubber, configure_logging, known_secrets, redact_secrets
 
 API_KEY = "live-engage-key-7c1d2e3f4a5b"

@@ -98,17 +98,6 @@ def test_file_hooks_count_written_and_uploaded_files() -> None:
     assert sample("engage_relay_fallback_files_uploaded_total", tenant="m-files", kind="transactions") == 1
 
 
-@pytest.mark.parametrize(("raw", "port"), [("", 9808), ("0", 0), ("9100", 9100)])
-def test_metrics_port_from_env(raw: str, port: int) -> None:
-    assert metrics.metrics_port({metrics.METRICS_PORT_ENV: raw}, 9808) == port
-
-
-@pytest.mark.parametrize("raw", ["abc", "70000"])
-def test_bad_metrics_port_is_explained(raw: str) -> None:
-    with pytest.raises(ValueError, match="0 disables"):
-        metrics.metrics_port({metrics.METRICS_PORT_ENV: raw}, 9808)
-
-
 @pytest.fixture
 def served() -> Iterator[tuple[CollectorRegistry, int]]:
     registry = CollectorRegistry()

@@ -9,11 +9,11 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+from relay.state import read_state
 from tests.support import relay_seed as seed
 from tests.support.processes import free_port
 from workers.cli import main
 from workers.commands.status import render_plain
-from workers.relay_state import read_state
 
 TENANTS_TOML = """
 [tenants.acme]

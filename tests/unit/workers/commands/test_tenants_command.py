@@ -8,8 +8,8 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+from relay.tenant_store import SECRET_KEY_ENV, new_secret_key
 from workers.cli import main
-from workers.tenant_store import SECRET_KEY_ENV, new_secret_key
 
 API_KEY = "tenant-api-key-5f1e2d3c4b5a"
 PASSWORD = "tenant-ftp-password-0a9b8c"
@@ -92,7 +92,7 @@ def test_remove_asks_unless_yes(env: dict[str, str]) -> None:
 
 
 def test_keygen_prints_a_usable_key() -> None:
-    from workers.tenant_store import SecretBox
+    from relay.tenant_store import SecretBox
 
     key = CliRunner().invoke(main, ["tenants", "keygen"]).output.strip()
     assert SecretBox(key).fingerprint

@@ -1,0 +1,245 @@
+"""Dead letters -> the records the fallback path sends: built by the SAME mappers as the API path.
+
+- customer.created -> `mappers.contacts.plan_create` (body, source, store, createAsUnapproved);
+  customer.updated -> `plan_update(contact_attributes(...))`, the PATCH body. Each is both a contacts-XML
+  record and a bulk-API row; `contactId` (XML) / `id` (bulk update) when the contact-id store knows it.
+- order.delivered / receipt.completed -> `mappers.receipts.receipt_request`; return.created ->
+  `mappers.returns.return_request`; the buyer by contactId when known, else by the tenant's key
+  (`mappers.identity.receipt_contact_by_key`). Files are grouped by matchKeyType (one per file, Voyado's
+  historical-import rule).
+- promotion.redeemed / voucher.redeemed -> our promotion-redemptions records, channel from
+  `mappers.loyalty.redemption_channel`.
+- Every other type has no file channel: `not_applicable` (it waits for `engage-relay dlq replay`).
+
+The fallback sweep (relay/spill/sweep.py) plans its letters here, so the file records are built from the
+mapper plans in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, Protocol
+
+from engage.contact_store import ContactIdStore
+from fallback.deadletters import DeadLetter
+from fallback.xmlfiles import FileKind
+from mappers.contacts import (
+    CustomerEvent,
+    contact_attributes,
+    plan_create,
+    plan_create_from_identity,
+    plan_update,
+)
+from mappers.identity import Identity, LookupKey, lookup_keys, receipt_contact, receipt_contact_by_key
+from mappers.loyalty import redemption_channel
+from mappers.policy import TenantPolicy
+from mappers.receipts import receipt_request
+from mappers.returns import return_request
+from schemas import InvalidEvent, parse_event
+from schemas.customer import CustomerCreatedEvent, CustomerUpdatedEvent
+from schemas.loyalty import PromotionRedeemedEvent, VoucherRedeemedEvent
+from schemas.sales import OrderDeliveredEvent, ReceiptCompletedEvent, ReturnCreatedEvent
+
+CONTACT_TYPES: Final = frozenset({"customer.created", "customer.updated"})
+TRANSACTION_TYPES: Final = frozenset({"order.delivered", "receipt.completed", "return.created"})
+REDEMPTION_TYPES: Final = frozenset({"promotion.redeemed", "voucher.redeemed"})
+NO_FILE_CHANNEL: Final = (
+    "no file channel for this event type: replay it with `engage-relay dlq replay` once Engage is back"
+)
+
+BulkOperation = Literal["create", "update"]
+
+
+class Tenant(Protocol):
+    """What the records need of a tenant (the relay's `Tenant` is one): its name and business policy."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def policy(self) -> TenantPolicy: ...
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One letter's record for an import file; files are per (kind, group)."""
+
+    letter: DeadLetter
+    kind: FileKind
+    group: str
+    record: dict[str, Any]
+    contact_id: str | None = None
+    # contacts only: the keys to mark "created by file" once written (empty when the id is known)
+    keys: tuple[LookupKey, ...] = ()
+    # a buyer's minimal contact sent ahead of their receipt: it rides in the contacts file but the letter is
+    # the receipt's, settled by the transactions file
+    companion: bool = False
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    """One contact letter as a bulk-API row (the same mapper output as its XML record)."""
+
+    operation: BulkOperation
+    contact_type: str | None
+    row: dict[str, Any]
+    file_record: FileRecord  # what goes into the contacts file when the bulk API cannot take it
+
+
+@dataclass
+class LetterPlan:
+    files: list[FileRecord] = field(default_factory=list)
+    bulk: list[BulkRow] = field(default_factory=list)
+    not_applicable: list[DeadLetter] = field(default_factory=list)
+    failed: list[tuple[DeadLetter, str]] = field(default_factory=list)
+
+
+def known_contact_id(store: ContactIdStore, tenant: Tenant, identity: Identity) -> str | None:
+    """The contactId the event carries, else the one the contact-id store holds under any of its keys."""
+    for key in lookup_keys(identity, tenant.policy):
+        if key.kind == "contactId":
+            return key.value
+        ref = store.get(tenant.name, key.kind, key.value)
+        if ref is not None and ref.contact_id:
+            return ref.contact_id
+    return None
+
+
+def plan_letters(
+    letters: Iterable[DeadLetter], tenant: Tenant, store: ContactIdStore, *, contacts_via_bulk: bool
+) -> LetterPlan:
+    """Sort letters into file records, bulk rows, no-channel and undecodable ones (in occurred_at order)."""
+    plan = LetterPlan()
+    decoded: list[tuple[DeadLetter, Any]] = []
+    for letter in letters:
+        if letter.type not in CONTACT_TYPES | TRANSACTION_TYPES | REDEMPTION_TYPES:
+            plan.not_applicable.append(letter)
+            continue
+        try:
+            decoded.append((letter, parse_event(dict(letter.envelope))))
+        except InvalidEvent as exc:
+            plan.failed.append((letter, f"envelope no longer valid: {exc}"))
+    decoded.sort(key=lambda pair: pair[1].occurred_at)
+    buyers: list[tuple[DeadLetter, Any]] = []
+    for letter, event in decoded:
+        try:
+            if isinstance(event, CustomerCreatedEvent | CustomerUpdatedEvent):
+                row = contact_row(letter, event, tenant, store)
+                if contacts_via_bulk:
+                    plan.bulk.append(row)
+                else:
+                    plan.files.append(row.file_record)
+            elif isinstance(event, PromotionRedeemedEvent | VoucherRedeemedEvent):
+                plan.files.append(redemption_record(letter, event, tenant, store))
+            else:
+                record = transaction_record(letter, event, tenant, store)
+                plan.files.append(record)
+                if record.contact_id is None:
+                    buyers.append((letter, event))
+        except (ValueError, KeyError) as exc:  # a mapper refusing data it accepted before
+            plan.failed.append((letter, f"cannot build the record: {exc}"))
+    plan.files.extend(_companions(buyers, plan, tenant))
+    return plan
+
+
+def _companions(buyers: list[tuple[DeadLetter, Any]], plan: LetterPlan, tenant: Tenant) -> list[FileRecord]:
+    """Minimal contacts for receipts whose buyer Engage may not know (matched by key, not contactId).
+
+    Engage ignores a receipt for a contact it does not have, so the buyer travels in a contacts file that
+    is uploaded (and imported) before the transactions file, as the API path would create it first.
+    A buyer who has a contacts record of their own in this sweep needs none.
+    """
+    covered = {key for item in plan.files if item.kind == "contacts" for key in item.keys}
+    covered |= {key for row in plan.bulk for key in row.file_record.keys}
+    companions: list[FileRecord] = []
+    for letter, event in buyers:
+        identity = event.data.customer
+        keys = tuple(k for k in lookup_keys(identity, tenant.policy) if k.kind != "contactId")
+        if not keys or covered.intersection(keys):
+            continue
+        covered.update(keys)
+        created = plan_create_from_identity(identity, tenant.policy, event.source, event.store)
+        record = {**created.body, "source": created.source, "storeExternalId": created.store_external_id}
+        companions.append(FileRecord(letter, "contacts", "contacts", record, None, keys, companion=True))
+    return companions
+
+
+def contact_row(letter: DeadLetter, event: CustomerEvent, tenant: Tenant, store: ContactIdStore) -> BulkRow:
+    policy = tenant.policy
+    contact_id = known_contact_id(store, tenant, event.data)
+    keys = () if contact_id else tuple(k for k in lookup_keys(event.data, policy) if k.kind != "contactId")
+    record: dict[str, Any]
+    if isinstance(event, CustomerCreatedEvent) and contact_id is None:
+        plan = plan_create(event, policy)
+        row = {k: v for k, v in plan.body.items() if k != "contactType"}
+        record = {**plan.body, "source": plan.source, "storeExternalId": plan.store_external_id}
+        if plan.create_as_unapproved:
+            record["createAsUnapproved"] = True
+        file_record = FileRecord(letter, "contacts", "contacts", record, None, keys)
+        return BulkRow("create", plan.contact_type, row, file_record)
+    body = plan_update(contact_attributes(event, policy))
+    record = dict(body)
+    if event.data.contact_type:
+        record["contactType"] = event.data.contact_type
+    if contact_id is not None:
+        record["contactId"] = contact_id
+    row = {**body, "id": contact_id} if contact_id else dict(body)
+    file_record = FileRecord(letter, "contacts", "contacts", record, contact_id, keys)
+    return BulkRow("update", event.data.contact_type, row, file_record)
+
+
+def transaction_record(
+    letter: DeadLetter,
+    event: OrderDeliveredEvent | ReceiptCompletedEvent | ReturnCreatedEvent,
+    tenant: Tenant,
+    store: ContactIdStore,
+) -> FileRecord:
+    identity = event.data.customer
+    contact_id = known_contact_id(store, tenant, identity)
+    contact = receipt_contact(contact_id) if contact_id else receipt_contact_by_key(identity, tenant.policy)
+    if isinstance(event, ReturnCreatedEvent):
+        receipt = return_request(event, tenant.policy, contact)
+    else:
+        receipt = receipt_request(event, tenant.policy, contact)
+    return FileRecord(letter, "transactions", contact.match_key_type, receipt.to_wire(), contact_id)
+
+
+def redemption_record(
+    letter: DeadLetter,
+    event: PromotionRedeemedEvent | VoucherRedeemedEvent,
+    tenant: Tenant,
+    store: ContactIdStore,
+) -> FileRecord:
+    data = event.data
+    channel = redemption_channel(data.redemption_channel, event.source or tenant.policy.source)
+    redeemed_at = event.occurred_at.isoformat()
+    contact_id = known_contact_id(store, tenant, data.customer)
+    record: dict[str, Any]
+    if isinstance(event, VoucherRedeemedEvent):
+        record = {"kind": "rewardVoucher", "redeemedAt": redeemed_at}
+        if event.data.voucher_id:
+            record["voucherId"] = event.data.voucher_id
+        else:
+            record["voucherNumber"] = event.data.voucher_number
+    elif event.data.assignment_id:
+        record = {
+            "kind": "promotion",
+            "assignmentId": event.data.assignment_id,
+            "redemptionChannel": channel,
+            "redeemedAt": redeemed_at,
+        }
+    else:
+        contact = (
+            receipt_contact(contact_id)
+            if contact_id
+            else receipt_contact_by_key(data.customer, tenant.policy)
+        )
+        record = {
+            "kind": "promotion",
+            "contact": contact.to_wire(),
+            "promotionId": event.data.promotion_id,
+            "redemptionChannel": channel,
+            "redeemedAt": redeemed_at,
+        }
+    return FileRecord(letter, "promotion-redemptions", "redemptions", record, contact_id)

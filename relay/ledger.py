@@ -1,0 +1,239 @@
+"""What has been applied, and when each contact field was last written: idempotency and ordering.
+
+- Applied markers: an event id that was applied is never applied again (a Redis key with a long TTL).
+- Field clocks: per contact, each attribute remembers the `occurred_at` of its last applied write and a
+  hash of the value (never the value: no personal data in Redis). An update is cut down to the fields
+  that are newer and changed; when nothing newer is left the event is reported as superseded. Keeping a
+  clock per field, not per contact, makes shuffled deliveries end in the same state as ordered ones.
+- Claims: while one worker applies an event, another copy of it (published twice) waits its turn.
+- Contact locks: work on one contact is serialized across every worker process and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+import redis
+
+from relay.errors import ContactBusy
+from relay.keys import applied_key, assignment_key, claim_key, contact_lock_key, field_clock_key
+
+APPLIED_MARKER_TTL_S = 90 * 24 * 3600  # longer than any replay window an operator would use
+FIELD_CLOCK_TTL_S = 400 * 24 * 3600
+EVENT_CLAIM_TTL_S = 60  # a crashed worker's claim lapses soon after Redis re-delivers its message
+CONTACT_LOCK_TTL_S = 60  # a lock outlives no crashed worker by more than this (a task takes seconds)
+CONTACT_LOCK_WAIT_S = 5.0  # past this the task is retried shortly instead of holding a worker thread
+
+
+def value_hash(value: Any) -> str:
+    encoded = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def ref_hash(*parts: str) -> str:
+    """A stable, non-personal reference for an identifier (email, phone...) in Redis key names."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    send: dict[str, Any] = field(default_factory=dict)
+    superseded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def fully_superseded(self) -> bool:
+        return not self.send and bool(self.superseded)
+
+
+def plan_fields(
+    clock: Mapping[str, tuple[int, str]], fields: Mapping[str, Any], occurred_at: datetime
+) -> FieldPlan:
+    """Pure: which of `fields` to send, given each field's (written-at micros, value hash)."""
+    at = _micros(occurred_at)
+    plan = FieldPlan()
+    for name, value in fields.items():
+        seen = clock.get(name)
+        if seen is not None and seen[0] > at:
+            plan.superseded.append(name)
+        elif seen is not None and seen[1] == value_hash(value):
+            plan.unchanged.append(name)
+        else:
+            plan.send[name] = value
+    return plan
+
+
+class Ledger(Protocol):
+    def was_applied(self, tenant: str, event_id: str) -> bool: ...
+
+    def mark_applied(self, tenant: str, event_id: str) -> None: ...
+
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool: ...
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None: ...
+
+    def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]: ...
+
+    def record_fields(
+        self, tenant: str, contact_id: str, fields: Mapping[str, Any], occurred_at: datetime
+    ) -> None: ...
+
+    def contact_lock(self, tenant: str, contact_ref: str) -> AbstractContextManager[None]: ...
+
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None: ...
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None: ...
+
+
+def _encode_clock(occurred_at: datetime, value: Any) -> str:
+    return f"{_micros(occurred_at)}|{value_hash(value)}"
+
+
+def _decode_clock(raw: str) -> tuple[int, str]:
+    at, _, digest = raw.partition("|")
+    return int(at), digest
+
+
+class RedisLedger:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._release = client.register_script(_RELEASE_IF_OWNER_LUA)
+
+    def was_applied(self, tenant: str, event_id: str) -> bool:
+        return bool(self._redis.exists(applied_key(tenant, event_id)))
+
+    def mark_applied(self, tenant: str, event_id: str) -> None:
+        self._redis.set(applied_key(tenant, event_id), b"1", ex=APPLIED_MARKER_TTL_S)
+
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool:
+        return bool(self._redis.set(claim_key(tenant, event_id), owner, nx=True, ex=EVENT_CLAIM_TTL_S))
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None:
+        self._release(keys=[claim_key(tenant, event_id)], args=[owner])
+
+    def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]:
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(field_clock_key(tenant, contact_id)))
+        return {k.decode(): _decode_clock(v.decode()) for k, v in raw.items()}
+
+    def record_fields(
+        self, tenant: str, contact_id: str, fields: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        if not fields:
+            return
+        key = field_clock_key(tenant, contact_id)
+        pipe = self._redis.pipeline()
+        pipe.hset(key, mapping={name: _encode_clock(occurred_at, v) for name, v in fields.items()})
+        pipe.expire(key, FIELD_CLOCK_TTL_S)
+        pipe.execute()
+
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None:
+        self._redis.set(assignment_key(tenant, contact_id, promotion_id), assignment_id, ex=FIELD_CLOCK_TTL_S)
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None:
+        raw = cast(bytes | None, self._redis.get(assignment_key(tenant, contact_id, promotion_id)))
+        return None if raw is None else raw.decode()
+
+    @contextmanager
+    def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:
+        lock = self._redis.lock(
+            # hashed: the ref is an e-mail or a phone number, which must not appear in Redis key names
+            contact_lock_key(tenant, ref_hash(tenant, contact_ref)),
+            timeout=CONTACT_LOCK_TTL_S,
+            blocking_timeout=CONTACT_LOCK_WAIT_S,
+            thread_local=False,
+        )
+        if not lock.acquire():
+            raise ContactBusy(contact_ref)
+        try:
+            yield
+        finally:
+            # LockError: it expired while we worked, and the next holder already has it.
+            with suppress(redis.exceptions.LockError):
+                lock.release()
+
+
+_RELEASE_IF_OWNER_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class MemoryLedger:
+    """In-memory twin of RedisLedger, for unit tests of the logic."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._applied: set[tuple[str, str]] = set()
+        self._claims: dict[tuple[str, str], str] = {}
+        self._clocks: dict[tuple[str, str], dict[str, str]] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._assignments: dict[tuple[str, str, str], str] = {}
+
+    def remember_assignment(
+        self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
+    ) -> None:
+        with self._guard:
+            self._assignments[(tenant, contact_id, promotion_id)] = assignment_id
+
+    def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None:
+        with self._guard:
+            return self._assignments.get((tenant, contact_id, promotion_id))
+
+    def was_applied(self, tenant: str, event_id: str) -> bool:
+        return (tenant, event_id) in self._applied
+
+    def mark_applied(self, tenant: str, event_id: str) -> None:
+        with self._guard:
+            self._applied.add((tenant, event_id))
+
+    def claim(self, tenant: str, event_id: str, owner: str) -> bool:
+        with self._guard:
+            if (tenant, event_id) in self._claims:
+                return False
+            self._claims[(tenant, event_id)] = owner
+            return True
+
+    def release(self, tenant: str, event_id: str, owner: str) -> None:
+        with self._guard:
+            if self._claims.get((tenant, event_id)) == owner:
+                del self._claims[(tenant, event_id)]
+
+    def field_clock(self, tenant: str, contact_id: str) -> dict[str, tuple[int, str]]:
+        with self._guard:
+            raw = dict(self._clocks.get((tenant, contact_id), {}))
+        return {k: _decode_clock(v) for k, v in raw.items()}
+
+    def record_fields(
+        self, tenant: str, contact_id: str, fields: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        with self._guard:
+            clock = self._clocks.setdefault((tenant, contact_id), {})
+            clock.update({name: _encode_clock(occurred_at, v) for name, v in fields.items()})
+
+    @contextmanager
+    def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault((tenant, contact_ref), threading.Lock())
+        if not lock.acquire(timeout=CONTACT_LOCK_WAIT_S):
+            raise ContactBusy(contact_ref)
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,152 @@
+"""Resolving the contact an event is about: the contact-id store first, then Engage (look up, create).
+
+The guides' rule: look the customer up, create when not found, and keep the contactId so later events
+need no lookup. In steady state an event costs no resolution call at all.
+
+- A contactId the event carries is trusted (no call).
+- A hit in the contact-id store under any of the event's keys costs nothing.
+- A key marked "created by file" (an XML import created the contact; its GUID is unknown) is looked up,
+  and the GUID found is stored.
+- 404 ContactNotFound -> create. 409 (key exists / being created) -> look up again; if the contact is
+  still not visible, the event is retried later (ContactBeingCreated is retryable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
+from mappers.contacts import CreateContactPlan, plan_create_from_identity
+from mappers.identity import Identity, LookupKey, identity_ref, lookup_keys
+from relay.context import EventContext
+from schemas.identity import CustomerIdentity
+
+LOOKUP_PARAM: dict[str, str] = {
+    "email": "email",
+    "mobilePhone": "mobile_phone",
+    "socialSecurityNumber": "social_security_number",
+    "customKey": "custom_key",
+}
+
+
+class ContactNotCreatableYet(RetryableError):
+    """A purchase or offer names a customer Engage does not know, by identifiers that are not enough to
+    create a contact (the tenant's mandatory fields are missing). The customer's own sign-up event is
+    most likely still on its way, so the event is retried; once the ladder is exhausted it goes to the
+    file fallback, which matches the customer by key when Engage applies it."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    contact_id: str
+    created: bool = False
+
+
+def identity_plan(
+    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
+) -> CreateContactPlan:
+    """A contact made from an event's identifiers alone (a purchase by a customer Engage does not know)."""
+    return plan_create_from_identity(identity, ctx.tenant.policy, source, store)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What is known of an event's customer before (or after) asking Engage."""
+
+    contact_id: str | None  # the GUID the event carries, the store holds, or Engage found
+    keys: list[LookupKey]  # the event's keys, the tenant's contact key first
+    created_by_file: bool = False  # a key was sent by import file and Engage has not told us its GUID
+
+
+def known_contact(ctx: EventContext, identity: Identity) -> Lookup:
+    """The contactId the event carries or the contact-id store holds: no Engage call."""
+    keys = lookup_keys(identity, ctx.tenant.policy)
+    if keys and keys[0].kind == "contactId":
+        _remember(ctx, keys[1:], keys[0].value)
+        return Lookup(keys[0].value, keys)
+    created_by_file = False
+    for key in keys:
+        ref = ctx.runtime.contacts.get(ctx.tenant.name, key.kind, key.value)
+        if ref is not None and ref.contact_id:
+            return Lookup(ref.contact_id, keys)
+        created_by_file = created_by_file or (ref is not None and ref.pending_file)
+    return Lookup(None, keys, created_by_file)
+
+
+def find_contact(ctx: EventContext, identity: Identity) -> Lookup:
+    """The contactId (or None) without creating: the store first, then Engage by the tenant's key."""
+    known = known_contact(ctx, identity)
+    if known.contact_id is not None:
+        return known
+    found = _lookup(ctx, known.keys[0])
+    if found is not None:
+        _remember(ctx, known.keys, found)
+    return Lookup(found, known.keys, known.created_by_file)
+
+
+def resolve_contact(
+    ctx: EventContext, identity: Identity, plan: CreateContactPlan, *, implicit: bool = False
+) -> Resolved:
+    """The contactId for `identity`, creating the contact from `plan` when Engage has none.
+
+    `implicit`: the plan is made from a non-customer event's identifiers (`identity_plan`); Engage
+    refusing it as incomplete then means "wait for the sign-up", not "reject the purchase".
+    """
+    lookup = find_contact(ctx, identity)
+    keys = lookup.keys
+    if lookup.contact_id is not None:
+        return Resolved(lookup.contact_id)
+    if lookup.created_by_file:
+        # An import file will create it; creating it here too could make a second contact.
+        raise ContactBeingCreated("contact was sent by import file and Engage has not applied it yet")
+    try:
+        ctx.called("contacts.create")
+        contact = ctx.client.create_contact(
+            plan.body,
+            source=plan.source,
+            store_external_id=plan.store_external_id,
+            create_as_unapproved=plan.create_as_unapproved,
+        )
+    except ValidationFailed as exc:
+        if not implicit:
+            raise
+        raise ContactNotCreatableYet(
+            "identifiers alone cannot create this contact",
+            status=exc.status,
+            error_code=exc.error_code,
+            method=exc.method,
+            path=exc.path,
+        ) from None
+    except ContactKeyTaken:
+        found = _lookup(ctx, keys[0])
+        if found is None:
+            raise
+        _remember(ctx, keys, found)
+        return Resolved(found)
+    _remember(ctx, keys, contact.id)
+    return Resolved(contact.id, created=True)
+
+
+def resolve_buyer(
+    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
+) -> Resolved:
+    """The customer of a purchase, order or offer: resolved (or created from its identifiers) while
+    holding the customer's lock, so two events about one new customer never both create it. A customer
+    the store already knows needs neither the lock nor a call."""
+    known = known_contact(ctx, identity).contact_id
+    if known is not None:
+        return Resolved(known)
+    ref = identity_ref(identity, ctx.tenant.policy)
+    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
+        return resolve_contact(ctx, identity, identity_plan(ctx, identity, source, store), implicit=True)
+
+
+def _lookup(ctx: EventContext, key: LookupKey) -> str | None:
+    ctx.called("contacts.lookup")
+    return ctx.client.lookup_contact(**{LOOKUP_PARAM[key.kind]: key.value})
+
+
+def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None:
+    for key in keys:
+        if key.kind != "contactId":
+            ctx.runtime.contacts.put(ctx.tenant.name, key.kind, key.value, contact_id)

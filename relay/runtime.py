@@ -1,0 +1,140 @@
+"""Per-process resources the tasks share: built once (in the worker's start-up hook), used by every task.
+
+The worker bootstrap (`workers/`) installs a factory; tests install a ready `Runtime` of twins.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+import requests
+
+from engage.client import EngageClient
+from engage.contact_store import ContactIdStore
+from engage.ratelimit import RateLimiter
+from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
+from engage.transport import CallObserver, Timeouts, key_fingerprint, shared_session
+from fallback.deadletters import DeadLetter, DeadLetterStore
+from fallback.rejected import RejectedStore
+from relay.breaker import (
+    BreakerPolicy,
+    CircuitBreaker,
+    MemoryCircuitBreaker,
+    RedisCircuitBreaker,
+)
+from relay.ledger import Ledger
+from relay.outcomes import OutcomeSink
+from relay.retry import RETRY_LADDER_S
+from relay.tenants import Tenant, TenantRegistry
+
+
+def _ignore_dead_letter(letter: DeadLetter) -> None:
+    """Default: the dead letter waits in the store for the fallback sweep or an operator."""
+
+
+def _ignore_file(tenant: str, kind: str) -> None:
+    """Default: no metrics."""
+
+
+FileHook = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class FileHooks:
+    """Told of every file written and every file (or bulk batch) delivered: ``(tenant, kind)``."""
+
+    written: FileHook = _ignore_file
+    uploaded: FileHook = _ignore_file
+
+
+@dataclass
+class Runtime:
+    registry: TenantRegistry
+    limiter: RateLimiter
+    contacts: ContactIdStore
+    ledger: Ledger
+    outcomes: OutcomeSink
+    rejected: RejectedStore
+    session: requests.Session
+    deadletters: DeadLetterStore
+    retry_ladder_s: tuple[float, ...] = RETRY_LADDER_S
+    on_dead_letter: Callable[[DeadLetter], None] = _ignore_dead_letter
+    redis: redis.Redis | None = None
+    # None: a breaker with the default policy, shared through `redis` when set (else in-process)
+    breaker: CircuitBreaker | None = None
+    short_retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY  # the client's in-process retries (tests: no waits)
+    on_response: CallObserver | None = None  # told of every Engage exchange (the worker's metrics)
+    timeouts: Timeouts = field(default_factory=Timeouts)  # connect and read timeouts of every Engage call
+    file_hooks: FileHooks = field(default_factory=FileHooks)  # the worker's file metrics
+    _clients: dict[str, EngageClient] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.breaker is None:
+            policy = BreakerPolicy()
+            self.breaker = (
+                MemoryCircuitBreaker(policy)
+                if self.redis is None
+                else RedisCircuitBreaker(self.redis, policy)
+            )
+
+    @property
+    def circuit(self) -> CircuitBreaker:
+        """The tenants' circuit breaker (always set after construction)."""
+        assert self.breaker is not None
+        return self.breaker
+
+    def client_for(self, tenant: Tenant) -> EngageClient:
+        """The tenant's Engage client: its own key and rate budget, the process's pooled session."""
+        with self._lock:
+            client = self._clients.get(tenant.name)
+            if client is None:
+                client = EngageClient(
+                    tenant.base_url,
+                    tenant.api_key.get_secret_value(),
+                    rate_limiter=self.limiter,
+                    session=self.session,
+                    retry=self.short_retry,
+                    on_response=self.on_response,
+                    timeouts=self.timeouts,
+                )
+                self._clients[tenant.name] = client
+            return client
+
+    def limiter_cooldown_s(self, tenant: Tenant) -> float:
+        """How long the shared limiter still holds this tenant's key back after a 429."""
+        return self.limiter.cooldown_remaining_s(key_fingerprint(tenant.api_key.get_secret_value()))
+
+
+_factory: Callable[[], Runtime] | None = None
+_current: Runtime | None = None
+_guard = threading.Lock()
+
+
+def install_factory(factory: Callable[[], Runtime]) -> None:
+    global _factory, _current  # noqa: PLW0603 - the one process-wide slot, set at start-up
+    with _guard:
+        _factory = factory
+        _current = None
+
+
+def install(runtime: Runtime) -> None:
+    global _current  # noqa: PLW0603
+    with _guard:
+        _current = runtime
+
+
+def current() -> Runtime:
+    global _current  # noqa: PLW0603
+    with _guard:
+        if _current is None:
+            if _factory is None:
+                raise RuntimeError("no task runtime installed: start tasks through `engage-relay worker`")
+            _current = _factory()
+        return _current
+
+
+__all__ = ["FileHooks", "Runtime", "current", "install", "install_factory", "shared_session"]

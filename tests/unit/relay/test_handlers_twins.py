@@ -1,0 +1,197 @@
+"""Handlers, contact resolution and settlement on the in-memory twins, with a scripted Engage transport.
+
+The Engage client is the real one; only the network is replaced (tests/unit/engage/fake_transport.py).
+These tests are about the relay's logic: which calls it makes, what it remembers, what it records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engage.contact_store import MemoryContactIdStore
+from relay import handlers
+from relay.runtime import Runtime
+from tasks.adapter import run_task
+from tests.support.task_harness import FakeTask, TaskRetry, installed, memory_runtime, outcomes_of, tenant_for
+from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
+GUID = "2e40b702-2767-4abe-ae99-aa510108e22b"
+OTHER_GUID = "9a1d2c3b-0000-4000-8000-000000000001"
+
+
+def example(event_type: str, **changes: Any) -> dict[str, Any]:
+    envelope: dict[str, Any] = json.loads((EXAMPLES / f"{event_type}.json").read_text())
+    envelope.update({"tenant": "acme-se", **changes})
+    return envelope
+
+
+@pytest.fixture
+def engage() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def rt(engage: FakeTransport) -> Iterator[Runtime]:
+    runtime = memory_runtime([tenant_for(BASE_URL, "key-1")])
+    runtime.session = session_with(engage)
+    with installed(runtime):
+        yield runtime
+
+
+def contact(contact_id: str = GUID) -> dict[str, Any]:
+    return {"id": contact_id, "attributes": {}}
+
+
+def test_a_new_customer_is_looked_up_created_and_remembered(rt: Runtime, engage: FakeTransport) -> None:
+    # Given Engage that does not know the customer
+    engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact())
+    # When customer.created runs
+    result = run_task(FakeTask(), example("customer.created"), handlers.CUSTOMER)
+    # Then it was looked up by the tenant's key, then created, and the GUID is remembered for next time
+    assert [(s.method, s.url.split("?")[0]) for s in engage.sent] == [
+        ("GET", f"{BASE_URL}/api/v3/contacts/id"),
+        ("POST", f"{BASE_URL}/api/v3/contacts"),
+    ]
+    assert result["outcome"] == "applied" and result["contact_id"] == GUID
+    assert isinstance(rt.contacts, MemoryContactIdStore)
+    ref = rt.contacts.get("acme-se", "email", "anna.lindqvist@example.se")
+    assert ref is not None and ref.contact_id == GUID
+    assert rt.ledger.was_applied("acme-se", example("customer.created")["id"])
+
+
+def test_a_known_customer_costs_no_lookup(rt: Runtime, engage: FakeTransport) -> None:
+    # Given the contact-id store knows the buyer
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    engage.reply(202, {})
+    # When their order is delivered
+    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    # Then the only call is the receipt, for that contact
+    assert [s.method for s in engage.sent] == ["POST"]
+    assert engage.sent[0].json()["contact"] == {"matchKey": GUID, "matchKeyType": "contactId"}
+    assert result["contact_id"] == GUID and result["calls"] == ["receipts.create"]
+
+
+def test_a_key_taken_on_create_is_looked_up_again(rt: Runtime, engage: FakeTransport) -> None:
+    # Given another worker created the contact between our lookup and our create
+    engage.reply(404, {"errorCode": "ContactNotFound"})
+    engage.reply(409, {"errorCode": "ApprovedContactWithKeyExists"})
+    engage.reply(200, f'"{GUID}"'.encode(), {"Content-Type": "application/json"})
+    engage.reply(202, {})
+    # When the purchase resolves its buyer
+    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    # Then the second lookup's contact is used and nothing was created twice
+    assert [s.method for s in engage.sent] == ["GET", "POST", "GET", "POST"]
+    assert result["contact_id"] == GUID
+
+
+def test_a_contact_sent_by_file_is_not_created_again(rt: Runtime, engage: FakeTransport) -> None:
+    # Given a buyer whose contact an import file is creating (GUID unknown) and who Engage does not show yet
+    rt.contacts.mark_created_by_file("acme-se", "email", "anna.lindqvist@example.se")
+    engage.reply(404, {"errorCode": "ContactNotFound"})
+    # When their order is delivered
+    # Then the event waits on the ladder instead of creating a second contact
+    with pytest.raises(TaskRetry) as retry:
+        run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    assert [s.method for s in engage.sent] == ["GET"]
+    assert retry.value.kwargs["attempt"] == 1
+    assert outcomes_of(rt) == []
+
+
+def test_an_older_update_is_superseded_without_a_call(rt: Runtime, engage: FakeTransport) -> None:
+    # Given a contact whose street was written by a newer event
+    rt.contacts.put("acme-se", "contactId", GUID, GUID)
+    newer = example("customer.updated", id="evt-newer", occurred_at="2026-11-27T10:00:00+01:00")
+    engage.reply(200, contact())
+    assert run_task(FakeTask(), newer, handlers.CUSTOMER)["outcome"] == "applied"
+    sent_before = len(engage.sent)
+    # When an older update of the same fields arrives
+    older = example("customer.updated", id="evt-older", occurred_at="2026-11-26T09:00:00+01:00")
+    result = run_task(FakeTask(), older, handlers.CUSTOMER)
+    # Then nothing is sent and the outcome says superseded
+    assert len(engage.sent) == sent_before
+    assert result["outcome"] == "superseded"
+
+
+def test_an_update_sends_only_the_changed_fields(rt: Runtime, engage: FakeTransport) -> None:
+    engage.reply(200, contact())
+    first = example("customer.updated", id="evt-1")
+    run_task(FakeTask(), first, handlers.CUSTOMER)
+    # When the same values come again with one change, later
+    second = example("customer.updated", id="evt-2", occurred_at="2026-11-27T18:05:44+01:00")
+    second["data"] = {**second["data"], "city": "Lund"}
+    engage.reply(200, contact())
+    run_task(FakeTask(), second, handlers.CUSTOMER)
+    # Then only the city is PATCHed
+    assert engage.sent[-1].method == "PATCH"
+    assert engage.sent[-1].json() == {"city": "Lund"}
+
+
+def test_a_duplicate_event_id_is_recorded_once_and_never_sent_again(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    engage.reply(202, {})
+    run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    # When the same event id comes again
+    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    # Then it is not sent, and its outcome says duplicate
+    assert len(engage.sent) == 1
+    assert result["outcome"] == "duplicate"
+    assert [o.outcome for o in outcomes_of(rt)] == ["applied", "duplicate"]
+
+
+def test_engage_refusing_the_data_rejects_with_its_field_errors(rt: Runtime, engage: FakeTransport) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    engage.reply(
+        422,
+        {
+            "errorCode": "ValidationError",
+            "message": "invalid",
+            "messageDetails": {"errors": {"totalGrossPrice": ["does not add up"]}},
+        },
+    )
+    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    assert result["outcome"] == "rejected" and result["engage_status"] == 422
+    (_, rejection), *_ = rt.rejected.list()
+    assert rejection.stage == "engage" and rejection.event_id == example("order.delivered")["id"]
+    assert rejection.reasons[0]["fields"] == [{"field": "totalGrossPrice", "message": "does not add up"}]
+    assert not rt.ledger.was_applied("acme-se", rejection.event_id)
+
+
+def test_a_task_message_of_the_wrong_type_is_rejected_not_applied(rt: Runtime, engage: FakeTransport) -> None:
+    # Given a customer event sent to the receipts task (an edited message, or a routing bug)
+    result = run_task(FakeTask(), example("customer.created"), handlers.PURCHASE)
+    # Then nothing is sent and the event is rejected with the reason
+    assert engage.sent == []
+    assert result == {"outcome": "rejected"}
+    (_, rejection), *_ = rt.rejected.list()
+    assert "no handler here for customer.created" in rejection.reasons[0]["msg"]
+
+
+def test_an_unknown_tenant_in_a_task_message_is_rejected(rt: Runtime, engage: FakeTransport) -> None:
+    result = run_task(FakeTask(), example("customer.created", tenant="nobody"), handlers.CUSTOMER)
+    assert result == {"outcome": "rejected"} and engage.sent == []
+    (_, rejection), *_ = rt.rejected.list()
+    assert rejection.reasons == [{"loc": ["tenant"], "msg": "unknown tenant 'nobody'"}]
+    assert [o.outcome for o in outcomes_of(rt)] == ["rejected"]
+
+
+def test_exhausted_retries_dead_letter_with_the_real_cause(engage: FakeTransport) -> None:
+    runtime = memory_runtime([tenant_for(BASE_URL, "key-1")], retry_ladder_s=())
+    runtime.session = session_with(engage)
+    told: list[str] = []
+    runtime.on_dead_letter = lambda letter: told.append(letter.id)
+    with installed(runtime):
+        runtime.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+        engage.reply(503, {"message": "An error has occurred"})
+        result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    assert result["outcome"] == "dead_lettered" and result["engage_status"] == 503
+    letter = runtime.deadletters.get(f"acme-se:{example('order.delivered')['id']}")
+    assert letter is not None and letter.error_class == "ServerError" and letter.attempts == 1
+    assert told == [letter.id]
