@@ -5,7 +5,8 @@ and `engage.models`. The XML file fallback is built from the same output as the 
 
 Public API:
 
-- policy: `TenantPolicy` (a tenant's mapping rules; `store_for(store)`).
+- policy: `TenantPolicy` (a tenant's mapping rules; `store_for(store)`, `country_for(store_external_id)`,
+  `is_voucher_payment(type)`).
 - money: `spread_discount(line_totals, discount) -> list[Decimal]` (largest remainder, exact to the cent),
   `spread_discounts(line_totals, discounts) -> list[list[Decimal]]`, `tax_in_gross(gross, pct)`,
   `to_cents(amount)`.
@@ -16,8 +17,10 @@ Public API:
   `plan_create(event, policy) -> CreateContactPlan`, `flatten_attributes(attrs)` (flat keys for diffing),
   `plan_update(changed) -> dict` (PATCH body), `wants_type_upgrade(event, current_type)`,
   `explicit_clears(event)`.
-- receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered and
-  receipt.completed; `unique_receipt_id(event)`.
+- receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered (a whole order
+  or one delivery of it) and receipt.completed; `unique_receipt_id(event)`.
+- tenders: `plan_tenders(payments, articles, freight, policy) -> TenderPlan` (vouchers as discounts or
+  tenders, freight left out of the tenders too), used by `receipt_request`.
 - returns: `return_request(event, policy, contact) -> ReceiptRequest` for return.created.
 - loyalty: `assign_promotion(event, contact_id)`,
   `redeem_promotion(event, policy, contact_id) -> RedeemPromotion`,
