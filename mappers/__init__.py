@@ -14,7 +14,9 @@ Public API:
   `identity_ref(identity, policy)` (what work on one customer is serialized under),
   `receipt_contact(contact_id)`, `receipt_contact_by_key(identity, policy)`, `order_contact(contact_id)`.
 - contacts: `contact_attributes(event, policy) -> dict` (Engage names, no empty values),
-  `plan_create(event, policy) -> CreateContactPlan`, `flatten_attributes(attrs)` (flat keys for diffing),
+  `plan_create(event, policy) -> CreateContactPlan`, `plan_implicit_create(event, policy)` for the buyer of
+  a purchase, return, order or offer (`plan_create_from_identity(identity, policy, source, store)`,
+  `buyer_store(event)`), `flatten_attributes(attrs)` (flat keys for diffing),
   `plan_update(changed) -> dict` (PATCH body), `wants_type_upgrade(event, current_type)`,
   `explicit_clears(event)`.
 - receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered (a whole order
@@ -33,11 +35,15 @@ Public API:
 from __future__ import annotations
 
 from mappers.contacts import (
+    BuyerEvent,
     CreateContactPlan,
+    buyer_store,
     contact_attributes,
     explicit_clears,
     flatten_attributes,
     plan_create,
+    plan_create_from_identity,
+    plan_implicit_create,
     plan_update,
     wants_type_upgrade,
 )
@@ -65,6 +71,7 @@ from mappers.returns import return_request
 from mappers.tracking import cart_update, product_view
 
 __all__ = [
+    "BuyerEvent",
     "CreateContactPlan",
     "LookupKey",
     "OrderPlan",
@@ -72,6 +79,7 @@ __all__ = [
     "RedeemVoucher",
     "TenantPolicy",
     "assign_promotion",
+    "buyer_store",
     "cart_update",
     "contact_attributes",
     "explicit_clears",
@@ -81,6 +89,8 @@ __all__ = [
     "order_contact",
     "order_plan",
     "plan_create",
+    "plan_create_from_identity",
+    "plan_implicit_create",
     "plan_update",
     "product_view",
     "receipt_contact",
