@@ -2,8 +2,9 @@
 
 Voyado: "Never include fields with empty values in your update payload" (Engage overwrites with
 whatever it is sent). So every empty value (None, "", whitespace-only text, empty lists and dicts) is
-dropped everywhere here, including `null`s in the pass-through `attributes`; `explicit_clears` names
-those `null`s for a caller that wants to honour them some other way.
+dropped everywhere here, including `null`s in the pass-through `attributes`.
+A contact-type change is not mapped here: the caller sends the event's `contact_type` through
+`updateContactType` when its per-field clock says it is newer.
 
 Creates (`plan_create` for a customer event, `plan_implicit_create` / `plan_create_from_identity` for a
 buyer Engage does not know yet, named by a purchase, offer or order) carry, as Voyado asks for every new
@@ -156,11 +157,6 @@ def contact_attributes(event: CustomerEvent, policy: TenantPolicy) -> dict[str, 
     return {name: value for name, value in attributes.items() if not is_empty(value)}
 
 
-def explicit_clears(event: CustomerEvent) -> list[str]:
-    """Pass-through attributes the event sets to `null` (dropped by `contact_attributes`)."""
-    return [name for name, value in (_data(event).attributes or {}).items() if value is None]
-
-
 def _create_defaults(
     body: dict[str, Any], policy: TenantPolicy, store_external_id: str, contact_type: str
 ) -> dict[str, Any]:
@@ -276,13 +272,3 @@ def plan_update(attributes_to_send: Mapping[str, Any]) -> dict[str, Any]:
     if consents:
         body[CONSENTS_KEY] = consents
     return body
-
-
-def wants_type_upgrade(event: CustomerEvent, current_type: str | None) -> str | None:
-    """The contactType to switch to via `updateContactType`, when the event asks for another type."""
-    wanted = _data(event).contact_type
-    if wanted is None:
-        return None
-    if current_type is not None and current_type.casefold() == wanted.casefold():
-        return None
-    return wanted

@@ -1,4 +1,4 @@
-"""Customer events -> Engage attributes, create plan, PATCH body and contact-type upgrade."""
+"""Customer events -> Engage attributes, create plan and PATCH body; implicit creates for buyers."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from pydantic import BaseModel
 from mappers.contacts import (
     buyer_store,
     contact_attributes,
-    explicit_clears,
     flatten_attributes,
     plan_create,
     plan_create_from_identity,
     plan_implicit_create,
     plan_update,
-    wants_type_upgrade,
 )
 from mappers.policy import TenantPolicy
 from schemas.customer import CustomerCreatedEvent, CustomerUpdatedEvent
@@ -114,11 +112,6 @@ def test_empty_values_never_reach_the_attribute_dict(attributes: dict[str, Any])
     assert plan_update(contact_attributes(event, TenantPolicy())) == {"city": "Lund"}
 
 
-def test_explicit_nulls_are_named_for_the_caller() -> None:
-    event = updated({"contact_id": GUID, "attributes": {"nickname": None, "shoeSize": 40}})
-    assert explicit_clears(event) == ["nickname"]
-
-
 def test_plan_create_takes_source_store_language_and_type_from_event_then_tenant() -> None:
     # Given a tenant with a store map, a language and Contact as its contact type
     policy = TenantPolicy(
@@ -170,22 +163,6 @@ def test_plan_update_never_sends_contact_type_or_empty_values() -> None:
         {"contactType": "Member", "firstName": " ", "lastName": None, "city": "Lund", "tags": []}
     )
     assert body == {"city": "Lund"}
-
-
-@pytest.mark.parametrize(
-    ("wanted", "current", "expected"),
-    [
-        ("Member", "Contact", "Member"),
-        ("Member", "member", None),
-        ("Member", None, "Member"),
-        (None, "Contact", None),
-    ],
-)
-def test_wants_type_upgrade(wanted: str | None, current: str | None, expected: str | None) -> None:
-    data: dict[str, Any] = {"contact_id": GUID, "city": "Lund"}
-    if wanted:
-        data["contact_type"] = wanted
-    assert wants_type_upgrade(updated(data), current) == expected
 
 
 # ----------------------------------------------------------------------------- implicit creates
