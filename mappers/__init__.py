@@ -5,7 +5,8 @@ and `engage.models`. The XML file fallback is built from the same output as the 
 
 Public API:
 
-- policy: `TenantPolicy` (a tenant's mapping rules; `store_for(store)`).
+- policy: `TenantPolicy` (a tenant's mapping rules; `store_for(store)`, `country_for(store_external_id)`,
+  `is_voucher_payment(type)`).
 - money: `spread_discount(line_totals, discount) -> list[Decimal]` (largest remainder, exact to the cent),
   `spread_discounts(line_totals, discounts) -> list[list[Decimal]]`, `tax_in_gross(gross, pct)`,
   `to_cents(amount)`.
@@ -13,15 +14,18 @@ Public API:
   `identity_ref(identity, policy)` (what work on one customer is serialized under),
   `receipt_contact(contact_id)`, `receipt_contact_by_key(identity, policy)`, `order_contact(contact_id)`.
 - contacts: `contact_attributes(event, policy) -> dict` (Engage names, no empty values),
-  `plan_create(event, policy) -> CreateContactPlan`, `flatten_attributes(attrs)` (flat keys for diffing),
-  `plan_update(changed) -> dict` (PATCH body), `wants_type_upgrade(event, current_type)`,
-  `explicit_clears(event)`.
-- receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered and
-  receipt.completed; `unique_receipt_id(event)`.
+  `plan_create(event, policy) -> CreateContactPlan`, `plan_implicit_create(event, policy)` for the buyer of
+  a purchase, return, order or offer (`plan_create_from_identity(identity, policy, source, store)`,
+  `buyer_store(event)`), `flatten_attributes(attrs)` (flat keys for diffing),
+  `plan_update(changed) -> dict` (PATCH body).
+- receipts: `receipt_request(event, policy, contact) -> ReceiptRequest` for order.delivered (a whole order
+  or one delivery of it) and receipt.completed; `unique_receipt_id(event)`.
+- tenders: `plan_tenders(payments, articles, freight, policy) -> TenderPlan` (vouchers as discounts or
+  tenders, freight left out of the tenders too), used by `receipt_request`.
 - returns: `return_request(event, policy, contact) -> ReceiptRequest` for return.created.
-- loyalty: `assign_promotion(event, contact_id)`,
-  `redeem_promotion(event, policy, contact_id) -> RedeemPromotion`,
-  `redeem_voucher(event, policy, contact_id) -> RedeemVoucher`, `redemption_channel(given, source)`.
+- loyalty: `plan_assignment(event, policy) -> PromotionAssignmentPlan`,
+  `plan_promotion_redemption(event, policy) -> PromotionRedemptionPlan`,
+  `plan_voucher_redemption(event, policy) -> VoucherRedemptionPlan`, `redemption_channel(given, source)`.
 - orders: `order_plan(event, policy, contact) -> OrderPlan` (`write`, `request`, `action`, `embedded()`,
   `action_request(version_tag)`).
 - tracking: `product_view(event, contact_id=None)`, `cart_update(event, contact_id=None)`.
@@ -30,13 +34,15 @@ Public API:
 from __future__ import annotations
 
 from mappers.contacts import (
+    BuyerEvent,
     CreateContactPlan,
+    buyer_store,
     contact_attributes,
-    explicit_clears,
     flatten_attributes,
     plan_create,
+    plan_create_from_identity,
+    plan_implicit_create,
     plan_update,
-    wants_type_upgrade,
 )
 from mappers.identity import (
     LookupKey,
@@ -47,11 +53,12 @@ from mappers.identity import (
     receipt_contact_by_key,
 )
 from mappers.loyalty import (
-    RedeemPromotion,
-    RedeemVoucher,
-    assign_promotion,
-    redeem_promotion,
-    redeem_voucher,
+    PromotionAssignmentPlan,
+    PromotionRedemptionPlan,
+    VoucherRedemptionPlan,
+    plan_assignment,
+    plan_promotion_redemption,
+    plan_voucher_redemption,
     redemption_channel,
 )
 from mappers.money import spread_discount, spread_discounts, tax_in_gross, to_cents
@@ -62,29 +69,33 @@ from mappers.returns import return_request
 from mappers.tracking import cart_update, product_view
 
 __all__ = [
+    "BuyerEvent",
     "CreateContactPlan",
     "LookupKey",
     "OrderPlan",
-    "RedeemPromotion",
-    "RedeemVoucher",
+    "PromotionAssignmentPlan",
+    "PromotionRedemptionPlan",
     "TenantPolicy",
-    "assign_promotion",
+    "VoucherRedemptionPlan",
+    "buyer_store",
     "cart_update",
     "contact_attributes",
-    "explicit_clears",
     "flatten_attributes",
     "identity_ref",
     "lookup_keys",
     "order_contact",
     "order_plan",
+    "plan_assignment",
     "plan_create",
+    "plan_create_from_identity",
+    "plan_implicit_create",
+    "plan_promotion_redemption",
     "plan_update",
+    "plan_voucher_redemption",
     "product_view",
     "receipt_contact",
     "receipt_contact_by_key",
     "receipt_request",
-    "redeem_promotion",
-    "redeem_voucher",
     "redemption_channel",
     "return_request",
     "spread_discount",
@@ -92,5 +103,4 @@ __all__ = [
     "tax_in_gross",
     "to_cents",
     "unique_receipt_id",
-    "wants_type_upgrade",
 ]

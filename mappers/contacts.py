@@ -2,8 +2,17 @@
 
 Voyado: "Never include fields with empty values in your update payload" (Engage overwrites with
 whatever it is sent). So every empty value (None, "", whitespace-only text, empty lists and dicts) is
-dropped everywhere here, including `null`s in the pass-through `attributes`; `explicit_clears` names
-those `null`s for a caller that wants to honour them some other way.
+dropped everywhere here, including `null`s in the pass-through `attributes`.
+A contact-type change is not mapped here: the caller sends the event's `contact_type` through
+`updateContactType` when its per-field clock says it is newer.
+
+Creates (`plan_create` for a customer event, `plan_implicit_create` / `plan_create_from_identity` for a
+buyer Engage does not know yet, named by a purchase, offer or order) carry, as Voyado asks for every new
+contact: the source and store (the event's, else the tenant's), the language (the event's, else the
+tenant's), the contact type (the event's, else the tenant's; in the body only when it is not Engage's
+default "Member") and the country: the event's (the address), else the store's
+(`TenantPolicy.store_countries`, by storeExternalId), else the tenant's `default_country`, else none
+(Engage's own default).
 
 Shapes:
 - `contact_attributes` is Engage's flat attribute dict (`firstName`, `email`, ..., tenant attributes by
@@ -32,10 +41,35 @@ from schemas.customer import (
     Preferences,
 )
 from schemas.identity import CustomerIdentity
+from schemas.loyalty import (
+    PromotionAssigned,
+    PromotionAssignedEvent,
+    PromotionRedeemed,
+    PromotionRedeemedEvent,
+    VoucherRedeemed,
+    VoucherRedeemedEvent,
+)
+from schemas.orders import OrderCancelledEvent, OrderPlacedEvent, OrderShippedEvent
+from schemas.sales import OrderDeliveredEvent, ReceiptCompletedEvent, ReturnCreatedEvent
 
 CustomerEvent = CustomerCreatedEvent | CustomerUpdatedEvent
+BuyerEvent = (
+    OrderDeliveredEvent
+    | ReceiptCompletedEvent
+    | ReturnCreatedEvent
+    | OrderPlacedEvent
+    | OrderShippedEvent
+    | OrderCancelledEvent
+    | PromotionAssignedEvent
+    | PromotionRedeemedEvent
+    | VoucherRedeemedEvent
+)
+"""Every event naming a buyer (`data.customer`) whom the relay creates when Engage does not know them."""
 
 ENGAGE_DEFAULT_CONTACT_TYPE: Final = DEFAULT_CONTACT_TYPE  # what Engage assumes when the body has none
+CONTACT_TYPE_KEY: Final = "contactType"
+COUNTRY_CODE_KEY: Final = "countryCode"
+LANGUAGE_KEY: Final = "language"
 PREFERENCES_KEY: Final = "preferences"
 CONSENTS_KEY: Final = "consents"
 NEVER_PATCHED: Final = frozenset({"contactType", "id", "contactId"})
@@ -123,30 +157,38 @@ def contact_attributes(event: CustomerEvent, policy: TenantPolicy) -> dict[str, 
     return {name: value for name, value in attributes.items() if not is_empty(value)}
 
 
-def explicit_clears(event: CustomerEvent) -> list[str]:
-    """Pass-through attributes the event sets to `null` (dropped by `contact_attributes`)."""
-    return [name for name, value in (_data(event).attributes or {}).items() if value is None]
+def _create_defaults(
+    body: dict[str, Any], policy: TenantPolicy, store_external_id: str, contact_type: str
+) -> dict[str, Any]:
+    """`body` with the tenant's language, the store's (else the tenant's) country and a non-default type,
+    each only where the body has none."""
+    filled = dict(body)
+    if LANGUAGE_KEY not in filled and policy.language:
+        filled[LANGUAGE_KEY] = policy.language
+    country = policy.country_for(store_external_id)
+    if COUNTRY_CODE_KEY not in filled and country:
+        filled[COUNTRY_CODE_KEY] = country
+    if contact_type != ENGAGE_DEFAULT_CONTACT_TYPE:
+        filled[CONTACT_TYPE_KEY] = contact_type
+    return filled
 
 
 def plan_create(event: CustomerEvent, policy: TenantPolicy) -> CreateContactPlan:
     """The create call for a customer Engage does not know yet.
 
     Source and store come from the envelope, else the tenant; `language` from the event, else the tenant's;
-    `countryCode` from the event (its address). `contactType` is in the body only when it is not Engage's
-    default ("Member").
+    `countryCode` from the event (its address), else the store's, else the tenant's. `contactType` is in
+    the body only when it is not Engage's default ("Member").
     """
     data = _data(event)
-    body = contact_attributes(event, policy)
-    if "language" not in body and policy.language:
-        body["language"] = policy.language
+    store_external_id = policy.store_for(event.store)
     contact_type = data.contact_type or policy.contact_type
-    if contact_type != ENGAGE_DEFAULT_CONTACT_TYPE:
-        body["contactType"] = contact_type
+    body = _create_defaults(contact_attributes(event, policy), policy, store_external_id, contact_type)
     unapproved = data.create_as_unapproved if isinstance(data, CustomerCreated) else None
     return CreateContactPlan(
         body=body,
         source=event.source or policy.source,
-        store_external_id=policy.store_for(event.store),
+        store_external_id=store_external_id,
         create_as_unapproved=bool(unapproved),
         contact_type=contact_type,
     )
@@ -156,21 +198,41 @@ def plan_create_from_identity(
     identity: CustomerIdentity, policy: TenantPolicy, source: str | None, store: str | None
 ) -> CreateContactPlan:
     """A contact made from an event's identifiers alone: a purchase, offer or order by a customer Engage
-    does not know yet (the API path creates it; the file path sends it ahead of the receipt)."""
+    does not know yet (the API path creates it; the file path sends it ahead of the receipt).
+
+    `store` is the store code the contact was met at (the sale's, else the envelope's; None for the
+    tenant's default). The body holds the identifiers by Engage name, the customer's `countryCode` (else
+    the store's, else the tenant's), the tenant's language and, when not "Member", its contact type.
+    """
     body: dict[str, Any] = {}
     for field in FALLBACK_ORDER:
         value = getattr(identity, field)
         if isinstance(value, str) and value.strip():
             body[MATCH_KEY_TYPE[field]] = normalize(field, value)
-    if policy.language:
-        body["language"] = policy.language
+    if identity.country_code:
+        body[COUNTRY_CODE_KEY] = identity.country_code
+    store_external_id = policy.store_for(store)
     return CreateContactPlan(
-        body=body,
+        body=_create_defaults(body, policy, store_external_id, policy.contact_type),
         source=source or policy.source,
-        store_external_id=policy.store_for(store),
+        store_external_id=store_external_id,
         create_as_unapproved=False,
         contact_type=policy.contact_type,
     )
+
+
+def buyer_store(event: BuyerEvent) -> str | None:
+    """The store code a buyer was met at: the sale's or order's own `store`, else the envelope's."""
+    data = event.data
+    if isinstance(data, PromotionAssigned | PromotionRedeemed | VoucherRedeemed):
+        return event.store
+    return data.store or event.store
+
+
+def plan_implicit_create(event: BuyerEvent, policy: TenantPolicy) -> CreateContactPlan:
+    """The contact to create for the buyer of a purchase, return, order or offer Engage does not know:
+    `plan_create_from_identity` with the event's customer, source and store (`buyer_store`)."""
+    return plan_create_from_identity(event.data.customer, policy, event.source, buyer_store(event))
 
 
 def flatten_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
@@ -210,13 +272,3 @@ def plan_update(attributes_to_send: Mapping[str, Any]) -> dict[str, Any]:
     if consents:
         body[CONSENTS_KEY] = consents
     return body
-
-
-def wants_type_upgrade(event: CustomerEvent, current_type: str | None) -> str | None:
-    """The contactType to switch to via `updateContactType`, when the event asks for another type."""
-    wanted = _data(event).contact_type
-    if wanted is None:
-        return None
-    if current_type is not None and current_type.casefold() == wanted.casefold():
-        return None
-    return wanted

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from schemas.envelope import DataModel, Envelope, EventType, SourceName
-from schemas.fields import AwareDatetime, CountryCode, IsoDate, LanguageCode, Text
+from schemas.fields import AwareDatetime, IsoDate, LanguageCode, Text
 from schemas.identity import IDENTIFIER_FIELDS, CustomerIdentity
 
 MAX_ATTRIBUTES: Final = 100
@@ -136,7 +136,6 @@ class _CustomerFields(CustomerIdentity):
     street: Text | None = None
     zip_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
     city: Text | None = None
-    country_code: CountryCode | None = None
     language: LanguageCode | None = None
     birth_day: IsoDate | None = None
     gender: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None

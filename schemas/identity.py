@@ -3,6 +3,9 @@
 An identity names the customer by one or more of the keys Engage can look a contact up by.
 The relay prefers `contact_id` (no lookup needed), then the tenant's configured key.
 At least one identifier is required.
+`country_code` is the customer's country (from the address), not an identifier: in customer events it is
+the contact's `countryCode` attribute; in every other event it is used only when the relay creates the
+contact from that purchase, offer or order (Voyado: set the country from the address, else the store).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Annotated, Any, Final, Self
 from pydantic import ConfigDict, StringConstraints, model_validator
 
 from schemas.envelope import DataModel
-from schemas.fields import MAX_EMAIL_CHARS, ContactRef, Guid, Identifier
+from schemas.fields import MAX_EMAIL_CHARS, ContactRef, CountryCode, Guid, Identifier
 
 EMAIL_PATTERN: Final = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 MOBILE_PHONE_PATTERN: Final = r"^\+[1-9][0-9]{6,14}$"
@@ -65,9 +68,13 @@ class _IdentityFields(DataModel):
 
 
 class CustomerIdentity(_IdentityFields):
-    """The customer as Engage knows them; `contact_id` is the Engage contact GUID when the shop stored it."""
+    """The customer as Engage knows them; `contact_id` is the Engage contact GUID when the shop stored it.
+
+    `country_code` is not an identifier (see the module docstring).
+    """
 
     contact_id: Guid | None = None
+    country_code: CountryCode | None = None
 
 
 class TrackingIdentity(_IdentityFields):

@@ -7,7 +7,13 @@ Prices are gross (VAT included), per unit, in `currency`. Discounts are positive
 
 Freight is part of the stated total (it is what the customer paid); whether freight reaches Engage
 is the tenant's setting, applied by the mapper, which also spreads order discounts over the lines.
+The tenders (`payments`, net of change, reward vouchers included) must add up to that total within 0.01,
+and a return's `refunds` to its total, so every receipt the mapper builds adds up whatever the tenant's
+freight and voucher settings.
 A return carries positive quantities and prices; the mapper turns them into negative RETURN lines.
+
+An order delivered in parts sends one `order.delivered` per delivery, each with its own `delivery_id` and
+that delivery's lines, discounts, freight and payments; each becomes its own receipt.
 """
 
 from __future__ import annotations
@@ -136,6 +142,12 @@ def _check_total(stated: Decimal | None, computed: Decimal) -> None:
         raise ValueError(f"total_gross {stated} differs from the computed total {computed} by more than 0.01")
 
 
+def _check_tenders(name: str, tenders: Iterable[Payment], computed: Decimal) -> None:
+    paid = _sum(tender.amount for tender in tenders)
+    if abs(paid - computed) > TOTAL_TOLERANCE:
+        raise ValueError(f"{name} add up to {paid}, not the computed total {computed} (within 0.01)")
+
+
 def _sum(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, Decimal(0))
 
@@ -168,13 +180,19 @@ class _Sale(DataModel):
         if order_discount > lines_net:
             raise ValueError(f"order_discounts ({order_discount}) exceed the lines' total ({lines_net})")
         _check_total(self.total_gross, self.computed_total)
+        _check_tenders("payments", self.payments, self.computed_total)
         return self
 
 
 class OrderDelivered(_Sale):
-    """An e-com order delivered to the customer: the moment it becomes an Engage receipt."""
+    """An e-com order delivered to the customer: the moment it becomes an Engage receipt.
+
+    `delivery_id` names one delivery of an order delivered in parts (its lines are that delivery's);
+    an order delivered in one go has none.
+    """
 
     order_id: Identifier
+    delivery_id: Identifier | None = None
 
 
 class ReceiptCompleted(_Sale):
@@ -207,6 +225,7 @@ class ReturnCreated(DataModel):
     @model_validator(mode="after")
     def _total_adds_up(self) -> Self:
         _check_total(self.total_gross, self.computed_total)
+        _check_tenders("refunds", self.refunds, self.computed_total)
         return self
 
 

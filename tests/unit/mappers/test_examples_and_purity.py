@@ -12,17 +12,17 @@ import pytest
 import mappers
 from mappers import (
     TenantPolicy,
-    assign_promotion,
     cart_update,
     contact_attributes,
     order_contact,
     order_plan,
+    plan_assignment,
     plan_create,
+    plan_promotion_redemption,
+    plan_voucher_redemption,
     product_view,
     receipt_contact,
     receipt_request,
-    redeem_promotion,
-    redeem_voucher,
     return_request,
 )
 from schemas import parse_event
@@ -43,9 +43,9 @@ MAPPERS: dict[str, Callable[[Any], Any]] = {
     "order.delivered": lambda e: receipt_request(e, POLICY, receipt_contact(GUID)),
     "receipt.completed": lambda e: receipt_request(e, POLICY, receipt_contact(GUID)),
     "return.created": lambda e: return_request(e, POLICY, receipt_contact(GUID)),
-    "promotion.assigned": lambda e: assign_promotion(e, GUID),
-    "promotion.redeemed": lambda e: redeem_promotion(e, POLICY, GUID).body,
-    "voucher.redeemed": lambda e: {"channel": redeem_voucher(e, POLICY, GUID).redemption_channel},
+    "promotion.assigned": lambda e: plan_assignment(e, POLICY).request(GUID),
+    "promotion.redeemed": lambda e: plan_promotion_redemption(e, POLICY).body,
+    "voucher.redeemed": lambda e: {"channel": plan_voucher_redemption(e, POLICY).redemption_channel},
     "order.placed": lambda e: order_plan(e, POLICY, order_contact(GUID)).embedded(),
     "order.shipped": lambda e: order_plan(e, POLICY, order_contact(GUID)).embedded(),
     "order.cancelled": lambda e: order_plan(e, POLICY, order_contact(GUID)).embedded(),

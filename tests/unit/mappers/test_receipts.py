@@ -123,7 +123,8 @@ def test_freight_is_left_out_unless_the_tenant_includes_it(
     receipt = receipt_request(event, policy, CONTACT)
     assert len(receipt.items) == expected_items
     assert receipt.total_gross_price == expected_total
-    assert receipt.payment_methods[0].value == D("149.00")  # the tender as paid
+    # the tender is what was paid, less the freight when the freight is left out: the receipt adds up
+    assert receipt.payment_methods[0].value == expected_total
     if include_freight:
         freight = receipt.items[-1]
         assert (freight.sku, freight.article_number, freight.article_name) == ("SHIP", "SHIP", "Frakt")
@@ -202,7 +203,7 @@ def test_example_order_delivered() -> None:
     assert wire["paymentMethods"] == [
         {
             "type": "card",
-            "value": 1446,
+            "value": 1397,  # 1446 paid, less the 49 freight left out
             "description": "Visa",
             "extraData": [{"name": "psp", "value": "adyen"}],
         }
@@ -224,10 +225,10 @@ def test_example_order_delivered() -> None:
     )
 
 
-def test_example_receipt_completed() -> None:
+def test_example_receipt_completed_with_vouchers_as_tenders() -> None:
     receipt = receipt_request(
         ReceiptCompletedEvent.model_validate(example("receipt.completed")),
-        TenantPolicy(store_map={"store-001": "001"}),
+        TenantPolicy(store_map={"store-001": "001"}, vouchers_as="tender"),
         CONTACT,
     )
     wire = receipt.to_wire()
@@ -242,11 +243,63 @@ def test_example_receipt_completed() -> None:
     assert wire["createdDate"] == "2026-11-24T09:43:28+01:00"
 
 
-def test_a_voucher_payment_alone_names_its_bonus_check() -> None:
+def test_example_receipt_completed_sends_the_voucher_as_a_discount_by_default() -> None:
+    # Given the POS example: 809.10 + 134.10 after the welcome offer, paid by a 100.00 voucher and 843.20 card
+    receipt = receipt_request(
+        ReceiptCompletedEvent.model_validate(example("receipt.completed")), TenantPolicy(), CONTACT
+    )
+    wire = receipt.to_wire()
+    # Then the voucher is spread over the lines like a discount, and grossPaidPrice is what the card paid
+    assert [i.gross_paid_price for i in receipt.items] == [D("723.32"), D("119.88")]
+    assert [d["value"] for d in wire["items"][0]["discounts"]] == [89.9, 85.78]
+    assert wire["items"][1]["discounts"][1] == {
+        "value": 14.22,
+        "type": "voucher",
+        "description": "Bonuscheck 100 kr",
+    }
+    # the producer's tax was computed before the voucher: recomputed on the price paid
+    assert [i.tax_amount for i in receipt.items] == [D("144.66"), D("23.98")]
+    assert wire["totalGrossPrice"] == 843.2
+    assert wire["paymentMethods"] == [{"type": "card", "value": 843.2, "description": "Mastercard"}]
+    # and the voucher is still listed, once
+    assert wire["usedBonusChecks"] == [{"checkNumber": "2511233093766"}]
+
+
+@pytest.mark.parametrize("vouchers_as", ["discount", "tender"])
+def test_a_voucher_payment_alone_names_its_bonus_check(vouchers_as: str) -> None:
     raw = example("receipt.completed")
     raw["data"]["used_vouchers"] = []
-    receipt = receipt_request(ReceiptCompletedEvent.model_validate(raw), TenantPolicy(), CONTACT)
+    policy = TenantPolicy.model_validate({"vouchers_as": vouchers_as})
+    receipt = receipt_request(ReceiptCompletedEvent.model_validate(raw), policy, CONTACT)
     assert receipt.to_wire()["usedBonusChecks"] == [{"checkNumber": "2511233093766"}]
+
+
+def test_each_delivery_of_an_order_delivered_in_parts_is_its_own_receipt() -> None:
+    # Given order SE-100234 delivered in two parts: the jacket first, the socks a day later
+    whole = example("order.delivered")["data"]
+    jacket, socks = whole["lines"]
+
+    def delivery(delivery_id: str, lines: list[dict[str, Any]], paid: str) -> OrderDeliveredEvent:
+        data = {key: whole[key] for key in ("order_id", "created_at", "customer", "currency")}
+        payments = [{"type": "card", "amount": paid}]
+        return build(
+            OrderDeliveredEvent,
+            "order.delivered",
+            {**data, "delivery_id": delivery_id, "lines": lines, "payments": payments},
+        )
+
+    first, second = delivery("1", [jacket], "1199.00"), delivery("2", [socks], "298.00")
+    # Then each names its delivery, so Engage keeps both; the order delivered in one go keeps its id
+    assert unique_receipt_id(first) == "order-SE-100234-1"
+    assert unique_receipt_id(second) == "order-SE-100234-2"
+    assert (
+        unique_receipt_id(OrderDeliveredEvent.model_validate(example("order.delivered"))) == "order-SE-100234"
+    )
+    # and each receipt holds that delivery's lines only, adding up on its own
+    receipts = [receipt_request(e, TenantPolicy(), CONTACT) for e in (first, second)]
+    assert [[i.sku for i in r.items] for r in receipts] == [["7391234567890"], ["7391234500118"]]
+    assert [r.total_gross_price for r in receipts] == [D("1199.00"), D("298.00")]
+    assert [r.receipt_number for r in receipts] == ["SE-100234", "SE-100234"]
 
 
 money = st.integers(min_value=0, max_value=500_000).map(lambda c: Decimal(c) / 100)

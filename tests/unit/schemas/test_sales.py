@@ -145,3 +145,54 @@ def test_return_total_must_match_its_lines() -> None:
     assert reasons_for(envelope) == [
         ("data", "total_gross 150.00 differs from the computed total 149.00 by more than 0.01")
     ]
+
+
+@pytest.mark.parametrize("amount", ["1446.01", "1445.99"])
+def test_payments_within_one_cent_of_the_total_are_accepted(amount: str) -> None:
+    envelope = example("order.delivered")
+    envelope["data"]["payments"][0]["amount"] = amount
+    assert isinstance(parse_event(envelope).data, OrderDelivered)
+
+
+def test_payments_must_add_up_to_the_total() -> None:
+    # Given the POS example (voucher 100.00 + card 843.20 = 943.20) with the card amount short by 0.02
+    envelope = example("receipt.completed")
+    envelope["data"]["payments"][1]["amount"] = "843.18"
+    del envelope["data"]["total_gross"]
+    # Then the receipt could not add up in Engage, and is refused
+    assert reasons_for(envelope) == [
+        ("data", "payments add up to 943.18, not the computed total 943.20 (within 0.01)")
+    ]
+
+
+def test_refunds_must_add_up_to_the_returned_total() -> None:
+    envelope = example("return.created")
+    envelope["data"]["refunds"][0]["amount"] = "100.00"
+    assert reasons_for(envelope) == [
+        ("data", "refunds add up to 100.00, not the computed total 149.00 (within 0.01)")
+    ]
+
+
+def test_a_delivery_id_names_one_delivery_of_an_order_delivered_in_parts() -> None:
+    envelope = example("order.delivered")
+    assert isinstance(data := parse_event(envelope).data, OrderDelivered) and data.delivery_id is None
+    envelope["data"]["delivery_id"] = "2"
+    assert isinstance(data := parse_event(envelope).data, OrderDelivered) and data.delivery_id == "2"
+    envelope["data"]["delivery_id"] = " 2"
+    assert [loc for loc, _ in reasons_for(envelope)] == ["data.delivery_id"]
+    # and only an e-com order has deliveries
+    pos = example("receipt.completed")
+    pos["data"]["delivery_id"] = "2"
+    assert reasons_for(pos) == [("data.delivery_id", "unknown field (extra fields are not allowed)")]
+
+
+def test_a_buyer_may_carry_a_country_code_but_not_as_its_only_field() -> None:
+    envelope = example("receipt.completed")
+    envelope["data"]["customer"]["country_code"] = "NO"
+    data = parse_event(envelope).data
+    assert isinstance(data, ReceiptCompleted) and data.customer.country_code == "NO"
+    envelope["data"]["customer"]["country_code"] = "se"
+    assert [loc for loc, _ in reasons_for(envelope)] == ["data.customer.country_code"]
+    envelope["data"]["customer"] = {"country_code": "SE"}
+    [(loc, msg)] = reasons_for(envelope)
+    assert loc == "data.customer" and msg.startswith("at least one identifier is required")
