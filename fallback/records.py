@@ -28,11 +28,16 @@ from mappers.contacts import (
     CustomerEvent,
     contact_attributes,
     plan_create,
-    plan_create_from_identity,
+    plan_implicit_create,
     plan_update,
 )
 from mappers.identity import Identity, LookupKey, lookup_keys, receipt_contact, receipt_contact_by_key
-from mappers.loyalty import redemption_channel
+from mappers.loyalty import (
+    PromotionRedemptionPlan,
+    VoucherRedemptionPlan,
+    plan_promotion_redemption,
+    plan_voucher_redemption,
+)
 from mappers.policy import TenantPolicy
 from mappers.receipts import receipt_request
 from mappers.returns import return_request
@@ -159,7 +164,7 @@ def _companions(buyers: list[tuple[DeadLetter, Any]], plan: LetterPlan, tenant: 
         if not keys or covered.intersection(keys):
             continue
         covered.update(keys)
-        created = plan_create_from_identity(identity, tenant.policy, event.source, event.store)
+        created = plan_implicit_create(event, tenant.policy)
         record = {**created.body, "source": created.source, "storeExternalId": created.store_external_id}
         companions.append(FileRecord(letter, "contacts", "contacts", record, None, keys, companion=True))
     return companions
@@ -211,35 +216,39 @@ def redemption_record(
     tenant: Tenant,
     store: ContactIdStore,
 ) -> FileRecord:
-    data = event.data
-    channel = redemption_channel(data.redemption_channel, event.source or tenant.policy.source)
-    redeemed_at = event.occurred_at.isoformat()
-    contact_id = known_contact_id(store, tenant, data.customer)
+    """Our promotion-redemptions record, from the same loyalty plan as the API handler."""
+    plan: PromotionRedemptionPlan | VoucherRedemptionPlan = (
+        plan_voucher_redemption(event, tenant.policy)
+        if isinstance(event, VoucherRedeemedEvent)
+        else plan_promotion_redemption(event, tenant.policy)
+    )
+    redeemed_at = plan.redeemed_at.isoformat()
+    contact_id = known_contact_id(store, tenant, plan.customer)
     record: dict[str, Any]
-    if isinstance(event, VoucherRedeemedEvent):
+    if isinstance(plan, VoucherRedemptionPlan):
         record = {"kind": "rewardVoucher", "redeemedAt": redeemed_at}
-        if event.data.voucher_id:
-            record["voucherId"] = event.data.voucher_id
+        if plan.voucher_id:
+            record["voucherId"] = plan.voucher_id
         else:
-            record["voucherNumber"] = event.data.voucher_number
-    elif event.data.assignment_id:
+            record["voucherNumber"] = plan.voucher_number
+    elif plan.assignment_id:
         record = {
             "kind": "promotion",
-            "assignmentId": event.data.assignment_id,
-            "redemptionChannel": channel,
+            "assignmentId": plan.assignment_id,
+            "redemptionChannel": plan.redemption_channel,
             "redeemedAt": redeemed_at,
         }
     else:
         contact = (
             receipt_contact(contact_id)
             if contact_id
-            else receipt_contact_by_key(data.customer, tenant.policy)
+            else receipt_contact_by_key(plan.customer, tenant.policy)
         )
         record = {
             "kind": "promotion",
             "contact": contact.to_wire(),
-            "promotionId": event.data.promotion_id,
-            "redemptionChannel": channel,
+            "promotionId": plan.promotion_id,
+            "redemptionChannel": plan.redemption_channel,
             "redeemedAt": redeemed_at,
         }
     return FileRecord(letter, "promotion-redemptions", "redemptions", record, contact_id)

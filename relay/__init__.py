@@ -7,8 +7,8 @@ Public API:
 - context: `EventContext`, `Applied`, `Handler` (a handler function with the event classes it takes).
 - handlers: one `Handler` per flow (`CUSTOMER`, `PURCHASE`, `RETURN`, `ASSIGNMENT`, `PROMOTION_REDEMPTION`,
   `VOUCHER_REDEMPTION`, `ORDER`, `PRODUCT_VIEW`, `CART`); the functions in handlers/<family>.py.
-- resolve: `resolve_contact`, `resolve_buyer`, `find_contact` and `known_contact` (a `Lookup`),
-  `identity_plan`.
+- resolve: `resolve_contact`, `resolve_buyer` (with the mapper's `plan_implicit_create`), `find_contact` and
+  `known_contact` (a `Lookup`), `contact_ref`.
 - settle: what ends an event (`record` an outcome, `reject`, `dead_letter`), no Engage calls.
 - errors: the relay's branches of the error tree (`ContactBusy`, `EventUndecodable`, `UnknownTenant`).
 - ledger: `Ledger` (applied markers, claims, per-field clocks, contact locks, assignments), `RedisLedger`,

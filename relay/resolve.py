@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
-from mappers.contacts import CreateContactPlan, plan_create_from_identity
+from mappers.contacts import CreateContactPlan
 from mappers.identity import Identity, LookupKey, identity_ref, lookup_keys
 from relay.context import EventContext
 from schemas.identity import CustomerIdentity
@@ -40,13 +40,6 @@ class ContactNotCreatableYet(RetryableError):
 class Resolved:
     contact_id: str
     created: bool = False
-
-
-def identity_plan(
-    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
-) -> CreateContactPlan:
-    """A contact made from an event's identifiers alone (a purchase by a customer Engage does not know)."""
-    return plan_create_from_identity(identity, ctx.tenant.policy, source, store)
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ def resolve_contact(
 ) -> Resolved:
     """The contactId for `identity`, creating the contact from `plan` when Engage has none.
 
-    `implicit`: the plan is made from a non-customer event's identifiers (`identity_plan`); Engage
+    `implicit`: the plan is made from a non-customer event's identifiers (`plan_implicit_create`); Engage
     refusing it as incomplete then means "wait for the sign-up", not "reject the purchase".
     """
     lookup = find_contact(ctx, identity)
@@ -127,18 +120,21 @@ def resolve_contact(
     return Resolved(contact.id, created=True)
 
 
-def resolve_buyer(
-    ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None
-) -> Resolved:
-    """The customer of a purchase, order or offer: resolved (or created from its identifiers) while
-    holding the customer's lock, so two events about one new customer never both create it. A customer
-    the store already knows needs neither the lock nor a call."""
+def resolve_buyer(ctx: EventContext, identity: CustomerIdentity, create: CreateContactPlan) -> Resolved:
+    """The customer of a purchase, order or offer: resolved (or created from `create`, the mapper's
+    `plan_implicit_create`) while holding the customer's lock, so two events about one new customer never
+    both create it. A customer the store already knows needs neither the lock nor a call."""
     known = known_contact(ctx, identity).contact_id
     if known is not None:
         return Resolved(known)
+    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, contact_ref(ctx, identity)):
+        return resolve_contact(ctx, identity, create, implicit=True)
+
+
+def contact_ref(ctx: EventContext, identity: Identity) -> str:
+    """What the customer's lock is named by: the tenant's key (hashed by the ledger, never stored as is)."""
     ref = identity_ref(identity, ctx.tenant.policy)
-    with ctx.runtime.ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        return resolve_contact(ctx, identity, identity_plan(ctx, identity, source, store), implicit=True)
+    return f"{ref.kind}:{ref.value}"
 
 
 def _lookup(ctx: EventContext, key: LookupKey) -> str | None:

@@ -14,10 +14,9 @@ from mappers.contacts import (
     plan_create,
     plan_update,
 )
-from mappers.identity import identity_ref
 from relay.context import Applied, EventContext
 from relay.ledger import plan_fields
-from relay.resolve import resolve_contact
+from relay.resolve import contact_ref, resolve_contact
 
 CONTACT_TYPE_FIELD = "contactType"
 
@@ -27,8 +26,7 @@ def apply_customer(ctx: EventContext, event: CustomerEvent) -> Applied:
     ledger = ctx.runtime.ledger
     flat = flatten_attributes(contact_attributes(event, policy))
     wanted_type = event.data.contact_type
-    ref = identity_ref(event.data, policy)
-    with ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
+    with ledger.contact_lock(ctx.tenant.name, contact_ref(ctx, event.data)):
         plan = plan_create(event, policy)
         resolved = resolve_contact(ctx, event.data, plan)
         contact_id = resolved.contact_id

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from engage.errors import PermanentError, RetryableError
 from engage.models import PromotionAssignment
-from mappers.identity import identity_ref
-from mappers.loyalty import redemption_channel
+from mappers.loyalty import plan_assignment, plan_promotion_redemption, plan_voucher_redemption
 from relay.context import Applied, EventContext
-from relay.resolve import identity_plan, resolve_buyer, resolve_contact
-from schemas.identity import CustomerIdentity
+from relay.resolve import contact_ref, resolve_buyer, resolve_contact
 from schemas.loyalty import PromotionAssignedEvent, PromotionRedeemedEvent, VoucherRedeemedEvent
 
 VOUCHER_PAGE_SIZE = 100
@@ -32,13 +30,6 @@ class VoucherNumberUnknown(PermanentError):
     """No reward voucher with this number belongs to the contact."""
 
 
-def _resolve(ctx: EventContext, identity: CustomerIdentity, source: str | None, store: str | None) -> str:
-    """Resolve while the caller already holds the customer's lock."""
-    return resolve_contact(
-        ctx, identity, identity_plan(ctx, identity, source, store), implicit=True
-    ).contact_id
-
-
 def _find(assignments: list[PromotionAssignment], promotion_id: str) -> PromotionAssignment | None:
     matching = [a for a in assignments if a.promotion_id == promotion_id]
     open_ones = [a for a in matching if not a.redeemed]
@@ -47,39 +38,36 @@ def _find(assignments: list[PromotionAssignment], promotion_id: str) -> Promotio
 
 
 def apply_assignment(ctx: EventContext, event: PromotionAssignedEvent) -> Applied:
-    data = event.data
+    plan = plan_assignment(event, ctx.tenant.policy)
     ledger = ctx.runtime.ledger
-    ref = identity_ref(data.customer, ctx.tenant.policy)
-    with ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        contact_id = _resolve(ctx, data.customer, event.source, event.store)
-        if ledger.assignment_for(ctx.tenant.name, contact_id, data.promotion_id):
+    with ledger.contact_lock(ctx.tenant.name, contact_ref(ctx, plan.customer)):
+        contact_id = resolve_contact(ctx, plan.customer, plan.create, implicit=True).contact_id
+        if ledger.assignment_for(ctx.tenant.name, contact_id, plan.promotion_id):
             return Applied(contact_id=contact_id, detail="already assigned")
         if ctx.maybe_delivered:
             ctx.called("promotions.list")
-            earlier = _find(ctx.client.list_promotion_assignments(contact_id), data.promotion_id)
+            earlier = _find(ctx.client.list_promotion_assignments(contact_id), plan.promotion_id)
             if earlier is not None:
-                ledger.remember_assignment(ctx.tenant.name, contact_id, data.promotion_id, earlier.id)
+                ledger.remember_assignment(ctx.tenant.name, contact_id, plan.promotion_id, earlier.id)
                 return Applied(contact_id=contact_id, detail="assignment found after timeout")
         ctx.called("promotions.assign")
-        assignment = ctx.client.assign_promotion(contact_id, data.promotion_id)
-        ledger.remember_assignment(ctx.tenant.name, contact_id, data.promotion_id, assignment.id)
+        assignment = ctx.client.assign_promotion(contact_id, plan.promotion_id)
+        ledger.remember_assignment(ctx.tenant.name, contact_id, plan.promotion_id, assignment.id)
         return Applied(contact_id=contact_id)
 
 
 def apply_promotion_redemption(ctx: EventContext, event: PromotionRedeemedEvent) -> Applied:
-    data = event.data
-    channel = redemption_channel(data.redemption_channel, event.source or ctx.tenant.policy.source)
-    if data.assignment_id is not None:
+    plan = plan_promotion_redemption(event, ctx.tenant.policy)
+    if plan.assignment_id is not None:
         ctx.called("promotions.redeem")
-        ctx.client.redeem_promotion(data.assignment_id, channel)
-        return Applied(contact_id=data.customer.contact_id)
-    promotion_id = data.promotion_id
+        ctx.client.redeem_promotion(plan.assignment_id, plan.redemption_channel)
+        return Applied(contact_id=plan.customer.contact_id)
+    promotion_id = plan.promotion_id
     if promotion_id is None:  # the schema requires one of the two
         raise PermanentError("event names neither an assignment nor a promotion")
     ledger = ctx.runtime.ledger
-    ref = identity_ref(data.customer, ctx.tenant.policy)
-    with ledger.contact_lock(ctx.tenant.name, f"{ref.kind}:{ref.value}"):
-        contact_id = _resolve(ctx, data.customer, event.source, event.store)
+    with ledger.contact_lock(ctx.tenant.name, contact_ref(ctx, plan.customer)):
+        contact_id = resolve_contact(ctx, plan.customer, plan.create, implicit=True).contact_id
         assignment_id = ledger.assignment_for(ctx.tenant.name, contact_id, promotion_id)
         if assignment_id is None:
             ctx.called("promotions.list")
@@ -91,17 +79,17 @@ def apply_promotion_redemption(ctx: EventContext, event: PromotionRedeemedEvent)
             assignment_id = found.id
             ledger.remember_assignment(ctx.tenant.name, contact_id, promotion_id, assignment_id)
     ctx.called("promotions.redeem")
-    ctx.client.redeem_promotion(assignment_id, channel)
+    ctx.client.redeem_promotion(assignment_id, plan.redemption_channel)
     return Applied(contact_id=contact_id)
 
 
 def apply_voucher_redemption(ctx: EventContext, event: VoucherRedeemedEvent) -> Applied:
-    data = event.data
-    voucher_id = data.voucher_id
-    contact_id = data.customer.contact_id
+    plan = plan_voucher_redemption(event, ctx.tenant.policy)
+    voucher_id = plan.voucher_id
+    contact_id = plan.customer.contact_id
     if voucher_id is None:
-        contact_id = resolve_buyer(ctx, data.customer, event.source, event.store).contact_id
-        voucher_id = _voucher_id_by_number(ctx, contact_id, data.voucher_number or "")
+        contact_id = resolve_buyer(ctx, plan.customer, plan.create).contact_id
+        voucher_id = _voucher_id_by_number(ctx, contact_id, plan.voucher_number or "")
     ctx.called("vouchers.redeem")
     ctx.client.redeem_reward_voucher(voucher_id)
     return Applied(contact_id=contact_id)

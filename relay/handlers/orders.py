@@ -11,6 +11,7 @@ sent and is reported superseded, so the order never goes back in time.
 from __future__ import annotations
 
 from engage.errors import NotFound, OrderNotFound
+from mappers.contacts import plan_implicit_create
 from mappers.identity import order_contact
 from mappers.orders import OrderEvent, OrderPlan, order_plan
 from relay.context import Applied, EventContext
@@ -22,7 +23,9 @@ ORDER_VERSION_FIELD = "version"
 
 
 def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
-    contact_id = resolve_buyer(ctx, event.data.customer, event.source, event.store).contact_id
+    contact_id = resolve_buyer(
+        ctx, event.data.customer, plan_implicit_create(event, ctx.tenant.policy)
+    ).contact_id
     plan = order_plan(event, ctx.tenant.policy, order_contact(contact_id))
     ledger = ctx.runtime.ledger
     order_ref = f"{ORDER_REF_PREFIX}{plan.order_id}"

@@ -6,6 +6,7 @@ needs no check first.
 
 from __future__ import annotations
 
+from mappers.contacts import plan_implicit_create
 from mappers.identity import receipt_contact
 from mappers.receipts import SaleEvent, receipt_request
 from mappers.returns import return_request
@@ -15,7 +16,7 @@ from schemas.sales import ReturnCreatedEvent
 
 
 def apply_purchase(ctx: EventContext, event: SaleEvent) -> Applied:
-    buyer = resolve_buyer(ctx, event.data.customer, event.source, event.store)
+    buyer = resolve_buyer(ctx, event.data.customer, plan_implicit_create(event, ctx.tenant.policy))
     receipt = receipt_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
     ctx.called("receipts.create")
     ctx.client.create_receipt(receipt)
@@ -23,7 +24,7 @@ def apply_purchase(ctx: EventContext, event: SaleEvent) -> Applied:
 
 
 def apply_return(ctx: EventContext, event: ReturnCreatedEvent) -> Applied:
-    buyer = resolve_buyer(ctx, event.data.customer, event.source, event.store)
+    buyer = resolve_buyer(ctx, event.data.customer, plan_implicit_create(event, ctx.tenant.policy))
     receipt = return_request(event, ctx.tenant.policy, receipt_contact(buyer.contact_id))
     ctx.called("receipts.create")
     ctx.client.create_receipt(receipt)
