@@ -185,11 +185,15 @@ def test_an_ecom_and_a_pos_day_reach_each_tenants_engage_exactly(
     assert calls["ecom-anna-stale"] == []
     assert calls["ecom-carol-delivered"] == ["contacts.lookup", "contacts.create", "receipts.create"]
     assert calls["ecom-anna-view"] == ["tracking.productview"]
-    assert calls["pos-karin-receipt"] == ["contacts.lookup", "receipts.create"]
-    assert calls["pos-karin-voucher"] in (
-        ["vouchers.list", "vouchers.redeem"],
-        ["contacts.lookup", "vouchers.list", "vouchers.redeem"],
-    )
+    # Karin's receipt and voucher race in one wave: whichever resolves her first looks her up, the other
+    # finds her in the contact-id store (the customer lock makes it exactly one lookup between them)
+    karin = calls["pos-karin-receipt"] + calls["pos-karin-voucher"]
+    assert karin.count("contacts.lookup") == 1, karin
+    assert [c for c in calls["pos-karin-receipt"] if c != "contacts.lookup"] == ["receipts.create"]
+    assert [c for c in calls["pos-karin-voucher"] if c != "contacts.lookup"] == [
+        "vouchers.list",
+        "vouchers.redeem",
+    ]
 
 
 def normalized(state: dict[str, Any]) -> dict[str, Any]:
