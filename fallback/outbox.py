@@ -10,12 +10,22 @@ Lifecycle, every step persisted before the next begins, so a crash anywhere lose
 
 1. ``writing``: the sidecar is saved just before the writer publishes the file under its final name
    (the writers publish atomically). After a crash: file there -> ``ready``; file missing -> the
-   sidecar is dropped (its letters were never marked and are still pending).
+   sidecar is dropped (its letters were never marked and are still pending). The name's number
+   comes from the outbox's :class:`~fallback.file_sequence.FileSequence` (a number whose file or
+   sidecar is still in the folder is skipped), so two sweeps in the same second never share a name.
 2. ``ready``: complete, waiting for its upload slot. Validated against the XSD before every upload
    (a file that fails becomes ``invalid`` and is kept for inspection).
 3. ``uploaded``: the uploader verified the remote size after the rename. The caller then marks the
    letters delivered and calls :meth:`Outbox.finish` (file, then sidecar removed). After a crash in
    between, the next sweep finds ``uploaded`` and finishes again (idempotent).
+
+A name already taken on the server by a different file
+(:class:`~fallback.uploaders.RemoteNameTaken`; the uploader replaced nothing) is not a failure: the
+entry gets a new ``remote_name`` (same timestamp, the sequence's next number; saved in the sidecar
+before the retry, so a crash keeps the choice) and is uploaded again under it, at most
+:data:`MAX_NAMES_PER_FILE` names per file. The local file keeps its name; ``remote_path`` says
+where it went. Events are neither lost (the other file is left as it was) nor doubled (the same
+bytes under the same name count as our own earlier upload and are not sent again).
 
 Upload failures: :class:`~fallback.uploaders.UploadUnavailable` keeps the file and schedules the next
 attempt on :func:`~fallback.uploaders.next_upload_attempt`; :class:`~fallback.uploaders.UploadRejected`
@@ -38,9 +48,17 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from fallback.config import FallbackSettings
-from fallback.uploaders import Uploader, UploadRejected, UploadUnavailable, next_upload_attempt
+from fallback.file_sequence import PROCESS_FILE_SEQUENCE, FileSequence
+from fallback.uploaders import (
+    RemoteNameTaken,
+    Uploader,
+    UploadReceipt,
+    UploadRejected,
+    UploadUnavailable,
+    next_upload_attempt,
+)
 from fallback.xmlfiles import MAX_RECORDS_PER_FILE, FileKind, XmlBatchWriter, validate_file
-from fallback.xmlfiles.naming import parse_file_name
+from fallback.xmlfiles.naming import parse_file_name, with_seq
 from fallback.xmlfiles.writers import WRITERS
 
 log = structlog.get_logger("fallback.outbox")
@@ -54,9 +72,12 @@ REMOTE_SUBDIR_BY_KIND: Final[Mapping[FileKind, str]] = {
 ``fallback.remote_subdirs``."""
 
 UPLOAD_REJECTED_RETRY_S: Final = 600.0
+"""A refused upload (auth, permissions, missing remote_dir) is tried again only this long after."""
 UPLOAD_ORDER: Final[tuple[str, ...]] = ("contacts", "transactions", "promotion-redemptions")
 """Kinds in upload order: contacts first, since Engage ignores a receipt for a contact it does not have."""
-"""A refused upload (auth, permissions, missing folder) is tried again only this long after."""
+MAX_NAMES_PER_FILE: Final = 5
+"""Remote names one file tries in one round when the server holds other files under them; then the
+file is handled as refused (an operator looks at who else writes our names into the folder)."""
 STALE_PART_AGE_S: Final = 3600.0
 """A writer's temporary ``.part`` file older than this was left by a crash and is removed."""
 SIDECAR_PREFIX: Final = "."
@@ -94,6 +115,12 @@ class OutboxEntry(BaseModel):
     last_error: str | None = None
     rejected: bool = False
     remote_path: str | None = None
+    remote_name: str | None = None  # set when ``name`` was taken on the server by another file
+
+    @property
+    def upload_name(self) -> str:
+        """The name the file gets on the server: ``remote_name`` if set, else ``name``."""
+        return self.remote_name or self.name
 
     def due(self, now: datetime) -> bool:
         return self.status == "ready" and (self.next_attempt_at is None or self.next_attempt_at <= now)
@@ -112,10 +139,20 @@ class UploadRound:
 class Outbox:
     """The files of one tenant's outbox folder; the caller holds the tenant's sweep lock."""
 
-    def __init__(self, folder: Path, tenant: str, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        tenant: str,
+        *,
+        clock: Clock = utc_now,
+        sequence: FileSequence = PROCESS_FILE_SEQUENCE,
+    ) -> None:
+        """``sequence`` numbers the files; pass a :class:`~fallback.file_sequence.RedisFileSequence`
+        wherever several processes sweep the tenant (the default is unique within this process)."""
         self.folder = Path(folder)
         self.tenant = tenant
         self.clock = clock
+        self.sequence = sequence
 
     def __repr__(self) -> str:
         return f"Outbox(folder={str(self.folder)!r}, tenant={self.tenant!r})"
@@ -186,11 +223,11 @@ class Outbox:
     # --- writing ---------------------------------------------------------------------------------
 
     def new_writer(self, kind: FileKind, *, max_records: int = MAX_RECORDS_PER_FILE) -> XmlBatchWriter:
-        """A started writer for a name that neither a file nor a sidecar of this outbox uses."""
+        """A started writer named with the sequence's next number for this tenant and kind (skipping
+        any name a file or sidecar of this outbox still uses, should the sequence have restarted)."""
         now = self.clock()
-        seq = 0
         while True:
-            seq += 1
+            seq = self.sequence.next(self.tenant, kind)
             writer = WRITERS[kind](self.folder, seq, max_records=max_records, now=now)
             if not writer.path.exists() and not self._sidecar(writer.name).exists():
                 writer.start()
@@ -256,11 +293,8 @@ class Outbox:
                 result.invalid.append((entry, problems or ["file missing from the outbox"]))
                 continue
             try:
-                receipt = uploader.upload(
-                    self.path_of(entry),
-                    entry.name,
-                    remote_subdir_for(settings, entry.kind),
-                    remove_local=False,
+                receipt = self._upload_under_free_name(
+                    uploader, entry, remote_subdir_for(settings, entry.kind)
                 )
             except UploadUnavailable as exc:
                 result.unavailable = exc.message
@@ -280,6 +314,26 @@ class Outbox:
             self.save(entry)
             result.uploaded.append(entry)
         return result
+
+    def _upload_under_free_name(self, uploader: Uploader, entry: OutboxEntry, subdir: str) -> UploadReceipt:
+        """Upload ``entry``; while its name is taken on the server by another file, take the next one."""
+        for attempt in range(1, MAX_NAMES_PER_FILE + 1):
+            try:
+                return uploader.upload(self.path_of(entry), entry.upload_name, subdir, remove_local=False)
+            except RemoteNameTaken:
+                if attempt == MAX_NAMES_PER_FILE:
+                    raise
+                taken = entry.upload_name
+                entry.remote_name = with_seq(entry.name, self.sequence.next(self.tenant, entry.kind))
+                self.save(entry)  # the new name is chosen once, even across a crash
+                log.warning(
+                    "fallback.outbox.remote_name_taken",
+                    tenant=self.tenant,
+                    file=entry.name,
+                    taken=taken,
+                    new_name=entry.remote_name,
+                )
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _back_off(self, entries: list[OutboxEntry], error: str, *, rejected: bool, now: datetime) -> None:
         for entry in entries:

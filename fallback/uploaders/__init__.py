@@ -10,9 +10,14 @@ Public:
 - :class:`UploadTarget` (FallbackSettings plus CA file, host key checks, timeouts),
   ``CONNECT_TIMEOUT_S``, ``IO_TIMEOUT_S``.
 - Errors: :class:`UploadError` > :class:`UploadUnavailable` (retry later),
-  :class:`UploadRejected` (operator) > :class:`UnsafeRemotePath`.
+  :class:`UploadRejected` (operator) > :class:`UnsafeRemotePath`, :class:`RemoteNameTaken` (a
+  different file already has that name; it is never replaced: retry under another name).
 - :data:`UPLOAD_RETRY_SCHEDULE_S`, :func:`next_upload_attempt`.
 - :data:`REMOTE_NAME_RE`, :func:`resolve_remote`, :func:`temp_name_for` (remote path rules).
+
+An upload creates missing sub-folders of ``remote_dir``, never replaces a file on the server, and
+counts the same bytes already under the final name as delivered (``UploadReceipt.already_present``);
+the steps are in :mod:`fallback.uploaders.base`.
 
 Usage, one connection per batch::
 
@@ -24,7 +29,13 @@ Usage, one connection per batch::
 from __future__ import annotations
 
 from fallback.uploaders.base import ProgressCallback, Uploader, UploadReceipt
-from fallback.uploaders.errors import UnsafeRemotePath, UploadError, UploadRejected, UploadUnavailable
+from fallback.uploaders.errors import (
+    RemoteNameTaken,
+    UnsafeRemotePath,
+    UploadError,
+    UploadRejected,
+    UploadUnavailable,
+)
 from fallback.uploaders.factory import uploader_for
 from fallback.uploaders.ftp import FtpsUploader, FtpUploader
 from fallback.uploaders.local import LocalDirUploader
@@ -45,6 +56,7 @@ __all__ = [
     "MemoryUploader",
     "ProgressCallback",
     "RemoteLocation",
+    "RemoteNameTaken",
     "SftpUploader",
     "UnsafeRemotePath",
     "UploadError",

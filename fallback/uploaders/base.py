@@ -7,32 +7,50 @@ An upload, whatever the transport:
 2. connects if this uploader has no live connection (connections are lazy and reused for a
    batch: ``with uploader: uploader.upload(...); uploader.upload(...)``; outside ``with``, the
    connection stays open until :meth:`close`);
-3. writes the bytes to ``.{name}.part`` in the target folder;
-4. verifies that the remote size of the temporary file equals the local size (a short file is
-   removed and never renamed);
-5. renames it to the final name (replacing a file of that name: a retried upload of the same
-   file is idempotent), and checks the final name has the expected size;
-6. only then, when ``remove_local`` is true (the default), deletes the local file.
+3. creates the missing folders between the configured ``remote_dir`` and the file (``mkdir -p``,
+   once per folder and connection); ``remote_dir`` itself must exist and is never created;
+4. if the final name is already taken, sends nothing: a file with the very same bytes is our own
+   earlier upload (a retry after a crash or a lost reply) and counts as delivered
+   (``UploadReceipt.already_present``); a different file raises
+   :class:`~fallback.uploaders.errors.RemoteNameTaken` and is left untouched;
+5. writes the bytes to ``.{name}.part`` in the target folder and verifies that its remote size
+   equals the local size (a short file is removed and never renamed);
+6. renames it to the final name **without ever replacing a file**: each transport's
+   :meth:`TransferUploader._rename_no_clobber` (SFTP: the protocol's RENAME, which fails on an
+   existing target; FTP: SIZE of the final name right before RNFR/RNTO; local: ``link`` then
+   ``unlink``). A file that appeared under the final name meanwhile is settled as in step 4 and
+   the temporary file removed. Then the final name's size is checked again;
+7. only then, when ``remove_local`` is true (the default), deletes the local file.
 
-Any failure drops the connection (the next upload reconnects) and raises an
-:class:`~fallback.uploaders.errors.UploadError`; a file is never left under its final name
-unless it was complete when renamed.
+Any failure but :class:`~fallback.uploaders.errors.RemoteNameTaken` drops the connection (the
+next upload reconnects) and raises an :class:`~fallback.uploaders.errors.UploadError`; a file is
+never left under its final name unless it was complete when renamed, and never replaces another.
+The one gap left is FTP's: RNTO itself replaces, so a foreign file created between the SIZE check
+and RNTO (a few milliseconds) would be replaced; every name we send is unique per tenant and kind
+(fallback/file_sequence.py), so only a foreign writer using our names could hit it.
 """
 
 from __future__ import annotations
 
 import abc
+import posixpath
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self
+from typing import BinaryIO, Final, Protocol, Self
 
 import structlog
 
-from fallback.uploaders.errors import UploadError, UploadUnavailable, redact
-from fallback.uploaders.paths import resolve_remote
+from fallback.uploaders.errors import (
+    RemoteNameTaken,
+    UploadError,
+    UploadRejected,
+    UploadUnavailable,
+    redact,
+)
+from fallback.uploaders.paths import RemoteLocation, resolve_remote
 from fallback.uploaders.target import UploadTarget
 
 ProgressCallback = Callable[[int, int], None]
@@ -41,14 +59,26 @@ ProgressCallback = Callable[[int, int], None]
 log = structlog.get_logger("fallback.uploaders")
 
 
+COMPARE_CHUNK_BYTES: Final = 64 * 1024
+
+
+class FinalNameExists(Exception):
+    """Raised by :meth:`TransferUploader._rename_no_clobber` when the final name is taken."""
+
+
 @dataclass(frozen=True, slots=True)
 class UploadReceipt:
-    """A verified upload: where it went, how many bytes, how long it took."""
+    """A verified upload: where it went, how many bytes, how long it took.
+
+    ``already_present``: the server already held these exact bytes under the final name (an
+    earlier attempt whose success was never recorded); nothing was sent.
+    """
 
     remote_path: str
     bytes: int
     seconds: float
     local_removed: bool
+    already_present: bool = False
 
 
 class Uploader(Protocol):
@@ -83,6 +113,7 @@ class TransferUploader(abc.ABC):
 
     def __init__(self, target: UploadTarget) -> None:
         self.target = target
+        self._known_folders: set[str] = set()  # folders seen or made on this connection
 
     def __repr__(self) -> str:
         return (
@@ -103,6 +134,7 @@ class TransferUploader(abc.ABC):
 
     def close(self) -> None:
         """Log out politely if connected; never raises."""
+        self._known_folders.clear()
         if self._is_connected():
             self._disconnect(polite=True)
 
@@ -122,10 +154,20 @@ class TransferUploader(abc.ABC):
             try:
                 if not self._is_connected():
                     self._connect()
-                self._send(source, location.temp, size, on_progress)
-                self._verify_size(location.temp, size, remove_on_mismatch=True)
-                self._rename(location.temp, location.final)
-                self._verify_size(location.final, size, remove_on_mismatch=False)
+                self._ensure_folder(location)
+                present = self._remote_size(location.final) is not None
+                if present:
+                    self._settle_taken_name(location.final, source, size)
+                else:
+                    present = self._send_and_rename(location, source, size, on_progress)
+            except RemoteNameTaken as exc:
+                log.warning(
+                    "fallback.upload.name_taken",
+                    transport=self.transport,
+                    host=self.target.host,
+                    remote_path=exc.remote_path,
+                )
+                raise
             except UploadError as exc:
                 self._fail(exc)
                 raise
@@ -133,6 +175,7 @@ class TransferUploader(abc.ABC):
                 error = self._classify(exc, location.final)
                 if error is None:
                     self._disconnect(polite=False)
+                    self._known_folders.clear()
                     raise
                 self._fail(error)
                 raise error from exc
@@ -141,7 +184,11 @@ class TransferUploader(abc.ABC):
             local_path.unlink()
             removed = True
         receipt = UploadReceipt(
-            remote_path=location.final, bytes=size, seconds=time.monotonic() - started, local_removed=removed
+            remote_path=location.final,
+            bytes=size,
+            seconds=time.monotonic() - started,
+            local_removed=removed,
+            already_present=present,
         )
         log.info(
             "fallback.upload.done",
@@ -150,8 +197,76 @@ class TransferUploader(abc.ABC):
             remote_path=receipt.remote_path,
             bytes=receipt.bytes,
             seconds=round(receipt.seconds, 3),
+            already_present=present,
         )
         return receipt
+
+    def _send_and_rename(
+        self, location: RemoteLocation, source: BinaryIO, size: int, on_progress: ProgressCallback | None
+    ) -> bool:
+        """Steps 5 and 6; True when the final name turned out to hold these bytes already."""
+        self._send(source, location.temp, size, on_progress)
+        self._verify_size(location.temp, size, remove_on_mismatch=True)
+        try:
+            self._rename_no_clobber(location.temp, location.final)
+        except FinalNameExists:
+            self._remove_quietly(location.temp)
+            self._settle_taken_name(location.final, source, size)
+            return True
+        self._verify_size(location.final, size, remove_on_mismatch=False)
+        return False
+
+    def _ensure_folder(self, location: RemoteLocation) -> None:
+        """``mkdir -p`` of the folders below ``remote_dir``; UploadRejected when it does not exist."""
+        if location.folder in self._known_folders:
+            return
+        if not self._is_folder(location.folder):
+            if not self._is_folder(location.base):
+                raise self._error(
+                    UploadRejected,
+                    f"remote_dir {location.base} does not exist (it is never created; check the setting)",
+                    location.final,
+                )
+            for folder in location.folders_below_base():
+                if folder in self._known_folders or self._is_folder(folder):
+                    continue
+                try:
+                    self._make_folder(folder)
+                except Exception:
+                    if not self._is_folder(folder):  # not made by someone else meanwhile: a real refusal
+                        raise
+                log.info(
+                    "fallback.upload.folder_created",
+                    transport=self.transport,
+                    host=self.target.host,
+                    remote_path=folder,
+                )
+        self._known_folders.add(location.folder)
+
+    def _settle_taken_name(self, final: str, source: BinaryIO, size: int) -> None:
+        """Return if ``final`` holds exactly the local bytes, else raise RemoteNameTaken."""
+        if self._remote_size(final) == size and self._same_bytes(final, source):
+            log.info("fallback.upload.already_present", transport=self.transport, remote_path=final)
+            return
+        raise self._error(
+            RemoteNameTaken,
+            f"a different file named {posixpath.basename(final)} is already on the server; "
+            "it was left untouched",
+            final,
+        )
+
+    def _same_bytes(self, path: str, source: BinaryIO) -> bool:
+        """Stream the remote file and compare it with the local one, chunk by chunk."""
+        source.seek(0)
+        same = True
+
+        def compare(chunk: bytes) -> None:
+            nonlocal same
+            if same and source.read(len(chunk)) != chunk:
+                same = False
+
+        self._read(path, compare)
+        return same and source.read(1) == b""
 
     def _verify_size(self, path: str, expected: int, *, remove_on_mismatch: bool) -> None:
         actual = self._remote_size(path)
@@ -169,6 +284,7 @@ class TransferUploader(abc.ABC):
 
     def _fail(self, error: UploadError) -> None:
         self._disconnect(polite=False)
+        self._known_folders.clear()
         log.warning(
             "fallback.upload.failed",
             transport=self.transport,
@@ -203,8 +319,20 @@ class TransferUploader(abc.ABC):
         """Size of a remote file, None if it does not exist."""
 
     @abc.abstractmethod
-    def _rename(self, temp: str, final: str) -> None:
-        """Rename, replacing ``final`` if it exists."""
+    def _rename_no_clobber(self, temp: str, final: str) -> None:
+        """Rename ``temp`` to ``final``; raise FinalNameExists (leaving both) if ``final`` exists."""
+
+    @abc.abstractmethod
+    def _read(self, path: str, consume: Callable[[bytes], None]) -> None:
+        """Pass the remote file's bytes to ``consume``, in chunks."""
+
+    @abc.abstractmethod
+    def _is_folder(self, path: str) -> bool:
+        """Whether ``path`` is an existing folder."""
+
+    @abc.abstractmethod
+    def _make_folder(self, path: str) -> None:
+        """Create one folder whose parent exists."""
 
     @abc.abstractmethod
     def _remove(self, path: str) -> None: ...

@@ -6,9 +6,13 @@
     ├── UploadUnavailable        unreachable, timeout, reset, incomplete transfer: retry later
     │                            on UPLOAD_RETRY_SCHEDULE_S (fallback.uploaders.schedule)
     └── UploadRejected           auth failed, permission denied, untrusted certificate or host
-        │                        key, missing folder: an operator must act; retrying will not help
-        └── UnsafeRemotePath     a remote name or folder that could leave the configured folder;
-                                 raised before any connection is made
+        │                        key, missing remote_dir, a folder that cannot be created: an
+        │                        operator must act; retrying will not help
+        ├── UnsafeRemotePath     a remote name or folder that could leave the configured folder;
+        │                        raised before any connection is made
+        └── RemoteNameTaken      a different file of that name is already on the server; it was
+                                 left untouched. The caller retries under another name
+                                 (fallback.outbox does, with the next number of its sequence)
 
 Messages are built here from the server's reply text with every known secret replaced by
 ``***``; passwords and key material never reach ``str()`` or ``repr()``.
@@ -49,6 +53,13 @@ class UploadRejected(UploadError):
 
 class UnsafeRemotePath(UploadRejected):
     """A remote name or folder that is not allowed; raised before connecting."""
+
+
+class RemoteNameTaken(UploadRejected):
+    """The server already holds a different file under the final name; nothing was replaced.
+
+    Retrying under the same name will never help; under a new name it will.
+    """
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

@@ -6,8 +6,11 @@ against ``UploadTarget.ca_file`` when it is set. An untrusted certificate is
 :class:`~fallback.uploaders.errors.UploadRejected` (retrying will not fix it; an operator must
 install the right CA); other TLS failures are :class:`~fallback.uploaders.errors.UploadUnavailable`.
 Data connections resume the control connection's TLS session (vsftpd and FileZilla ask for it).
-FTP replies 5xx (login refused, permission denied, no such folder) are rejections; 4xx replies,
-timeouts, refused and reset connections are unavailability.
+FTP replies 5xx (login refused, permission denied, a folder that cannot be created) are
+rejections; 4xx replies, timeouts, refused and reset connections are unavailability.
+No-clobber: FTP's RNTO replaces an existing file, so the final name is checked with ``SIZE``
+right before ``RNFR``/``RNTO`` and again after (see the gap this leaves in
+:mod:`fallback.uploaders.base`). Folders are tested with ``CWD`` and made with ``MKD``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import contextlib
 import ftplib
 import socket
 import ssl
+from collections.abc import Callable
 from typing import BinaryIO, Final
 
-from fallback.uploaders.base import ProgressCallback, TransferUploader
+from fallback.uploaders.base import FinalNameExists, ProgressCallback, TransferUploader
 from fallback.uploaders.errors import UploadError, UploadRejected, UploadUnavailable
 from fallback.uploaders.target import UploadTarget
 
@@ -107,8 +111,29 @@ class FtpUploader(TransferUploader):
                 return None
             raise
 
-    def _rename(self, temp: str, final: str) -> None:
+    def _rename_no_clobber(self, temp: str, final: str) -> None:
+        # RNTO replaces an existing file on every common server (vsftpd, pyftpdlib, ProFTPD), and FTP
+        # has no "rename unless it exists": check the final name right before RNFR/RNTO.
+        if self._remote_size(final) is not None:
+            raise FinalNameExists(final)
         self._client().rename(temp, final)
+
+    def _read(self, path: str, consume: Callable[[bytes], None]) -> None:
+        self._client().retrbinary(f"RETR {path}", consume, FTP_BLOCK_BYTES)
+
+    def _is_folder(self, path: str) -> bool:
+        # CWD is the one folder test every server has (vsftpd knows no MLST); every other command
+        # names absolute paths, so the working folder it leaves behind does not matter.
+        try:
+            self._client().cwd(path)
+        except ftplib.error_perm as exc:
+            if str(exc).startswith(FTP_NOT_FOUND_REPLY):
+                return False
+            raise
+        return True
+
+    def _make_folder(self, path: str) -> None:
+        self._client().mkd(path)
 
     def _remove(self, path: str) -> None:
         self._client().delete(path)

@@ -8,7 +8,10 @@ injection) and leading dots are rejected by the patterns; the joined path is nor
 ``posixpath`` and its prefix checked again, so a pattern mistake still cannot escape.
 
 The upload goes first to :func:`temp_name_for` (``.{name}.part``, which import watchers ignore),
-and is renamed to the final name only after its size was verified.
+and is renamed to the final name only after its size was verified. Missing folders between the
+configured folder and the file (:meth:`RemoteLocation.folders_below_base`) are created; the
+configured folder itself never is (a mistyped ``remote_dir`` fails instead of filling a folder
+nobody imports from).
 """
 
 from __future__ import annotations
@@ -33,11 +36,25 @@ _FORBIDDEN_IN_DIR: Final = ("\\", "\x00", "\r", "\n")
 
 @dataclass(frozen=True, slots=True)
 class RemoteLocation:
-    """Where one file goes: its folder, its final path and the temporary path it is written to."""
+    """Where one file goes: the configured folder, its sub-folder, its final and its temporary path."""
 
     folder: str
     final: str
     temp: str
+    base: str = "/"
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.final)
+
+    def folders_below_base(self) -> list[str]:
+        """The folders from just below ``base`` down to ``folder``, outermost first (what an upload
+        may create; ``base`` itself, the configured ``remote_dir``, is never created)."""
+        if self.folder == self.base:
+            return []
+        prefix = self.base.rstrip("/")
+        segments = self.folder[len(prefix) + 1 :].split("/")
+        return [posixpath.join(prefix or "/", *segments[: depth + 1]) for depth in range(len(segments))]
 
 
 def temp_name_for(name: str) -> str:
@@ -78,4 +95,6 @@ def resolve_remote(base_dir: str, subdir: str, name: str) -> RemoteLocation:
     for path in (final, temp):
         if posixpath.normpath(path) != path or not path.startswith(prefix):
             raise UnsafeRemotePath("remote path would leave the configured folder")
-    return RemoteLocation(folder=folder, final=final, temp=temp)
+    if folder != base and not folder.startswith(prefix):
+        raise UnsafeRemotePath("remote path would leave the configured folder")
+    return RemoteLocation(folder=folder, final=final, temp=temp, base=base)

@@ -5,8 +5,9 @@ the password. The server's host key must match, before any credential is sent, e
 pinned ``SHA256:...`` fingerprint (``host_key_fingerprint``) or an entry of a known_hosts file
 (``known_hosts_path``, default ``~/.ssh/known_hosts``); unknown or changed keys are
 :class:`~fallback.uploaders.errors.UploadRejected`, never accepted.
-Rename uses OpenSSH's ``posix-rename@openssh.com`` (replaces the target atomically) and falls
-back to remove-then-rename on servers without it.
+The final rename is the protocol's own RENAME (SSH_FXP_RENAME), which by the SFTP draft fails when
+the target exists (OpenSSH: ``link`` then ``unlink``, atomic); ``posix-rename@openssh.com`` is
+never used, since it replaces the target. Missing folders are made with MKDIR.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from __future__ import annotations
 import contextlib
 import hmac
 import socket
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO, Final
 
 import paramiko
 
-from fallback.uploaders.base import ProgressCallback, TransferUploader
+from fallback.uploaders.base import FinalNameExists, ProgressCallback, TransferUploader
 from fallback.uploaders.errors import UploadError, UploadRejected, UploadUnavailable
 from fallback.uploaders.target import UploadTarget
 
 SSH_DEFAULT_PORT: Final = 22
 DEFAULT_KNOWN_HOSTS: Final = Path("~/.ssh/known_hosts")
+SFTP_READ_BYTES: Final = 32 * 1024
 
 
 def known_hosts_name(host: str, port: int) -> str:
@@ -152,16 +155,31 @@ class SftpUploader(TransferUploader):
         except FileNotFoundError:
             return None
 
-    def _rename(self, temp: str, final: str) -> None:
-        sftp = self._client()
+    def _rename_no_clobber(self, temp: str, final: str) -> None:
+        # SSH_FXP_RENAME, never posix-rename@openssh.com (which replaces the target). OpenSSH links the
+        # new name and fails with SSH_FX_FAILURE if it exists; paramiko turns that into a bare
+        # OSError("Failure"), so a failed rename is told apart by looking at the final name.
         try:
-            sftp.posix_rename(temp, final)
-        except OSError as exc:
-            if exc.errno is not None or "unsupported" not in str(exc).lower():
-                raise
-            with contextlib.suppress(FileNotFoundError):
-                sftp.remove(final)
-            sftp.rename(temp, final)
+            self._client().rename(temp, final)
+        except OSError:
+            if self._remote_size(final) is not None:
+                raise FinalNameExists(final) from None
+            raise
+
+    def _read(self, path: str, consume: Callable[[bytes], None]) -> None:
+        with self._client().open(path, "rb") as remote:
+            while chunk := remote.read(SFTP_READ_BYTES):
+                consume(chunk)
+
+    def _is_folder(self, path: str) -> bool:
+        try:
+            mode = self._client().stat(path).st_mode
+        except FileNotFoundError:
+            return False
+        return mode is not None and stat.S_ISDIR(mode)
+
+    def _make_folder(self, path: str) -> None:
+        self._client().mkdir(path)
 
     def _remove(self, path: str) -> None:
         self._client().remove(path)

@@ -4,9 +4,11 @@ The timestamp is **UTC**: Voyado only uses it to order files, and UTC never repe
 hour at a daylight-saving change, so files from several hosts sort correctly.
 (Datetimes *inside* the files keep local time plus offset, as Voyado asks.)
 
-The middle part is a sequence number or store id; Voyado needs it only when several
-senders may upload in the same second. It is restricted to ``[A-Za-z0-9-]`` (1 to 64
-characters) so that a name can never carry a path separator, a dot or whitespace.
+The middle part is a sequence number or store id; Voyado needs it whenever several files
+may be sent in the same second. The outbox takes it from a per-tenant, per-kind sequence
+(fallback/file_sequence.py), so a name is never used twice. It is restricted to
+``[A-Za-z0-9-]`` (1 to 64 characters) so that a name can never carry a path separator, a
+dot or whitespace.
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ def build_file_name(kind: FileKind, seq: str | int, at: datetime | None = None) 
         raise ValueError("file name timestamp needs a timezone-aware datetime")
     utc = moment.astimezone(UTC).replace(microsecond=0)
     return str(ImportFileName(created_at=utc, seq=check_seq(seq), kind=kind))
+
+
+def with_seq(name: str, seq: str | int) -> str:
+    """``name`` with another sequence part (same timestamp and kind); ValueError for a foreign name."""
+    parts = parse_file_name(name)
+    return str(ImportFileName(created_at=parts.created_at, seq=check_seq(seq), kind=parts.kind))
 
 
 def parse_file_name(name: str) -> ImportFileName:

@@ -8,8 +8,15 @@
   config and ed25519 host key; user :data:`SFTP_USER` (created with useradd if missing, password
   :data:`SFTP_PASSWORD`, or the key ``server.client_key``), chrooted into ``server.root`` with
   ``internal-sftp``. Needs root (sshd checks passwords and chroots); see :func:`sftp_unavailable_reason`.
+- :func:`vsftpd_server` (``tls=False`` or ``True``): Debian's vsftpd (``apt-get install vsftpd``) as a
+  stock server is set up: the system user :data:`SFTP_USER` with its password, chrooted into
+  ``server.root`` (a writable chroot), PAM through a two-line service file of its own; FTPS requires
+  TLS for login and data, with the same private CA as pyftpdlib's FTPS. Needs root; see
+  :func:`vsftpd_unavailable_reason`.
 
-Every server pre-creates ``/integration/transactionImport`` and ``/integration/contactImport``.
+Every server pre-creates ``/integration/transactionImport`` and ``/integration/contactImport``; pass
+``folders=()`` for a server whose folder is empty (the SFTP chroot still has ``/integration``, the only
+folder its user may write in, as on a stock OpenSSH chroot set-up).
 Handles offer ``start()``, ``stop()`` (also ends open sessions), ``kill()`` (SIGKILL, mid-transfer
 crashes), ``running``, ``local_path(remote_path)``, ``settings(remote_dir)`` (FallbackSettings)
 and ``target(remote_dir, **extras)`` (UploadTarget with the CA file / known_hosts filled in).
@@ -46,6 +53,11 @@ FTP_PASSWORD: Final = "ftp-Secret-4711"
 SFTP_USER: Final = "engage-sftp-test"
 SFTP_PASSWORD: Final = "sftp-Secret-4711"  # fixed: concurrent test sessions share the system user
 SFTP_BASE_DIR: Final = Path("/run/engage-relay-tests")  # root-owned, not world-writable: chroot-safe
+SFTP_HOME: Final = "integration"  # the chrooted SFTP user's writable folder
+VSFTPD_BINARY: Final = "/usr/sbin/vsftpd"
+VSFTPD_PAM_SERVICE: Final = "engage-relay-test-vsftpd"
+VSFTPD_PAM_FILE: Final = Path("/etc/pam.d") / VSFTPD_PAM_SERVICE
+VSFTPD_PAM_RULES: Final = "auth required pam_unix.so\naccount required pam_unix.so\n"
 SSHD_CANDIDATES: Final = ("/usr/sbin/sshd", "/usr/bin/sshd")
 SERVER_READY_TIMEOUT_S: Final = 10.0
 TEST_TIMEOUT_S: Final = 2.0
@@ -135,12 +147,15 @@ class FtpServer(FileServer):
     username = FTP_USER
     password = FTP_PASSWORD
 
-    def __init__(self, workdir: Path, tls: TlsFiles | None) -> None:
+    def __init__(
+        self, workdir: Path, tls: TlsFiles | None, folders: tuple[str, ...] = IMPORT_FOLDERS
+    ) -> None:
         super().__init__(workdir, workdir / "home", free_port())
         self.tls = tls
         if tls is not None:
             self.transport = "ftps"  # type: ignore[misc]
-        for folder in IMPORT_FOLDERS:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for folder in folders:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -162,10 +177,12 @@ class FtpServer(FileServer):
 
 
 @contextlib.contextmanager
-def ftp_server(workdir: Path, *, tls: bool = False) -> Iterator[FtpServer]:
+def ftp_server(
+    workdir: Path, *, tls: bool = False, folders: tuple[str, ...] = IMPORT_FOLDERS
+) -> Iterator[FtpServer]:
     """A running FTP (or FTPS) server; stopped on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
-    server = FtpServer(workdir, make_tls_files(workdir / "tls") if tls else None)
+    server = FtpServer(workdir, make_tls_files(workdir / "tls") if tls else None, folders)
     server.start()
     try:
         yield server
@@ -275,8 +292,9 @@ class SftpServer(FileServer):
     username = SFTP_USER
     password = SFTP_PASSWORD
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, folders: tuple[str, ...] = IMPORT_FOLDERS) -> None:
         super().__init__(base, base / "root", free_port())
+        self.folders = folders
         self.user = _ensure_sftp_user()
         self.sshd = sshd_binary() or "sshd"
         self.config_path = base / "sshd_config"
@@ -289,10 +307,9 @@ class SftpServer(FileServer):
         base = self.workdir
         base.chmod(0o755)
         self.root.mkdir(mode=0o755)
-        for folder in IMPORT_FOLDERS:
+        for folder in (SFTP_HOME, *self.folders):
             path = self.root / folder
             path.mkdir(parents=True, exist_ok=True)
-        for path in (self.root / "integration", *(self.root / f for f in IMPORT_FOLDERS)):
             os.chown(path, self.user.pw_uid, self.user.pw_gid)
         for key in (self.host_key, self.client_key):
             subprocess.run(
@@ -336,12 +353,135 @@ class SftpServer(FileServer):
 
 
 @contextlib.contextmanager
-def sftp_server() -> Iterator[SftpServer]:
+def sftp_server(folders: tuple[str, ...] = IMPORT_FOLDERS) -> Iterator[SftpServer]:
     """A running sshd SFTP server in a fresh folder under /run/engage-relay-tests; removed on exit."""
     SFTP_BASE_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="sftp-", dir=SFTP_BASE_DIR))
     try:
-        server = SftpServer(base)
+        server = SftpServer(base, folders)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def vsftpd_unavailable_reason() -> str | None:
+    """Why Debian's vsftpd cannot run here, or None."""
+    if not Path(VSFTPD_BINARY).is_file():
+        return "vsftpd is not installed (apt-get install vsftpd)"
+    if os.geteuid() != 0:
+        return "vsftpd needs root to check passwords and chroot"
+    return None
+
+
+def skip_or_fail_without_vsftpd() -> None:
+    """vsftpd tests: skipped locally without vsftpd, a failure under CI (`.ci/run` installs it)."""
+    import pytest
+
+    reason = vsftpd_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+VSFTPD_CONFIG: Final = """\
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={port}
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+local_root={root}
+pam_service_name={pam}
+userlist_enable=NO
+secure_chroot_dir=/var/run/vsftpd/empty
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+pasv_enable=YES
+connect_from_port_20=NO
+xferlog_enable=YES
+vsftpd_log_file={base}/vsftpd.log
+log_ftp_protocol=YES
+"""
+VSFTPD_TLS_CONFIG: Final = """\
+ssl_enable=YES
+rsa_cert_file={cert}
+rsa_private_key_file={key}
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+ssl_tlsv1=NO
+ssl_sslv2=NO
+ssl_sslv3=NO
+ssl_ciphers=HIGH
+require_ssl_reuse=YES
+"""
+
+
+class VsftpdServer(FileServer):
+    """Debian's vsftpd, configured as an operator would for one chrooted upload user."""
+
+    transport = "ftp"
+    username = SFTP_USER
+    password = SFTP_PASSWORD
+
+    def __init__(self, base: Path, tls: TlsFiles | None, folders: tuple[str, ...] = IMPORT_FOLDERS) -> None:
+        super().__init__(base, base / "root", free_port())
+        self.tls = tls
+        if tls is not None:
+            self.transport = "ftps"  # type: ignore[misc]
+        self.user = _ensure_sftp_user()
+        base.chmod(0o755)
+        self.root.mkdir(mode=0o755)
+        os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
+        for folder in folders:
+            path = self.root
+            for part in folder.split("/"):
+                path = path / part
+                path.mkdir(exist_ok=True)
+                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        if not VSFTPD_PAM_FILE.is_file() or VSFTPD_PAM_FILE.read_text() != VSFTPD_PAM_RULES:
+            VSFTPD_PAM_FILE.write_text(VSFTPD_PAM_RULES)  # password check only: the user has no shell
+        config = VSFTPD_CONFIG.format(port=self.port, root=self.root, pam=VSFTPD_PAM_SERVICE, base=base)
+        if tls is not None:
+            config += VSFTPD_TLS_CONFIG.format(cert=tls.cert_file, key=tls.key_file)
+        self.config_path = base / "vsftpd.conf"
+        self.config_path.write_text(config)
+
+    @property
+    def ca_file(self) -> Path:
+        assert self.tls is not None
+        return self.tls.ca_file
+
+    def _target_extras(self) -> dict[str, Any]:
+        return {"ca_file": self.tls.ca_file} if self.tls is not None else {}
+
+    def _spawn(self) -> Proc:
+        return Proc([VSFTPD_BINARY, str(self.config_path)], self.workdir / "vsftpd.out")
+
+    def _end_sessions(self, proc: Proc, sig: int) -> None:
+        for pid in reversed(_descendants(proc.pid)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+
+@contextlib.contextmanager
+def vsftpd_server(*, tls: bool = False, folders: tuple[str, ...] = IMPORT_FOLDERS) -> Iterator[VsftpdServer]:
+    """A running vsftpd in a fresh folder under /run/engage-relay-tests (its user must reach the chroot);
+    stopped and removed on exit."""
+    SFTP_BASE_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="vsftpd-", dir=SFTP_BASE_DIR))
+    try:
+        server = VsftpdServer(base, make_tls_files(base / "tls") if tls else None, folders)
         server.start()
         try:
             yield server

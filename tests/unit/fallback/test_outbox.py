@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from fallback.config import FallbackSettings
-from fallback.outbox import REMOTE_SUBDIR_BY_KIND, UPLOAD_REJECTED_RETRY_S, Outbox, remote_subdir_for
+from fallback.file_sequence import FileSequence, MemoryFileSequence
+from fallback.outbox import (
+    MAX_NAMES_PER_FILE,
+    REMOTE_SUBDIR_BY_KIND,
+    UPLOAD_REJECTED_RETRY_S,
+    Outbox,
+    remote_subdir_for,
+)
 from fallback.uploaders import MemoryUploader
-from tests.support.xml_records import purchase
+from fallback.xmlfiles.naming import FileKind, parse_file_name
+from tests.support.xml_records import contact_full, purchase
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SETTINGS = FallbackSettings()
 
 
-def outbox(tmp_path: Path, now: datetime = NOW) -> Outbox:
-    return Outbox(tmp_path / "box", "acme-se", clock=lambda: now)
+def outbox(tmp_path: Path, now: datetime = NOW, sequence: FileSequence | None = None) -> Outbox:
+    return Outbox(tmp_path / "box", "acme-se", clock=lambda: now, sequence=sequence or MemoryFileSequence())
 
 
-def written(box: Outbox) -> str:
+def written(box: Outbox, receipt_id: str = "r-1001") -> str:
     writer = box.new_writer("transactions")
-    writer.add(purchase())
+    writer.add(purchase(receipt_id))
     return box.publish(writer, ["acme-se:evt-1"]).name
 
 
@@ -97,3 +106,108 @@ def test_sub_folders_default_per_kind_and_follow_the_tenant() -> None:
     custom = FallbackSettings(remote_subdirs={"contacts": ""})
     assert remote_subdir_for(custom, "contacts") == ""
     assert remote_subdir_for(custom, "transactions") == "transactionImport"
+
+
+def test_two_sweeps_in_the_same_second_name_their_files_differently(tmp_path: Path) -> None:
+    # Given two sweeps of one tenant in the same second, each uploading and emptying its outbox
+    sequence = MemoryFileSequence()
+    uploader = MemoryUploader()
+    names = []
+    for sweep in range(2):
+        box = outbox(tmp_path / f"sweep-{sweep}", sequence=sequence)
+        names.append(written(box, f"r-{sweep}"))
+        (entry,) = box.upload_due(uploader, SETTINGS).uploaded
+        box.finish(entry)
+    # Then the two files have two names, in the same second, and both are on the server
+    assert names[0] != names[1]
+    assert {parse_file_name(n).created_at for n in names} == {NOW}
+    assert sorted(uploader.files) == sorted(f"/memory/transactionImport/{n}" for n in names)
+
+
+def test_the_default_sequence_is_shared_by_the_outboxes_of_a_process(tmp_path: Path) -> None:
+    first = Outbox(tmp_path / "a", "acme-se", clock=lambda: NOW)
+    second = Outbox(tmp_path / "b", "acme-se", clock=lambda: NOW)
+    assert written(first) != written(second)
+
+
+def test_a_restarted_sequence_skips_names_the_outbox_still_holds(tmp_path: Path) -> None:
+    # Given a file named with number 1 waiting in the outbox, and a sequence that starts again at 1
+    name = written(outbox(tmp_path))
+    # When the next file is written
+    again = written(outbox(tmp_path))
+    # Then it takes number 2
+    assert parse_file_name(name).seq == "1" and parse_file_name(again).seq == "2"
+
+
+def test_default_sub_folders_are_created_on_an_empty_server(tmp_path: Path) -> None:
+    # Given a file of each importable kind and a server that has only its top folder
+    box = outbox(tmp_path)
+    files: list[tuple[FileKind, dict[str, Any]]] = [
+        ("contacts", contact_full()),
+        ("transactions", purchase()),
+    ]
+    for kind, record in files:
+        writer = box.new_writer(kind)
+        writer.add(record)
+        box.publish(writer, [f"acme-se:{kind}"])
+    uploader = MemoryUploader()
+    # When uploaded with the default settings
+    result = box.upload_due(uploader, SETTINGS)
+    # Then each went into its kind's default folder, which was created
+    assert sorted(e.remote_path or "" for e in result.uploaded) == sorted(
+        f"/memory/{REMOTE_SUBDIR_BY_KIND[e.kind]}/{e.name}" for e in result.uploaded
+    )
+    assert uploader.folders == {"/memory", "/memory/contactImport", "/memory/transactionImport"}
+
+
+def test_a_name_taken_on_the_server_moves_the_file_to_the_next_number(tmp_path: Path) -> None:
+    # Given the server holds another file under the name of our waiting file
+    sequence = MemoryFileSequence()
+    box = outbox(tmp_path, sequence=sequence)
+    name = written(box)
+    uploader = MemoryUploader()
+    other = f"/memory/transactionImport/{name}"
+    uploader.files[other] = b"<transactions>another sender's</transactions>"
+    # When the outbox uploads
+    result = box.upload_due(uploader, SETTINGS)
+    # Then the other file is untouched and ours went up under the sequence's next number, same second
+    (entry,) = result.uploaded
+    assert uploader.files[other] == b"<transactions>another sender's</transactions>"
+    assert entry.remote_name is not None and entry.remote_name != name
+    assert parse_file_name(entry.remote_name).created_at == parse_file_name(name).created_at
+    assert parse_file_name(entry.remote_name).seq == "2"
+    assert entry.remote_path == f"/memory/transactionImport/{entry.remote_name}"
+    assert uploader.files[entry.remote_path] == (box.folder / name).read_bytes()
+    assert result.rejected is None and result.unavailable is None
+    # And the sidecar remembers the new name (a crash before `finish` uploads under it again)
+    (saved,) = box.entries()
+    assert saved.remote_name == entry.remote_name and saved.upload_name == entry.remote_name
+
+
+def test_our_own_earlier_upload_is_recognised_and_not_sent_twice(tmp_path: Path) -> None:
+    # Given a crash after the file reached the server but before the outbox noted it
+    box = outbox(tmp_path)
+    name = written(box)
+    uploader = MemoryUploader()
+    uploader.files[f"/memory/transactionImport/{name}"] = (box.folder / name).read_bytes()
+    # When the next sweep uploads
+    (entry,) = box.upload_due(uploader, SETTINGS).uploaded
+    # Then it counts as uploaded under its own name, and the server still holds one copy
+    assert entry.remote_name is None and entry.remote_path == f"/memory/transactionImport/{name}"
+    assert list(uploader.files) == [f"/memory/transactionImport/{name}"]
+
+
+def test_a_folder_whose_names_are_all_taken_is_refused(tmp_path: Path) -> None:
+    # Given a server where every number the sequence hands out is already taken by other files
+    box = outbox(tmp_path)
+    name = written(box)
+    uploader = MemoryUploader()
+    stamp = name.split("_", 1)[0]
+    for seq in range(1, MAX_NAMES_PER_FILE + 2):
+        uploader.files[f"/memory/transactionImport/{stamp}_{seq}_transactions.xml"] = b"other"
+    # When the outbox uploads, Then it gives up after MAX_NAMES_PER_FILE names, as a refusal
+    result = box.upload_due(uploader, SETTINGS)
+    (entry,) = box.entries()
+    assert result.uploaded == [] and result.rejected and "already on the server" in result.rejected
+    assert entry.rejected and entry.status == "ready"
+    assert set(uploader.files.values()) == {b"other"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fallback.uploaders import MemoryUploader, Uploader, UploadRejected, UploadUnavailable
+from fallback.uploaders import MemoryUploader, RemoteNameTaken, Uploader, UploadRejected, UploadUnavailable
 
 NAME = "20261124101500_1_contacts.xml"
 
@@ -47,3 +47,28 @@ def test_reject(tmp_path: Path) -> None:
     with pytest.raises(UploadRejected):
         uploader.upload(path, NAME)
     assert uploader.files == {}
+
+
+def test_folders_are_created_below_remote_dir_only(tmp_path: Path) -> None:
+    path = tmp_path / NAME
+    path.write_bytes(b"<contacts/>")
+    uploader = MemoryUploader()
+    uploader.upload(path, NAME, "a/b")
+    assert uploader.folders == {"/memory", "/memory/a", "/memory/a/b"}
+    assert list(uploader.files) == [f"/memory/a/b/{NAME}"]
+
+
+def test_a_taken_name_is_refused_and_the_same_bytes_count_as_present(tmp_path: Path) -> None:
+    # Given the server holds a file under the name
+    path = tmp_path / NAME
+    path.write_bytes(b"<contacts/>")
+    uploader = MemoryUploader()
+    uploader.files[f"/memory/{NAME}"] = b"<contacts>other</contacts>"
+    # When a different file is uploaded under it, Then it is refused and the other one kept
+    with pytest.raises(RemoteNameTaken):
+        uploader.upload(path, NAME)
+    assert uploader.files == {f"/memory/{NAME}": b"<contacts>other</contacts>"}
+    # When the server holds our very bytes, Then the upload counts as done without sending
+    uploader.files[f"/memory/{NAME}"] = b"<contacts/>"
+    assert uploader.upload(path, NAME).already_present
+    assert not path.exists()

@@ -22,6 +22,16 @@ def test_a_plain_name_goes_to_the_folder_with_a_dot_part_temp_name() -> None:
     assert temp_name_for(NAME) == f".{NAME}.part"
 
 
+def test_the_folders_an_upload_may_create_lie_below_the_configured_folder() -> None:
+    assert resolve_remote("/integration", "a/b", NAME).folders_below_base() == [
+        "/integration/a",
+        "/integration/a/b",
+    ]
+    assert resolve_remote("/", "transactionImport", NAME).folders_below_base() == ["/transactionImport"]
+    assert resolve_remote("/integration/", "", NAME).folders_below_base() == []
+    assert resolve_remote("/integration/", "", NAME).base == "/integration"
+
+
 def test_root_folder_and_no_subfolder() -> None:
     assert resolve_remote("/", "", NAME).final == f"/{NAME}"
     assert resolve_remote("/integration/", "", NAME).final == f"/integration/{NAME}"
