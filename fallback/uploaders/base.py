@@ -232,9 +232,14 @@ class TransferUploader(abc.ABC):
                     continue
                 try:
                     self._make_folder(folder)
-                except Exception:
-                    if not self._is_folder(folder):  # not made by someone else meanwhile: a real refusal
-                        raise
+                except Exception as exc:
+                    if self._is_folder(folder):  # made by someone else meanwhile
+                        continue
+                    if self._classify(exc, folder) is None:
+                        raise  # a programming error, not the server's answer
+                    raise self._error(
+                        UploadRejected, f"cannot create remote folder {folder}: {exc}", location.final
+                    ) from exc
                 log.info(
                     "fallback.upload.folder_created",
                     transport=self.transport,

@@ -17,6 +17,9 @@
 Every server pre-creates ``/integration/transactionImport`` and ``/integration/contactImport``; pass
 ``folders=()`` for a server whose folder is empty (the SFTP chroot still has ``/integration``, the only
 folder its user may write in, as on a stock OpenSSH chroot set-up).
+- :class:`LocalDrop`: a local drop folder (transport ``local``) with the same ``local_path``,
+  ``settings`` and ``target`` as the servers, for tests that run one body over every transport.
+
 Handles offer ``start()``, ``stop()`` (also ends open sessions), ``kill()`` (SIGKILL, mid-transfer
 crashes), ``running``, ``local_path(remote_path)``, ``settings(remote_dir)`` (FallbackSettings)
 and ``target(remote_dir, **extras)`` (UploadTarget with the CA file / known_hosts filled in).
@@ -140,6 +143,28 @@ class FileServer(abc.ABC):
 
     @abc.abstractmethod
     def _spawn(self) -> Proc: ...
+
+
+class LocalDrop:
+    """A local drop folder posing as a file server: remote paths are relative to ``root``."""
+
+    transport = "local"
+    password = ""
+
+    def __init__(self, root: Path, folders: tuple[str, ...] = IMPORT_FOLDERS) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+
+    def local_path(self, remote_path: str) -> Path:
+        return self.root / remote_path.lstrip("/")
+
+    def settings(self, remote_dir: str = "/integration") -> FallbackSettings:
+        return FallbackSettings(transport="local", remote_dir=str(self.local_path(remote_dir)))
+
+    def target(self, remote_dir: str = "/integration", **extras: Any) -> UploadTarget:
+        return dataclasses.replace(UploadTarget.from_settings(self.settings(remote_dir)), **extras)
 
 
 class FtpServer(FileServer):
