@@ -226,12 +226,15 @@ class Outbox:
         """A started writer named with the sequence's next number for this tenant and kind (skipping
         any name a file or sidecar of this outbox still uses, should the sequence have restarted)."""
         now = self.clock()
-        while True:
+        # a rising sequence skips at most one number per name the folder holds
+        in_folder = sum(1 for _ in self.folder.iterdir()) if self.folder.is_dir() else 0
+        for _ in range(in_folder + 1):
             seq = self.sequence.next(self.tenant, kind)
             writer = WRITERS[kind](self.folder, seq, max_records=max_records, now=now)
             if not writer.path.exists() and not self._sidecar(writer.name).exists():
                 writer.start()
                 return writer
+        raise RuntimeError(f"{self.sequence!r} keeps handing out numbers whose names {self!r} holds")
 
     def publish(self, writer: XmlBatchWriter, letter_ids: list[str]) -> OutboxEntry:
         """Save the sidecar (``writing``), publish the file, then mark it ``ready``."""

@@ -1,4 +1,5 @@
-"""Every network uploader against its real server: FTP and FTPS (pyftpdlib), SFTP (OpenSSH sshd).
+"""Every network uploader against its real server: FTP and FTPS (pyftpdlib and Debian's vsftpd), SFTP
+(OpenSSH sshd). No-clobber and folder creation: tests/integration/test_uploaders_no_clobber.py.
 
 One test body per behaviour, run against each transport.
 """
@@ -17,13 +18,19 @@ from structlog.testing import capture_logs
 
 from fallback.uploaders import (
     UnsafeRemotePath,
-    UploadError,
     UploadRejected,
     UploadTarget,
     UploadUnavailable,
     uploader_for,
 )
-from tests.support.file_servers import FileServer, ftp_server, sftp_server, skip_or_fail_without_sshd
+from tests.support.file_servers import (
+    FileServer,
+    ftp_server,
+    sftp_server,
+    skip_or_fail_without_sshd,
+    skip_or_fail_without_vsftpd,
+    vsftpd_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +45,17 @@ KILL_AFTER_BYTES = 1024 * 1024
 SILENT_TIMEOUT_S = 0.5
 
 
-@pytest.fixture(params=["ftp", "ftps", "sftp"])
+@pytest.fixture(params=["ftp", "ftps", "vsftpd-ftp", "vsftpd-ftps", "sftp"])
 def file_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FileServer]:
     """A fresh, running server of each transport; see tests/support/file_servers.py."""
     if request.param == "sftp":
         skip_or_fail_without_sshd()
         with sftp_server() as sftp:
             yield sftp
+    elif request.param.startswith("vsftpd"):
+        skip_or_fail_without_vsftpd()
+        with vsftpd_server(tls=request.param == "vsftpd-ftps") as vsftpd:
+            yield vsftpd
     else:
         with ftp_server(tmp_path / "server", tls=request.param == "ftps") as ftp:
             yield ftp
@@ -198,19 +209,14 @@ def test_a_crash_mid_transfer_never_leaves_the_final_name(file_server: FileServe
     assert file_server.local_path(f"/integration/{SUBDIR}/{NAME}").read_bytes() == content
 
 
-def test_a_missing_remote_folder_is_rejected(file_server: FileServer, outbox: Path) -> None:
-    path = outbox_file(outbox)
-    with pytest.raises(UploadRejected):
-        uploader_for(file_server.target()).upload(path, NAME, "noSuchFolder")
-    assert path.exists()
-
-
 def test_errors_name_the_server_and_the_path(file_server: FileServer, outbox: Path) -> None:
+    # Given a remote_dir the server does not have (it is never created; sub-folders are)
     path = outbox_file(outbox)
-    with pytest.raises(UploadError) as caught:
-        uploader_for(file_server.target()).upload(path, NAME, "noSuchFolder")
+    with pytest.raises(UploadRejected, match="does not exist") as caught:
+        uploader_for(file_server.target("/noSuchFolder")).upload(path, NAME, SUBDIR)
     assert f"{file_server.transport} 127.0.0.1:{file_server.port}" in str(caught.value)
-    assert caught.value.remote_path == f"/integration/noSuchFolder/{NAME}"
+    assert caught.value.remote_path == f"/noSuchFolder/{SUBDIR}/{NAME}"
+    assert path.exists()
 
 
 @pytest.mark.parametrize("transport", ["ftp", "ftps", "sftp"])

@@ -60,7 +60,8 @@ SFTP_HOME: Final = "integration"  # the chrooted SFTP user's writable folder
 VSFTPD_BINARY: Final = "/usr/sbin/vsftpd"
 VSFTPD_PAM_SERVICE: Final = "engage-relay-test-vsftpd"
 VSFTPD_PAM_FILE: Final = Path("/etc/pam.d") / VSFTPD_PAM_SERVICE
-VSFTPD_PAM_RULES: Final = "auth required pam_unix.so\naccount required pam_unix.so\n"
+# pam_unix waits 2 s after a wrong password unless told not to; the tests use short timeouts
+VSFTPD_PAM_RULES: Final = "auth required pam_unix.so nodelay\naccount required pam_unix.so\n"
 SSHD_CANDIDATES: Final = ("/usr/sbin/sshd", "/usr/bin/sshd")
 SERVER_READY_TIMEOUT_S: Final = 10.0
 TEST_TIMEOUT_S: Final = 2.0

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fallback.config import FallbackSettings
 from fallback.file_sequence import FileSequence, MemoryFileSequence
 from fallback.outbox import (
@@ -211,3 +213,15 @@ def test_a_folder_whose_names_are_all_taken_is_refused(tmp_path: Path) -> None:
     assert result.uploaded == [] and result.rejected and "already on the server" in result.rejected
     assert entry.rejected and entry.status == "ready"
     assert set(uploader.files.values()) == {b"other"}
+
+
+class StuckSequence:
+    def next(self, tenant: str, kind: FileKind) -> int:
+        return 1
+
+
+def test_a_sequence_that_repeats_itself_is_an_error_not_an_endless_loop(tmp_path: Path) -> None:
+    box = outbox(tmp_path, sequence=StuckSequence())
+    written(box)
+    with pytest.raises(RuntimeError, match="keeps handing out numbers"):
+        box.new_writer("transactions")
