@@ -10,8 +10,12 @@ Public API:
 - xmlfiles: the Voyado import formats (`ContactsFileWriter`, `TransactionsFileWriter`,
   `RedemptionsFileWriter`, `write_batches`, `validate_file`, `build_file_name`), XSDs in `fallback/xsd/`.
 - uploaders: `Uploader`, `LocalDirUploader`, `FtpUploader`, `FtpsUploader`, `SftpUploader`, `MemoryUploader`,
-  `uploader_for`, `UploadTarget`, `UploadUnavailable`, `UploadRejected`, `next_upload_attempt`.
-- outbox: `Outbox` (a tenant's local files awaiting a verified upload), `REMOTE_SUBDIR_BY_KIND`.
+  `uploader_for`, `UploadTarget`, `UploadUnavailable`, `UploadRejected`, `RemoteNameTaken`,
+  `next_upload_attempt`. An upload makes missing sub-folders and never replaces a file on the server.
+- outbox: `Outbox` (a tenant's local files awaiting a verified upload; a name taken on the server moves
+  the file to the next number), `REMOTE_SUBDIR_BY_KIND`.
+- file_sequence: `FileSequence`, `RedisFileSequence`, `MemoryFileSequence` (file numbers never used twice
+  per tenant and kind; `engage:fallback:seq:{tenant}:{kind}`).
 - sweep_lock: `SweepLock`, `RedisSweepLock`, `MemorySweepLock`.
 - checkpoint: `CheckpointFile` (resumable migrations).
 

@@ -27,7 +27,9 @@ next upload reconnects) and raises an :class:`~fallback.uploaders.errors.UploadE
 never left under its final name unless it was complete when renamed, and never replaces another.
 The one gap left is FTP's: RNTO itself replaces, so a foreign file created between the SIZE check
 and RNTO (a few milliseconds) would be replaced; every name we send is unique per tenant and kind
-(fallback/file_sequence.py), so only a foreign writer using our names could hit it.
+(fallback/file_sequence.py), so only a foreign writer using our names could hit it. Two uploads
+of one name at the same moment would share the temporary name; the tenant's sweep lock
+(fallback/sweep_lock.py) keeps a tenant's uploads one at a time.
 """
 
 from __future__ import annotations
