@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engage.models import canonical_match_key_type
 from simulator.errors import ApiError, field_error, validation_error
 from simulator.state import INDEXED_ATTRIBUTES, Contact, ContactType, SimState, new_id, normalize, now_iso
 from simulator.validation import attribute_errors, is_email, is_guid, is_phone, is_ssn
@@ -48,6 +49,27 @@ def find_by(state: SimState, attribute: str, value: str, type_name: str | None =
             and normalize(attribute, c.attributes[attribute]) == wanted
         ]
     return [c for c in candidates if type_name is None or c.contact_type == type_name]
+
+
+MATCH_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "cardId": ("cardId",),
+    "memberNumberWithCardNumberAsFallback": ("memberNumber", "cardId"),
+}
+"""The attributes a matchKeyType searches, in order, where it is not itself an attribute [inferred]."""
+
+
+def find_by_match_key(
+    state: SimState, match_key_type: str, match_key: str, type_name: str | None = None
+) -> list[Contact]:
+    """Contacts a receipt's or order's `contact{matchKey, matchKeyType}` names (type in any case)."""
+    kind = canonical_match_key_type(match_key_type)
+    if kind is None:
+        raise ApiError(400, "InvalidMatchKeyType", "Unknown matchKeyType")
+    for attribute in MATCH_ATTRIBUTES.get(kind, (kind,)):
+        found = find_by(state, attribute, match_key, type_name)
+        if found:
+            return found
+    return []
 
 
 def any_kind(value: str) -> str:

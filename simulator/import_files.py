@@ -17,7 +17,8 @@ Public API (called by the import watcher):
   yielded, so collect the records (``list(...)``, at most 20,000) before applying any.
 
 This mirrors the XSDs in ``fallback/xsd`` on purpose without importing them (the
-simulator imports nothing of ours); the unit tests check that both sides agree.
+simulator imports nothing of ours but ``engage.models``, whose ``MATCH_KEY_TYPES`` it
+shares with the XSDs and the writer); the unit tests check that both sides agree.
 Contacts follow Voyado's per-field rule: an invalid field is dropped with a warning,
 and any unknown simple element is read as a tenant attribute by its element name.
 """
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from lxml import etree
+
+from engage.models import MATCH_KEY_TYPES
 
 ImportKind = Literal["contacts", "transactions", "promotion-redemptions"]
 NAMESPACES: Final[Mapping[ImportKind, str]] = {
@@ -151,11 +154,7 @@ class ExtraData:
 
 
 _T, _RT, _D, _RD = Leaf(_text), Leaf(_text, True), Leaf(_decimal), Leaf(_decimal, True)
-_MATCH_KEY_TYPE: Final = _pattern(
-    "(?i)contactId|memberNumber|socialSecurityNumber|mobilePhone|externalId|email|cardId"
-    "|memberNumberWithCardNumberAsFallback",
-    "a known matchKeyType",
-)
+_MATCH_KEY_TYPE: Final = _pattern("(?i)" + "|".join(MATCH_KEY_TYPES), "a known matchKeyType")
 CONTACT_MATCH: Final = Group(
     {"matchKey": _RT, "matchKeyType": Leaf(_MATCH_KEY_TYPE, True), "contactType": _T}, required=True
 )

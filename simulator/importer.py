@@ -28,7 +28,6 @@ from simulator.errors import ApiError
 from simulator.import_files import ImportFileError, ImportKind, ParsedRecord, is_complete_name, kind_of
 from simulator.receipts import apply_receipt
 from simulator.state import SimState, now_iso
-from simulator.validation import MATCH_KEY_TYPES
 
 Parser = Callable[[Path], Iterable[ParsedRecord]]
 IMPORT_ORDER = ("contacts", "transactions", "promotion-redemptions")
@@ -85,12 +84,9 @@ def _apply_contact(state: SimState, record: dict[str, Any]) -> None:
 
 
 def _contact_of(state: SimState, match: Any) -> str:
-    kind = (
-        MATCH_KEY_TYPES.get(str(match.get("matchKeyType", "")).lower()) if isinstance(match, dict) else None
-    )
     found = (
-        contacts.find_by(state, kind, str(match.get("matchKey", "")))
-        if kind and isinstance(match, dict)
+        contacts.find_by_match_key(state, str(match.get("matchKeyType", "")), str(match.get("matchKey", "")))
+        if isinstance(match, dict)
         else []
     )
     if len(found) != 1:

@@ -15,12 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
+from engage.models import canonical_match_key_type
 from simulator.bodies import read_json
-from simulator.contacts import find_by
+from simulator.contacts import find_by_match_key
 from simulator.context import sim_of
 from simulator.errors import ApiError, field_error, validation_error
 from simulator.state import SimState, new_id, now_iso
-from simulator.validation import MATCH_KEY_TYPES
 
 REQUIRED_ORDER_FIELDS = ("orderId", "externalStoreId", "status", "currencyCode", "createdAt", "lineItems")
 VERSION_TAG_BYTES = 16
@@ -43,7 +43,7 @@ def _order_errors(order: Any) -> list[dict[str, str]]:
     if contact is not None and (
         not isinstance(contact, dict)
         or not contact.get("matchKey")
-        or str(contact.get("matchKeyType", "")).lower() not in MATCH_KEY_TYPES
+        or canonical_match_key_type(str(contact.get("matchKeyType", ""))) is None
     ):
         errors.append(field_error("contact", "needs matchKey and a known matchKeyType"))
     return errors
@@ -53,8 +53,7 @@ def _contact_id(state: SimState, order: dict[str, Any]) -> str | None:
     contact = order.get("contact")
     if contact is None:
         return None
-    kind = MATCH_KEY_TYPES[str(contact["matchKeyType"]).lower()]
-    matches = find_by(state, kind, str(contact["matchKey"]))
+    matches = find_by_match_key(state, str(contact["matchKeyType"]), str(contact["matchKey"]))
     if len(matches) != 1:
         raise LookupError("Contact is missing" if not matches else "Contact is ambiguous")
     return matches[0].id

@@ -12,12 +12,13 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from engage.models import canonical_match_key_type
 from simulator.bodies import read_json
-from simulator.contacts import find_by
+from simulator.contacts import find_by_match_key
 from simulator.context import sim_of
 from simulator.errors import ApiError, validation_error
 from simulator.state import SimState, now_iso
-from simulator.validation import MATCH_KEY_TYPES, receipt_errors
+from simulator.validation import receipt_errors
 
 Outcome = Literal["stored", "duplicate", "unmatched"]
 
@@ -33,11 +34,13 @@ def apply_receipt(state: SimState, receipt: Any, via: str = "api") -> Outcome:
     if unique_id in state.receipt_ids:
         state.duplicate_receipts.append(unique_id)
         return "duplicate"
-    key_type = MATCH_KEY_TYPES[str(receipt["contact"]["matchKeyType"]).lower()]
+    key_type = canonical_match_key_type(str(receipt["contact"]["matchKeyType"]))
     type_name = receipt["contact"].get("contactType") if key_type != "contactId" else None
     if isinstance(type_name, str):
         type_name = next((t for t in state.contact_types if t.lower() == type_name.lower()), type_name)
-    matches = find_by(state, key_type, str(receipt["contact"]["matchKey"]), type_name)
+    matches = find_by_match_key(
+        state, str(receipt["contact"]["matchKeyType"]), str(receipt["contact"]["matchKey"]), type_name
+    )
     if not matches and key_type == "contactId":
         raise ApiError(404, "ContactNotFound", "No contact with this id")
     if len(matches) != 1:

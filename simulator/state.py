@@ -28,7 +28,9 @@ DEFAULT_CONTACT_ATTRIBUTES: tuple[str, ...] = (
     "socialSecurityNumber",
     "memberNumber",
     "externalId",
+    "cardId",
 )
+"""`cardId` is what matchKeyType CardId searches [inferred: Voyado names no card attribute]."""
 
 
 INDEXED_ATTRIBUTES: tuple[str, ...] = (

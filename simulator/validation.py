@@ -12,17 +12,10 @@ import re
 from datetime import datetime
 from typing import Any, TypeGuard
 
+from engage.models import canonical_match_key_type
 from simulator.errors import field_error
 
 RECEIPT_TOTAL_TOLERANCE = 0.01
-MATCH_KEY_TYPES: dict[str, str] = {
-    "contactid": "contactId",
-    "email": "email",
-    "mobilephone": "mobilePhone",
-    "membernumber": "memberNumber",
-    "externalid": "externalId",
-    "socialsecuritynumber": "socialSecurityNumber",
-}
 ITEM_TYPES = frozenset({"PURCHASE", "RETURN", "ADJUSTMENT"})
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -124,7 +117,7 @@ def _contact_errors(contact: Any) -> list[dict[str, str]]:
     kind = contact.get("matchKeyType")
     if not _is_text(kind):
         errors.append(field_error("contact.matchKeyType", "is required"))
-    elif str(kind).lower() not in MATCH_KEY_TYPES:
+    elif canonical_match_key_type(str(kind)) is None:
         errors.append(field_error("contact.matchKeyType", "is not a known match key type"))
     return errors
 

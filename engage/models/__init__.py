@@ -9,6 +9,8 @@ Public:
   ``Discount``, ``UsedPromotion``, ``UsedBonusCheck``, ``ExtraData``;
 - orders: ``OrderRequest``, ``OrderContact``, ``OrderLineItem``, ``OrderLineItems``, ``OrderDelivery``,
   ``OrderJob``, ``Order``, ``OrderActionRequest``, ``OrderStatusChange``;
+- match keys: ``MATCH_KEY_TYPES`` (the one list of receipt/order matchKeyTypes),
+  ``canonical_match_key_type``, ``match_key_type_pattern``;
 - loyalty: ``PromotionAssignment``, ``PromotionAssignmentRequest``, ``PromotionRedeemRequest``,
   ``RedemptionChannel``, ``RewardVoucher``, ``VoucherPage``, ``VoucherValue``;
 - tracking: ``ProductView``, ``CartUpdate``, ``CartItem``.
@@ -35,6 +37,11 @@ from engage.models.loyalty import (
     VoucherPage,
     VoucherValue,
 )
+from engage.models.match_keys import (
+    MATCH_KEY_TYPES,
+    canonical_match_key_type,
+    match_key_type_pattern,
+)
 from engage.models.orders import (
     Order,
     OrderActionRequest,
@@ -60,6 +67,7 @@ from engage.models.receipts import (
 from engage.models.tracking import CartItem, CartUpdate, ProductView
 
 __all__ = [
+    "MATCH_KEY_TYPES",
     "MAX_BULK_CONTACTS",
     "BulkRowError",
     "BulkStatus",
@@ -98,4 +106,6 @@ __all__ = [
     "UsedPromotion",
     "VoucherPage",
     "VoucherValue",
+    "canonical_match_key_type",
+    "match_key_type_pattern",
 ]

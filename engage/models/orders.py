@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from engage.models.base import Money, RequestModel, ResponseModel
-from engage.models.receipts import ExtraData
+from engage.models.receipts import ExtraData, known_match_key_type
 
 
 class OrderContact(RequestModel):
+    """The buyer of an order, matched as a receipt's (``MATCH_KEY_TYPES``, any case)."""
+
     match_key: str
     match_key_type: str
+
+    _known_type = field_validator("match_key_type")(known_match_key_type)
 
 
 class OrderLineItem(RequestModel):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from engage.models.base import Money, RequestModel
+from engage.models.match_keys import canonical_match_key_type
 
 ReceiptItemType = Literal["PURCHASE", "RETURN", "ADJUSTMENT"]
 
@@ -19,12 +20,21 @@ class ExtraData(RequestModel):
     value: str
 
 
+def known_match_key_type(value: str) -> str:
+    """A matchKeyType of ``MATCH_KEY_TYPES`` (any case, kept as given); ValueError otherwise."""
+    if canonical_match_key_type(value) is None:
+        raise ValueError(f"{value!r} is not a matchKeyType Engage knows")
+    return value
+
+
 class ReceiptContact(RequestModel):
-    """How Engage finds the buyer: ``match_key_type`` is contactId, email, memberNumber, ... (any case)."""
+    """How Engage finds the buyer: ``match_key_type`` is one of ``MATCH_KEY_TYPES`` (any case)."""
 
     match_key: str
     match_key_type: str
     contact_type: str | None = None
+
+    _known_type = field_validator("match_key_type")(known_match_key_type)
 
 
 class Discount(RequestModel):

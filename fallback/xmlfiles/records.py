@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
+from engage.models import match_key_type_pattern
 from fallback.xmlfiles import values as v
 from fallback.xmlfiles.values import Converter, RecordError
 
@@ -65,10 +66,7 @@ class ExtraData:
 
 Spec: TypeAlias = Leaf | Group | Repeated | ExtraData
 
-MATCH_KEY_TYPE_RE: Final = re.compile(
-    "[cC]ontactId|[mM]emberNumber|[sS]ocialSecurityNumber|[mM]obilePhone|[eE]xternalId|[eE]mail"
-    "|[cC]ardId|[mM]emberNumberWithCardNumberAsFallback"
-)
+MATCH_KEY_TYPE_RE: Final = re.compile(match_key_type_pattern())  # the one list, engage.models
 _TEXT: Final = Leaf(v.text)
 _REQ_TEXT: Final = Leaf(v.text, required=True)
 _DEC: Final = Leaf(v.decimal)

@@ -96,6 +96,18 @@ def test_receipt_matches_by_any_key_type_case_insensitively(
     assert simulator.admin.state()["receipts"][0]["contactId"] == contact["id"]
 
 
+@pytest.mark.parametrize("kind", ["CardId", "cardId", "MemberNumberWithCardNumberAsFallback"])
+def test_receipt_matches_by_card_id_as_the_file_side_does(
+    simulator: RunningSimulator, sim_http: SimHttp, kind: str
+) -> None:
+    # Given a contact holding a card number (the attribute CardId searches, inferred)
+    created = sim_http.post("/api/v3/contacts", json={"email": "card@example.com", "cardId": "C-77"}).json()
+    # When a receipt names the buyer by CardId (Voyado's Swagger enum; the XSD admits it too)
+    assert sim_http.post("/api/v3/receipts", json=receipt("C-77", kind)).status_code == 202
+    # Then it is stored for that contact
+    assert simulator.admin.state()["receipts"][0]["contactId"] == created["id"]
+
+
 def test_receipt_for_unknown_contact(simulator: RunningSimulator, sim_http: SimHttp) -> None:
     # A contactId naming no contact is 404
     missing = "00000000-0000-4000-8000-000000000000"
@@ -147,7 +159,7 @@ def test_return_receipt_with_negative_quantity_and_total_is_accepted(
         ({"totalGrossPrice": 300.02}, "totalGrossPrice"),
         ({"items": []}, "items"),
         ({"paymentMethods": []}, "paymentMethods"),
-        ({"contact": {"matchKey": "x", "matchKeyType": "cardId"}}, "contact.matchKeyType"),
+        ({"contact": {"matchKey": "x", "matchKeyType": "shoeSize"}}, "contact.matchKeyType"),
         ({"storeExternalId": None}, "storeExternalId"),
     ],
 )
