@@ -1,24 +1,23 @@
-"""The simulator's own routes under `/_sim/` (never subject to faults, never counted)."""
+"""The simulator's own routes under `/_sim/` (never subject to faults, never counted).
+
+Each API key is its own Engage: `state` and `seed` act on the key named by the request's `apikey`
+header (the default key, the first `--api-key`, without one); `reset` with that header clears that
+key's Engage, without it every key's plus the faults and switches. Faults and switches are global.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from simulator import bulk, orders
 from simulator.bodies import read_json
-from simulator.context import Sim, sim_of
+from simulator.context import ADMIN_KEY_HEADER, admin_state, sim_of
 from simulator.seed import apply_seed
-from simulator.state import SimState
+from simulator.tenancy import key_id, tenant_folder
 
 routes = web.RouteTableDef()
-
-
-def reset(sim: Sim) -> None:
-    """Clear state and faults; re-apply the command-line seed."""
-    sim.state = SimState()
-    sim.faults.reset()
-    if sim.startup_seed is not None:
-        apply_seed(sim.state, sim.startup_seed)
 
 
 @routes.get("/_sim/health")
@@ -26,12 +25,23 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@routes.get("/_sim/keys")
+async def keys(request: web.Request) -> web.Response:
+    """Each key's id and import folder (never the key itself)."""
+    sim = sim_of(request)
+    listed: list[dict[str, Any]] = [
+        {"key_id": key_id(key), "import_folder": str(tenant_folder(key)), "default": key == sim.default_key}
+        for key in sim.config.api_keys
+    ]
+    return web.json_response(listed)
+
+
 @routes.get("/_sim/state")
 async def state(request: web.Request) -> web.Response:
-    sim = sim_of(request)
-    orders.settle(sim.state)
-    bulk.settle(sim.state)
-    return web.json_response(sim.state.snapshot())
+    named = admin_state(request)
+    orders.settle(named)
+    bulk.settle(named)
+    return web.json_response(named.snapshot())
 
 
 @routes.get("/_sim/faults")
@@ -45,13 +55,25 @@ async def put_faults(request: web.Request) -> web.Response:
     return web.json_response(settings.to_json())
 
 
+@routes.get("/_sim/switches")
+async def get_switches(request: web.Request) -> web.Response:
+    return web.json_response(sim_of(request).switches.to_json())
+
+
+@routes.put("/_sim/switches")
+async def put_switches(request: web.Request) -> web.Response:
+    sim = sim_of(request)
+    sim.switches = sim.switches.merged(await read_json(request))
+    return web.json_response(sim.switches.to_json())
+
+
 @routes.post("/_sim/reset")
 async def post_reset(request: web.Request) -> web.Response:
-    reset(sim_of(request))
+    sim_of(request).reset(request.headers.get(ADMIN_KEY_HEADER))
     return web.json_response({"status": "reset"})
 
 
 @routes.post("/_sim/seed")
 async def post_seed(request: web.Request) -> web.Response:
-    added = apply_seed(sim_of(request).state, await read_json(request))
+    added = apply_seed(admin_state(request), await read_json(request))
     return web.json_response({"added": added})

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from simulator import contacts
 from simulator.bodies import json_string, query_flag, read_json
-from simulator.context import sim_of
+from simulator.context import sim_of, state_of
 from simulator.errors import ApiError
 from simulator.state import SimState, new_id, now_iso
 
@@ -72,15 +72,15 @@ def settle(state: SimState, now_s: float | None = None) -> None:
 
 
 async def _accept(request: web.Request, operation: str) -> web.Response:
-    sim = sim_of(request)
+    sim, state = sim_of(request), state_of(request)
     body = await read_json(request)
     if not isinstance(body, list) or not body:
         raise ApiError(400, "NoData", "The body must be a non-empty array of contacts")
     if len(body) > MAX_BULK_CONTACTS:
         raise ApiError(400, "TooManyContacts", f"At most {MAX_BULK_CONTACTS} contacts per request")
-    type_name = contacts.contact_type(sim.state, request.query.get("contactType")).name
+    type_name = contacts.contact_type(state, request.query.get("contactType")).name
     batch_id = new_id()
-    sim.state.bulk_batches[batch_id] = {
+    state.bulk_batches[batch_id] = {
         "batchId": batch_id,
         "operation": operation,
         "contactType": type_name,
@@ -96,7 +96,7 @@ async def _accept(request: web.Request, operation: str) -> web.Response:
         "rows": body,
     }
     if sim.config.bulk_delay_s <= 0:
-        settle(sim.state)
+        settle(state)
     return json_string(batch_id, status=202)
 
 
@@ -112,7 +112,7 @@ async def bulk_update(request: web.Request) -> web.Response:
 
 @routes.get("/api/v3/contacts/bulk/status")
 async def bulk_status(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     settle(state)
     batch = state.bulk_batches.get(request.query.get("batchId", ""))
     if batch is None:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from simulator import contacts
 from simulator.bodies import json_string, query_flag, read_json
-from simulator.context import sim_of
+from simulator.context import state_of
 from simulator.errors import ApiError
 from simulator.loyalty import promotions_for, vouchers_for
 
@@ -15,14 +15,14 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v3/contacts/id")
 async def lookup(request: web.Request) -> web.Response:
-    return json_string(contacts.lookup(sim_of(request).state, dict(request.query)))
+    return json_string(contacts.lookup(state_of(request), dict(request.query)))
 
 
 @routes.post("/api/v3/contacts")
 async def create(request: web.Request) -> web.Response:
     body = await read_json(request)
     contact = contacts.create_contact(
-        sim_of(request).state,
+        state_of(request),
         body,
         source=request.query.get("source"),
         store_external_id=request.query.get("storeExternalId"),
@@ -33,13 +33,13 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.get("/api/v3/contacts/{contactId}")
 async def get(request: web.Request) -> web.Response:
-    contact = contacts.get_contact(sim_of(request).state, request.match_info["contactId"])
+    contact = contacts.get_contact(state_of(request), request.match_info["contactId"])
     return web.json_response(contact.to_json())
 
 
 @routes.patch("/api/v3/contacts/{contactId}")
 async def patch(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     contact = contacts.get_contact(state, request.match_info["contactId"])
     body = await read_json(request)
     return web.json_response(contacts.patch_contact(state, contact, body).to_json())
@@ -47,7 +47,7 @@ async def patch(request: web.Request) -> web.Response:
 
 @routes.post("/api/v3/contacts/{contactId}/updateContactType")
 async def update_contact_type(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     contact = contacts.get_contact(state, request.match_info["contactId"])
     updated = contacts.update_contact_type(state, contact, request.query.get("contactTypeId"))
     return web.json_response(updated.to_json())
@@ -55,7 +55,7 @@ async def update_contact_type(request: web.Request) -> web.Response:
 
 @routes.get("/api/v3/contactoverview")
 async def overview(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     query = dict(request.query)
     if "contactId" in query:
         contact = contacts.get_contact(state, query["contactId"])

@@ -145,16 +145,17 @@ class FaultGate:
             self.rng = _rng(self.settings.seed)
         return self.settings
 
-    def _api_key(self, request: web.Request) -> str | None:
+    def api_key(self, request: web.Request) -> str | None:
+        """The key the request sends (`apikey`, else `x-api-key`, logged), None without one."""
         key = request.headers.get("apikey")
         if key is None and "x-api-key" in request.headers:
             key = request.headers["x-api-key"]
             log.warning("sim.auth.x_api_key_header", path=request.path)
         return key
 
-    async def before(self, request: web.Request) -> web.Response | None:
+    async def before(self, request: web.Request, key: str | None) -> web.Response | None:
         """An early answer (outage, auth, rate limit, content type, injected error), or None."""
-        refused = self._gate(request)
+        refused = self._gate(request, key)
         if refused is not None:
             return refused
         s = self.settings
@@ -167,11 +168,10 @@ class FaultGate:
             return error_response(status, ERROR_CODES[status], "Injected error")
         return None
 
-    def _gate(self, request: web.Request) -> web.Response | None:
+    def _gate(self, request: web.Request, key: str | None) -> web.Response | None:
         s = self.settings
         if s.outage:
             return error_response(503, "ServiceUnavailable", "Engage is unavailable (simulated outage)")
-        key = self._api_key(request)
         if key is None or key not in self.api_keys:
             return error_response(401, "Unauthorized", "Missing or unknown API key")
         if not self.limiter.admit(key, s.rate_limit):

@@ -1,10 +1,15 @@
 """The file-import watcher: applies `*_contacts.xml`, `*_transactions.xml` and
 `*_promotion-redemptions.xml` files dropped in the import folder, then deletes them.
 
+Files belong to an API key by folder (`simulator.tenancy`): the import folder itself and its upload
+sub-folders (`transactionImport`, `contactImport`, `promotionRedemptionImport`, where the relay
+uploads) are the default key's; `tenants/<key id>/` and its sub-folders are that key's.
+
 Parsing is `simulator.import_files`' job (pure functions, run in a worker thread); applying goes
 through the same functions as the API (`contacts`, `receipts.apply_receipt`, `loyalty`), on the
-event loop. Each file adds one entry to `state.imports`:
-`{file, kind, records, applied, skipped, errors: [{index, errorCode, message}], at}`.
+event loop. Each file adds one entry to its key's `state.imports`:
+`{file, folder, kind, records, applied, skipped, errors: [{index, errorCode, message}], at}`
+(`folder` relative to the import folder, "." for the folder itself).
 A file-level error (`ImportFileError`) skips the whole file, which is still deleted, as Engage does.
 Temporary names (dotfiles, `*.part`, `*.tmp`; `import_files.is_complete_name`) are left alone.
 Contacts: `contactId` patches that contact; otherwise a contact with the type's key is patched,
@@ -28,6 +33,7 @@ from simulator.errors import ApiError
 from simulator.import_files import ImportFileError, ImportKind, ParsedRecord, is_complete_name, kind_of
 from simulator.receipts import apply_receipt
 from simulator.state import SimState, now_iso
+from simulator.tenancy import import_folders
 
 Parser = Callable[[Path], Iterable[ParsedRecord]]
 IMPORT_ORDER = ("contacts", "transactions", "promotion-redemptions")
@@ -133,7 +139,8 @@ def apply_record(state: SimState, kind: str, record: dict[str, Any]) -> bool:
 
 def apply_file(state: SimState, path: Path, kind: str, records: list[ParsedRecord]) -> dict[str, Any]:
     """Apply parsed records; returns the import-log entry."""
-    entry: dict[str, Any] = {"file": path.name, "kind": kind, "records": len(records), "applied": 0}
+    entry: dict[str, Any] = {"file": path.name, "folder": "", "kind": kind, "records": len(records)}
+    entry["applied"] = 0
     errors: list[dict[str, Any]] = []
     for parsed in records:
         if parsed.errors or parsed.data is None:
@@ -180,15 +187,21 @@ class ImportWatcher:
             await asyncio.sleep(self.interval_s)
 
     async def scan_once(self) -> list[dict[str, Any]]:
-        """Apply every complete file now; returns the new import-log entries."""
+        """Apply every complete file now, key by key; returns the new import-log entries."""
+        by_key: dict[str, list[tuple[str, Path]]] = {}
+        for key, folder in import_folders(self.folder, self.sim.config.api_keys):
+            for path in folder.iterdir():
+                kind = file_kind(path)
+                if kind is not None:
+                    by_key.setdefault(key, []).append((kind, path))
         entries = []
-        found = [(kind, path) for path in self.folder.iterdir() if (kind := file_kind(path)) is not None]
-        # Contacts first: a receipt for a contact that the same pass creates must find it [inferred].
-        for kind, path in sorted(found, key=lambda item: (IMPORT_ORDER.index(item[0]), item[1].name)):
-            entries.append(await self._import(path, kind))
+        for key, found in by_key.items():
+            # Contacts first: a receipt for a contact that the same pass creates must find it [inferred].
+            for kind_found, path in sorted(found, key=lambda f: (IMPORT_ORDER.index(f[0]), f[1].name)):
+                entries.append(await self._import(self.sim.state_for(key), path, kind_found))
         return entries
 
-    async def _import(self, path: Path, kind: str) -> dict[str, Any]:
+    async def _import(self, state: SimState, path: Path, kind: str) -> dict[str, Any]:
         parsers = self._parsers if self._parsers is not None else default_parsers()
         parser = parsers.get(kind)
         try:
@@ -198,6 +211,7 @@ class ImportWatcher:
         except (ImportFileError, ValueError, OSError) as exc:
             entry: dict[str, Any] = {
                 "file": path.name,
+                "folder": "",
                 "kind": kind,
                 "records": 0,
                 "applied": 0,
@@ -206,9 +220,10 @@ class ImportWatcher:
                 "at": now_iso(),
             }
         else:
-            entry = apply_file(self.sim.state, path, kind, records)
+            entry = apply_file(state, path, kind, records)
+        entry["folder"] = str(path.parent.relative_to(self.folder))
         path.unlink(missing_ok=True)
-        self.sim.state.imports.append(entry)
+        state.imports.append(entry)
         log.info(
             "sim.import.applied",
             **{k: v for k, v in entry.items() if k != "errors"},

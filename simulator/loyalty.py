@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.bodies import read_json
-from simulator.context import sim_of
+from simulator.context import state_of
 from simulator.errors import ApiError
 from simulator.state import SimState, new_id, now_iso
 from simulator.validation import is_guid
@@ -139,7 +139,7 @@ def redeem_voucher(state: SimState, voucher_id: str, channel: Any = None) -> dic
 
 @routes.get("/api/v3/promotion-assignments")
 async def list_assignments(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     cid = _contact_id(state, request.query.get("contactId"))
     return web.json_response(promotions_for(state, cid, request.query.get("redemptionChannelType")))
 
@@ -149,19 +149,19 @@ async def create_assignment(request: web.Request) -> web.Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidContactId", "Body must hold contactId and promotionId")
-    return web.json_response(assign(sim_of(request).state, body.get("contactId"), body.get("promotionId")))
+    return web.json_response(assign(state_of(request), body.get("contactId"), body.get("promotionId")))
 
 
 @routes.post("/api/v3/promotion-assignments/{assignmentId}/redeem")
 async def redeem_assignment(request: web.Request) -> web.Response:
     body = await read_json(request)
     channel = body.get("redemptionChannel") if isinstance(body, dict) else None
-    assignment = redeem_promotion(sim_of(request).state, request.match_info["assignmentId"], channel)
+    assignment = redeem_promotion(state_of(request), request.match_info["assignmentId"], channel)
     return web.json_response(assignment)
 
 
 def _voucher_page(request: web.Request, redeemed: bool | None) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     cid = _contact_id(state, request.query.get("contactId"))
     items = [v for v in vouchers_for(state, cid) if redeemed is None or v["redeemed"] == redeemed]
     try:
@@ -192,5 +192,5 @@ async def list_redeemed_vouchers(request: web.Request) -> web.Response:
 async def redeem_reward_voucher(request: web.Request) -> web.Response:
     body = await read_json(request)
     channel = body.get("redemptionChannel") if isinstance(body, dict) else None
-    voucher = redeem_voucher(sim_of(request).state, request.match_info["rewardVoucherId"], channel)
+    voucher = redeem_voucher(state_of(request), request.match_info["rewardVoucherId"], channel)
     return web.json_response(voucher)

@@ -1,6 +1,8 @@
 """The one middleware: admin routes pass straight through; Engage routes go through the fault gate.
 
-It also turns `ApiError` into the Engage error body and counts every Engage answer by route template.
+It also turns `ApiError` into the Engage error body, names the caller's Engage (`context.API_KEY`) and
+counts every Engage answer by route template in that key's state (in the default key's when the key is
+missing or unknown).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import asyncio
 
 from aiohttp import web
 
-from simulator.context import SIM
+from simulator.context import API_KEY, SIM
 from simulator.errors import ApiError, error_response
 from simulator.faults import ADMIN_PREFIX, Handler, route_template
 
@@ -29,15 +31,19 @@ async def engage_middleware(request: web.Request, handler: Handler) -> web.Strea
     if request.path.startswith(ADMIN_PREFIX):
         return await _answer(request, handler)
     sim = request.app[SIM]
-    sim.state.user_agents[request.headers.get("User-Agent", "")] += 1
-    early = await sim.faults.before(request)
+    key = sim.faults.api_key(request)
+    state = sim.tenants.get(key, sim.state) if key is not None else sim.state
+    state.user_agents[request.headers.get("User-Agent", "")] += 1
+    early = await sim.faults.before(request, key)
     hold_s = 0.0
     if early is not None:
         response: web.StreamResponse = early
     else:
+        assert key is not None  # the gate refuses a request without a known key
+        request[API_KEY] = key
         response = await _answer(request, handler)
         hold_s = sim.faults.hold_s()
-    sim.state.count_request(route_template(request), response.status)
+    state.count_request(route_template(request), response.status)
     if hold_s > 0:
         await asyncio.sleep(hold_s)
     return response

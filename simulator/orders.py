@@ -18,7 +18,7 @@ from aiohttp import web
 from engage.models import canonical_match_key_type
 from simulator.bodies import read_json
 from simulator.contacts import find_by_match_key
-from simulator.context import sim_of
+from simulator.context import sim_of, state_of
 from simulator.errors import ApiError, field_error, validation_error
 from simulator.state import SimState, new_id, now_iso
 
@@ -99,9 +99,9 @@ def settle(state: SimState, now_s: float | None = None) -> None:
 
 
 def _accept(request: web.Request, order_id: str, kind: str, payload: dict[str, Any]) -> web.Response:
-    sim = sim_of(request)
+    sim, state = sim_of(request), state_of(request)
     job_id = new_id()
-    sim.state.order_jobs[job_id] = {
+    state.order_jobs[job_id] = {
         "jobId": job_id,
         "orderId": order_id,
         "kind": kind,
@@ -112,13 +112,13 @@ def _accept(request: web.Request, order_id: str, kind: str, payload: dict[str, A
         "payload": payload,
     }
     if sim.config.order_job_delay_s <= 0:
-        settle(sim.state)
+        settle(state)
     body = {"jobId": job_id, "orderId": order_id, "href": f"/api/v3/orders/jobs/{job_id}"}
     return web.json_response(body, status=202)
 
 
 def _existing(request: web.Request) -> tuple[SimState, str, dict[str, Any]]:
-    state = sim_of(request).state
+    state = state_of(request)
     settle(state)
     order_id = request.match_info["orderId"]
     found = state.orders.get(order_id)
@@ -148,7 +148,7 @@ async def create_order(request: web.Request) -> web.Response:
 
 @routes.get("/api/v3/orders/jobs/{jobId}")
 async def get_job(request: web.Request) -> web.Response:
-    state = sim_of(request).state
+    state = state_of(request)
     settle(state)
     job = state.order_jobs.get(request.match_info["jobId"])
     if job is None:

@@ -15,7 +15,7 @@ from aiohttp import web
 from engage.models import canonical_match_key_type
 from simulator.bodies import read_json
 from simulator.contacts import find_by_match_key
-from simulator.context import sim_of
+from simulator.context import state_of
 from simulator.errors import ApiError, validation_error
 from simulator.state import SimState, now_iso
 from simulator.validation import receipt_errors
@@ -65,5 +65,5 @@ async def create_receipt(request: web.Request) -> web.Response:
     body = await read_json(request)
     if body is None:
         raise ApiError(400, "NoData", "The request has no receipt")
-    apply_receipt(sim_of(request).state, body)
+    apply_receipt(state_of(request), body)
     return web.json_response({}, status=202)

@@ -14,7 +14,7 @@ from simulator.config import SHUTDOWN_TIMEOUT_S, SimConfig
 from simulator.context import SIM, Sim
 from simulator.faults import FaultGate
 from simulator.middleware import engage_middleware
-from simulator.seed import apply_seed, load_seed
+from simulator.seed import load_seed
 
 log = structlog.get_logger("simulator")
 
@@ -24,8 +24,6 @@ def build_app(config: SimConfig) -> web.Application:
     app = web.Application(middlewares=[engage_middleware])
     startup_seed = load_seed(config.seed_path) if config.seed_path is not None else None
     sim = Sim(config=config, faults=FaultGate(config.api_keys, config.rate_limit), startup_seed=startup_seed)
-    if startup_seed is not None:
-        apply_seed(sim.state, startup_seed)
     app[SIM] = sim
     # Order matters: fixed paths (bulk, /contacts/id) before /contacts/{contactId}.
     for table in (admin.routes, bulk.routes, contact_routes.routes, receipts.routes, orders.routes):

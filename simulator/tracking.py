@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.bodies import read_json
-from simulator.context import sim_of
+from simulator.context import state_of
 from simulator.errors import field_error, validation_error
 from simulator.state import now_iso
 
@@ -29,7 +29,7 @@ async def _tracked(request: web.Request, required: tuple[str, ...]) -> dict[str,
 
 @routes.post("/api/v3/tracking/productview")
 async def productview(request: web.Request) -> web.Response:
-    sim_of(request).state.productviews.append(await _tracked(request, PRODUCTVIEW_REQUIRED))
+    state_of(request).productviews.append(await _tracked(request, PRODUCTVIEW_REQUIRED))
     return web.json_response({}, status=202)
 
 
@@ -38,5 +38,5 @@ async def carts(request: web.Request) -> web.Response:
     body = await _tracked(request, CART_REQUIRED)
     if not isinstance(body.get("items"), list):
         raise validation_error([field_error("items", "must be an array")])
-    sim_of(request).state.carts.append(body)
+    state_of(request).carts.append(body)
     return web.json_response({}, status=202)

@@ -1,7 +1,9 @@
 """The real Engage simulator as a subprocess on a free port, and a small client for its admin API.
 
 `start_simulator(workdir, ...)` starts `engage-relay simulator` and waits until it answers;
-`SimAdmin` wraps `/_sim/state`, `/_sim/faults`, `/_sim/reset` and `/_sim/seed`.
+`SimAdmin` wraps `/_sim/state`, `/_sim/faults`, `/_sim/switches`, `/_sim/reset` and `/_sim/seed`.
+Each API key is its own Engage: `RunningSimulator.admin_for(key)` reads and seeds that key's, and
+`import_dir_for(key)` is the folder whose files it imports for that key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import requests
 
+from simulator.tenancy import tenant_folder
 from tests.support.processes import Proc, entry_point, free_port, wait_until
 
 ADMIN_TIMEOUT_S = 5.0
@@ -22,11 +25,14 @@ DEFAULT_TEST_KEYS = ("test-key-1", "test-key-2")
 
 
 class SimAdmin:
-    """The simulator's `/_sim/*` routes (never subject to faults)."""
+    """The simulator's `/_sim/*` routes (never subject to faults), for one key's Engage (the default
+    key's without one; faults and switches are global)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, api_key: str | None = None) -> None:
         self.base_url = base_url
         self._session = requests.Session()
+        if api_key is not None:
+            self._session.headers["apikey"] = api_key
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         response = self._session.request(
@@ -53,7 +59,16 @@ class SimAdmin:
         result: dict[str, Any] = self._call("PUT", "faults", changes)
         return result
 
+    def switches(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "switches")
+        return result
+
+    def set_switches(self, **changes: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PUT", "switches", changes)
+        return result
+
     def reset(self) -> None:
+        """Without a key every Engage, faults and switches; with one, that key's Engage."""
         self._call("POST", "reset")
 
     def seed(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +101,16 @@ class RunningSimulator:
     @property
     def api_key_2(self) -> str:
         return self.api_keys[1]
+
+    def admin_for(self, api_key: str) -> SimAdmin:
+        """The admin API of `api_key`'s Engage; close it after use."""
+        return SimAdmin(self.base_url, api_key)
+
+    def import_dir_for(self, api_key: str) -> Path:
+        """The folder whose files the simulator imports for `api_key` (created here)."""
+        folder = self.import_dir / tenant_folder(api_key)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
 
 @contextlib.contextmanager

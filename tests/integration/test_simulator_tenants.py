@@ -1,0 +1,108 @@
+"""Each API key is its own Engage: state, admin API and import folders per key, over a real process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from simulator.tenancy import key_id
+from tests.integration.test_simulator_imports import CONTACTS_XML, drop, transactions_xml
+from tests.support.processes import wait_until
+from tests.support.simulator import RunningSimulator, SimAdmin, SimHttp
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def other_http(simulator: RunningSimulator) -> Iterator[SimHttp]:
+    http = SimHttp(simulator.base_url, simulator.api_key_2)
+    yield http
+    http.close()
+
+
+@pytest.fixture
+def other_admin(simulator: RunningSimulator) -> Iterator[SimAdmin]:
+    admin = simulator.admin_for(simulator.api_key_2)
+    yield admin
+    admin.close()
+
+
+def test_two_keys_are_two_engages(
+    simulator: RunningSimulator, sim_http: SimHttp, other_http: SimHttp, other_admin: SimAdmin
+) -> None:
+    # Given a contact created with the first key
+    first = sim_http.post("/api/v3/contacts", json={"email": "same@example.com"})
+    assert first.status_code == 201
+    # Then the second key's Engage does not know her, and may create its own with the same key value
+    assert other_http.get("/api/v3/contacts/id", params={"email": "same@example.com"}).status_code == 404
+    second = other_http.post("/api/v3/contacts", json={"email": "same@example.com"})
+    assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
+    # And each key's state (admin API by the apikey header; the default key without one) is its own
+    assert [c["id"] for c in simulator.admin.state()["contacts"]] == [first.json()["id"]]
+    assert [c["id"] for c in other_admin.state()["contacts"]] == [second.json()["id"]]
+    assert simulator.admin.request_count("POST /api/v3/contacts", 201) == 1
+    assert other_admin.request_count("POST /api/v3/contacts", 201) == 1
+
+
+def test_seed_and_reset_name_one_key(
+    simulator: RunningSimulator, other_http: SimHttp, other_admin: SimAdmin
+) -> None:
+    # When only the second key is seeded
+    other_admin.seed({"contacts": [{"email": "seeded@example.com"}]})
+    # Then only it knows the contact
+    assert simulator.admin.state()["contacts"] == []
+    assert other_http.get("/api/v3/contacts/id", params={"email": "seeded@example.com"}).status_code == 200
+    # And a reset with its key clears only its Engage, while faults stay
+    simulator.admin.seed({"contacts": [{"email": "first@example.com"}]})
+    simulator.admin.set_faults(latency_ms={"p50": 1, "p99": 2})
+    other_admin.reset()
+    assert other_admin.state()["contacts"] == []
+    assert len(simulator.admin.state()["contacts"]) == 1
+    assert simulator.admin.faults()["latency_ms"] == {"p50": 1, "p99": 2}
+
+
+def test_keys_are_listed_by_id_and_an_unknown_key_is_404(simulator: RunningSimulator) -> None:
+    listed = requests.get(f"{simulator.base_url}/_sim/keys", timeout=5).json()
+    assert [(k["key_id"], k["default"]) for k in listed] == [
+        (key_id(simulator.api_key), True),
+        (key_id(simulator.api_key_2), False),
+    ]
+    assert all(simulator.api_key not in str(k) for k in listed)
+    unknown = requests.get(f"{simulator.base_url}/_sim/state", headers={"apikey": "nope"}, timeout=5)
+    assert (unknown.status_code, unknown.json()["errorCode"]) == (404, "UnknownApiKey")
+
+
+def wait_for_import(admin: SimAdmin) -> dict[str, object]:
+    wait_until(lambda: bool(admin.state()["imports"]), timeout_s=5, what="an import")
+    entry: dict[str, object] = admin.state()["imports"][0]
+    return entry
+
+
+def test_files_are_imported_for_the_key_whose_folder_holds_them(
+    simulator: RunningSimulator, other_http: SimHttp, other_admin: SimAdmin
+) -> None:
+    # Given a contacts file in the second key's folder, in the sub-folder the relay uploads contacts to
+    folder: Path = simulator.import_dir_for(simulator.api_key_2) / "contactImport"
+    folder.mkdir()
+    dropped = drop(folder, "20261124101500_1_contacts.xml", CONTACTS_XML)
+    # Then the second key's Engage imports it, and the default key's does not
+    entry = wait_for_import(other_admin)
+    assert (entry["folder"], entry["applied"]) == (f"tenants/{key_id(simulator.api_key_2)}/contactImport", 2)
+    assert not dropped.exists()
+    assert other_http.get("/api/v3/contacts/id", params={"email": "imported@example.com"}).status_code == 200
+    assert simulator.admin.state()["contacts"] == []
+
+
+def test_the_import_folders_upload_sub_folders_are_the_default_keys(simulator: RunningSimulator) -> None:
+    # Given a member, and a transactions file where the relay uploads them (not the folder's top)
+    simulator.admin.seed({"contacts": [{"email": "m@example.com", "memberNumber": "M-9"}]})
+    folder = simulator.import_dir / "transactionImport"
+    folder.mkdir()
+    drop(folder, "20261124101600_1_transactions.xml", transactions_xml(("M-9", "T-1")))
+    # Then it is imported for the default key
+    entry = wait_for_import(simulator.admin)
+    assert (entry["folder"], entry["kind"], entry["applied"]) == ("transactionImport", "transactions", 1)
+    assert [r["uniqueReceiptId"] for r in simulator.admin.state()["receipts"]] == ["T-1"]
