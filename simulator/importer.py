@@ -33,6 +33,7 @@ from simulator.errors import ApiError
 from simulator.import_files import ImportFileError, ImportKind, ParsedRecord, is_complete_name, kind_of
 from simulator.receipts import apply_receipt
 from simulator.state import SimState, now_iso
+from simulator.switches import DEFAULT_SWITCHES, Switches
 from simulator.tenancy import import_folders
 
 Parser = Callable[[Path], Iterable[ParsedRecord]]
@@ -126,18 +127,23 @@ def _apply_redemption(state: SimState, record: dict[str, Any]) -> None:
     loyalty.redeem_promotion(state, str(assignment_id), record.get("redemptionChannel"))
 
 
-def apply_record(state: SimState, kind: str, record: dict[str, Any]) -> bool:
+def apply_record(
+    state: SimState, kind: str, record: dict[str, Any], switches: Switches = DEFAULT_SWITCHES
+) -> bool:
     """Apply one record; True when it changed the state, False when it was ignored."""
     if kind == "contacts":
         _apply_contact(state, record)
         return True
     if kind == "transactions":
-        return apply_receipt(state, record, via="import") == "stored"
+        totals = switches.receipt_totals_must_add_up
+        return apply_receipt(state, record, via="import", totals_must_add_up=totals) == "stored"
     _apply_redemption(state, record)
     return True
 
 
-def apply_file(state: SimState, path: Path, kind: str, records: list[ParsedRecord]) -> dict[str, Any]:
+def apply_file(
+    state: SimState, path: Path, kind: str, records: list[ParsedRecord], switches: Switches = DEFAULT_SWITCHES
+) -> dict[str, Any]:
     """Apply parsed records; returns the import-log entry."""
     entry: dict[str, Any] = {"file": path.name, "folder": "", "kind": kind, "records": len(records)}
     entry["applied"] = 0
@@ -148,7 +154,7 @@ def apply_file(state: SimState, path: Path, kind: str, records: list[ParsedRecor
             errors.append({"index": parsed.index, "errorCode": "ParseError", "message": message})
             continue
         try:
-            applied = apply_record(state, kind, jsonable(parsed.data))
+            applied = apply_record(state, kind, jsonable(parsed.data), switches)
         except ApiError as exc:
             details = exc.details.get("errors") if exc.details else None
             message = "; ".join(f"{e['field']}: {e['message']}" for e in details) if details else exc.message
@@ -220,7 +226,7 @@ class ImportWatcher:
                 "at": now_iso(),
             }
         else:
-            entry = apply_file(state, path, kind, records)
+            entry = apply_file(state, path, kind, records, self.sim.switches)
         entry["folder"] = str(path.parent.relative_to(self.folder))
         path.unlink(missing_ok=True)
         state.imports.append(entry)

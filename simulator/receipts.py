@@ -15,7 +15,7 @@ from aiohttp import web
 from engage.models import canonical_match_key_type
 from simulator.bodies import read_json
 from simulator.contacts import find_by_match_key
-from simulator.context import state_of
+from simulator.context import sim_of, state_of
 from simulator.errors import ApiError, validation_error
 from simulator.state import SimState, now_iso
 from simulator.validation import receipt_errors
@@ -25,9 +25,11 @@ Outcome = Literal["stored", "duplicate", "unmatched"]
 routes = web.RouteTableDef()
 
 
-def apply_receipt(state: SimState, receipt: Any, via: str = "api") -> Outcome:
+def apply_receipt(
+    state: SimState, receipt: Any, via: str = "api", *, totals_must_add_up: bool = False
+) -> Outcome:
     """Apply one receipt; ApiError 422 when invalid, 404 when a contactId names no contact."""
-    errors = receipt_errors(receipt)
+    errors = receipt_errors(receipt, totals_must_add_up=totals_must_add_up)
     if errors:
         raise validation_error(errors)
     unique_id = str(receipt["uniqueReceiptId"])
@@ -65,5 +67,6 @@ async def create_receipt(request: web.Request) -> web.Response:
     body = await read_json(request)
     if body is None:
         raise ApiError(400, "NoData", "The request has no receipt")
-    apply_receipt(state_of(request), body)
+    totals = sim_of(request).switches.receipt_totals_must_add_up
+    apply_receipt(state_of(request), body, totals_must_add_up=totals)
     return web.json_response({}, status=202)

@@ -53,3 +53,7 @@ class Switches:
                 400, "InvalidSwitches", f"order_write_status must be one of {ORDER_WRITE_STATUSES}"
             )
         return merged
+
+
+DEFAULT_SWITCHES = Switches()
+"""The switches as shipped (frozen, so one shared instance is safe)."""

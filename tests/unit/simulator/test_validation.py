@@ -7,7 +7,8 @@ import pytest
 from simulator import contacts
 from simulator.errors import ApiError
 from simulator.state import SimState
-from simulator.validation import is_email, is_phone, is_ssn, line_total
+from simulator.validation import is_email, is_phone, is_ssn, line_total, receipt_errors
+from tests.support import voyado_examples as voyado
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,15 @@ def test_patch_keeps_the_identifier_index_right() -> None:
     with pytest.raises(ApiError) as caught:
         contacts.lookup(state, {"email": "old@b.se"})
     assert caught.value.error_code == "ContactNotFound"
+
+
+def test_voyados_return_example_passes_unless_totals_must_add_up() -> None:
+    example = voyado.return_receipt()
+    assert receipt_errors(example) == []
+    assert [e["field"] for e in receipt_errors(example, totals_must_add_up=True)] == ["totalGrossPrice"]
+
+
+def test_a_return_line_keeps_a_positive_price() -> None:
+    example = voyado.return_receipt()
+    example["items"][0]["grossPaidPrice"] = -200.0
+    assert [e["field"] for e in receipt_errors(example)] == ["items[0].grossPaidPrice"]
