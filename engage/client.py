@@ -30,6 +30,7 @@ from engage.models import (
     PromotionRedeemRequest,
     ReceiptRequest,
     RedemptionChannel,
+    Store,
     VoucherPage,
 )
 from engage.transport import BaseEngageClient
@@ -40,6 +41,7 @@ _CONTACTS = "/api/v3/contacts"
 _ORDERS = "/api/v3/orders"
 _PROMOTION_ASSIGNMENTS = "/api/v3/promotion-assignments"
 _REWARD_VOUCHERS = "/api/v3/reward-vouchers"
+_STORES = "/api/v3/stores"
 _ACCEPTED = (202,)
 
 
@@ -302,6 +304,24 @@ class EngageClient(BaseEngageClient):
     def redeem_reward_voucher(self, voucher_id: str) -> None:
         path = f"{_REWARD_VOUCHERS}/{_seg(voucher_id)}/redeem"
         self.request("POST", path, ok=(200, 202, 204))
+
+    # --- stores ------------------------------------------------------------------------------------------
+
+    def list_stores(self, *, include_inactive: bool = False) -> list[Store]:
+        """Every store Engage knows (active ones unless asked): a JSON array, as v2's ``GET /stores``
+        answers; a paged ``{"items": [...]}`` body is tolerated [inferred v3 path and shape]."""
+        params: dict[str, str | int] = {"includeInactive": "true"} if include_inactive else {}
+        response = self.request("GET", _STORES, params=params)
+        try:
+            raw = response.json()
+            items = raw.get("items") if isinstance(raw, dict) else raw
+            if not isinstance(items, list):
+                raise ValueError("not a list")
+            return [Store.model_validate(item) for item in items]
+        except ValueError:  # pydantic's ValidationError is a ValueError
+            raise UnexpectedResponse(
+                "body is not a list of stores", status=response.status_code, method="GET", path=_STORES
+            ) from None
 
     # --- tracking ----------------------------------------------------------------------------------------
 

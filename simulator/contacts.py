@@ -11,6 +11,7 @@ from typing import Any
 from engage.models import canonical_match_key_type
 from simulator.errors import ApiError, field_error, validation_error
 from simulator.state import INDEXED_ATTRIBUTES, Contact, ContactType, SimState, new_id, normalize, now_iso
+from simulator.stores import STORE_MISSING, store_missing
 from simulator.validation import attribute_errors, is_email, is_guid, is_phone, is_ssn
 
 LOOKUP_PARAMS = ("email", "mobilePhone", "socialSecurityNumber", "customKey", "any")
@@ -137,6 +138,8 @@ def create_contact(
     ctype = contact_type(state, type_name or body.get("contactType"))
     attributes = _known_attributes(ctype, body)
     errors = _mandatory_errors(ctype, attributes) + attribute_errors(attributes)
+    if store_external_id is not None and store_missing(state, store_external_id):
+        errors.append(field_error("storeExternalId", STORE_MISSING))
     if errors:
         raise validation_error(errors)
     key_value = attributes.get(ctype.key)

@@ -21,6 +21,7 @@ from simulator.contacts import find_by_match_key
 from simulator.context import sim_of, state_of
 from simulator.errors import ApiError, field_error, validation_error
 from simulator.state import SimState, new_id, now_iso
+from simulator.stores import STORE_MISSING, store_missing
 
 REQUIRED_ORDER_FIELDS = ("orderId", "externalStoreId", "status", "currencyCode", "createdAt", "lineItems")
 VERSION_TAG_BYTES = 16
@@ -75,10 +76,16 @@ def _process(state: SimState, job: dict[str, Any]) -> None:
         order = {**current["order"], **payload}
     else:
         order = {**current["order"], "delivery": {**(current["order"].get("delivery") or {}), **payload}}
+    errors: list[str] = []
+    contact_id = None
     try:
         contact_id = _contact_id(state, order)
     except LookupError as exc:
-        job.update(status="Failed", errors=[str(exc)])
+        errors.append(str(exc))
+    if store_missing(state, order.get("externalStoreId")):
+        errors.append(STORE_MISSING)
+    if errors:
+        job.update(status="Failed", errors=errors)
         return
     tag = _version_tag()
     state.orders[order_id] = {"orderId": order_id, "contactId": contact_id, "versionTag": tag, "order": order}

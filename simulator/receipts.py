@@ -1,9 +1,10 @@
-"""Receipts: validate, match the contact, deduplicate on uniqueReceiptId, keep per contact.
+"""Receipts: validate, check the store, match the contact, deduplicate on uniqueReceiptId, keep.
 
 `apply_receipt` is shared by `POST /api/v3/receipts` and the transactions file import.
 A receipt whose contact cannot be found by a key other than contactId is accepted and ignored,
 as Engage's asynchronous import ignores receipts of unknown contacts; it is listed under
-`unmatched_receipts` in the state.
+`unmatched_receipts` in the state. Once stores are seeded, an unknown `storeExternalId` is 422
+ValidationError "Store is missing" [inferred: Voyado says the store must exist, not how it refuses].
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from simulator.contacts import find_by_match_key
 from simulator.context import sim_of, state_of
 from simulator.errors import ApiError, validation_error
 from simulator.state import SimState, now_iso
+from simulator.stores import check_store
 from simulator.validation import receipt_errors
 
 Outcome = Literal["stored", "duplicate", "unmatched"]
@@ -32,6 +34,7 @@ def apply_receipt(
     errors = receipt_errors(receipt, totals_must_add_up=totals_must_add_up)
     if errors:
         raise validation_error(errors)
+    check_store(state, receipt["storeExternalId"], "storeExternalId")
     unique_id = str(receipt["uniqueReceiptId"])
     if unique_id in state.receipt_ids:
         state.duplicate_receipts.append(unique_id)

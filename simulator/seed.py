@@ -5,8 +5,9 @@ Shape (every part optional):
   "contacts": [{"id"?, "contactType"?, <flat attributes>, "preferences"?, "consents"?}],
   "promotions": [{"id", "externalId", "name", "expiresOn", "redemptionChannels"}],
   "vouchers": [{"id", "voucherNumber", "contactId", "name", "value", "expiresOn", "points"}],
-  "stores": [{...}]}`
-Contacts go through the same validation as `POST /api/v3/contacts`; a given `id` is kept.
+  "stores": [{"externalId", "name"?, "active"?, ...}]}` (the v2 `ApiStore` fields; see `stores`)
+Stores come first, so seeded contacts may name them; contacts go through the same validation as
+`POST /api/v3/contacts`; a given `id` is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from simulator.contacts import create_contact
 from simulator.errors import ApiError
 from simulator.state import DEFAULT_CONTACT_ATTRIBUTES, ContactType, SimState, new_id
+from simulator.stores import seed_store
 
 SEED_PARTS = frozenset({"contact_types", "contacts", "promotions", "vouchers", "stores"})
 
@@ -57,6 +59,8 @@ def apply_seed(state: SimState, data: Any) -> dict[str, int]:
         raise ApiError(400, "InvalidSeed", f"A seed is an object with parts among {sorted(SEED_PARTS)}")
     if "contact_types" in data:
         _contact_types(state, data["contact_types"])
+    for store in data.get("stores", []):
+        seed_store(state, store)
     for row in data.get("contacts", []):
         _contact(state, row)
     for given_promotion in data.get("promotions", []):
@@ -70,5 +74,4 @@ def apply_seed(state: SimState, data: Any) -> dict[str, int]:
         if isinstance(voucher.get("contactId"), str):
             voucher["contactId"] = voucher["contactId"].lower()
         state.vouchers[str(voucher["id"])] = voucher
-    state.stores.extend(data.get("stores", []))
     return {part: len(data.get(part, [])) for part in sorted(SEED_PARTS)}

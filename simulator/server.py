@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from simulator import admin, bulk, contact_routes, loyalty, orders, receipts, tracking
+from simulator import admin, bulk, contact_routes, loyalty, orders, receipts, store_routes, tracking
 from simulator.config import SHUTDOWN_TIMEOUT_S, SimConfig
 from simulator.context import SIM, Sim
 from simulator.faults import FaultGate
@@ -30,6 +30,7 @@ def build_app(config: SimConfig) -> web.Application:
         app.add_routes(table)
     app.add_routes(loyalty.routes)
     app.add_routes(tracking.routes)
+    app.add_routes(store_routes.routes)
     if config.import_dir is not None:
         app.cleanup_ctx.append(_import_watcher)
     return app

@@ -105,7 +105,7 @@ class SimState:
     receipt_ids: set[str] = field(default_factory=set)
     duplicate_receipts: list[str] = field(default_factory=list)
     unmatched_receipts: list[dict[str, Any]] = field(default_factory=list)
-    stores: list[dict[str, Any]] = field(default_factory=list)
+    stores: dict[str, dict[str, Any]] = field(default_factory=dict)
     promotions: dict[str, dict[str, Any]] = field(default_factory=dict)
     promotion_assignments: dict[str, dict[str, Any]] = field(default_factory=dict)
     promotion_redemptions: list[dict[str, Any]] = field(default_factory=list)
@@ -165,7 +165,7 @@ class SimState:
             "receipts": list(self.receipts),
             "duplicate_receipts": list(self.duplicate_receipts),
             "unmatched_receipts": list(self.unmatched_receipts),
-            "stores": list(self.stores),
+            "stores": list(self.stores.values()),
             "promotions": list(self.promotions.values()),
             "promotion_assignments": list(self.promotion_assignments.values()),
             "promotion_redemptions": list(self.promotion_redemptions),

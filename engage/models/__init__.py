@@ -13,6 +13,7 @@ Public:
   ``canonical_match_key_type``, ``match_key_type_pattern``;
 - loyalty: ``PromotionAssignment``, ``PromotionAssignmentRequest``, ``PromotionRedeemRequest``,
   ``RedemptionChannel``, ``RewardVoucher``, ``VoucherPage``, ``VoucherValue``;
+- stores: ``Store``;
 - tracking: ``ProductView``, ``CartUpdate``, ``CartItem``.
 """
 
@@ -64,6 +65,7 @@ from engage.models.receipts import (
     UsedBonusCheck,
     UsedPromotion,
 )
+from engage.models.stores import Store
 from engage.models.tracking import CartItem, CartUpdate, ProductView
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ = [
     "RequestModel",
     "ResponseModel",
     "RewardVoucher",
+    "Store",
     "TaxDetail",
     "UsedBonusCheck",
     "UsedPromotion",
