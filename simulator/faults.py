@@ -2,7 +2,9 @@
 
 Order on an Engage route (never on `/_sim/*`): outage (503 at once) -> auth (401) -> per-key rate
 limit (429) -> content type (500) -> latency (lognormal fitted to p50/p99) -> injected error (the
-request is NOT applied) -> injected timeout (the request IS applied, the answer held `timeout_s`).
+request is NOT applied) -> a documented error asked for (`inject` rules or the `X-Sim-Error` header,
+`simulator.documented_errors`; applied or not, as asked) -> injected timeout (the request IS applied,
+the answer held `timeout_s`).
 Every answer is counted under "METHOD /route/template" and its status; User-Agents are counted.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from simulator.documented_errors import Injection, checked_rule, from_headers, take_rule
 from simulator.errors import ApiError, error_response
 
 Z_99 = 2.3263478740408408  # the standard normal's 99th percentile
@@ -48,6 +51,7 @@ class FaultSettings:
     rate_limit: int = 200
     retry_after_s: float | None = None
     seed: int | None = None
+    inject: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +85,9 @@ class FaultSettings:
             raise bad("rate_limit must be a positive integer")
         if not isinstance(self.timeout_s, int | float) or self.timeout_s < 0:
             raise bad("timeout_s must be >= 0")
+        if not isinstance(self.inject, list):
+            raise bad("inject must be a list of rules")
+        self.inject = [checked_rule(rule) for rule in self.inject]
 
 
 def latency_sample_s(latency_ms: dict[str, float], rng: random.Random) -> float:
@@ -180,6 +187,11 @@ class FaultGate:
         if request.body_exists and not is_json_content_type(request.content_type):
             return web.json_response({"message": "An error has occurred"}, status=500)
         return None
+
+    def documented_error(self, request: web.Request, key: str | None) -> Injection | None:
+        """The documented error this request gets (its header first, then the rules), or None."""
+        route = route_template(request)
+        return from_headers(request, route) or take_rule(self.settings.inject, route, key)
 
     def hold_s(self) -> float:
         """How long to hold an applied answer (an injected timeout), 0 for none."""

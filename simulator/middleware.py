@@ -13,7 +13,7 @@ from aiohttp import web
 
 from simulator.context import API_KEY, SIM
 from simulator.errors import ApiError, error_response
-from simulator.faults import ADMIN_PREFIX, Handler, route_template
+from simulator.faults import ADMIN_PREFIX, FaultGate, Handler, route_template
 
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -24,6 +24,18 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         code = "".join(word.capitalize() for word in (exc.reason or "Error").split())
         return error_response(exc.status, code, exc.reason or "")
+
+
+async def _applied_or_not(
+    faults: FaultGate, request: web.Request, key: str, handler: Handler
+) -> web.StreamResponse:
+    """The handler's answer, or the documented error asked for (after the handler when applied)."""
+    injected = faults.documented_error(request, key)
+    if injected is None:
+        return await handler(request)
+    if injected.applied:
+        await _answer(request, handler)
+    return injected.response()
 
 
 @web.middleware
@@ -41,7 +53,7 @@ async def engage_middleware(request: web.Request, handler: Handler) -> web.Strea
     else:
         assert key is not None  # the gate refuses a request without a known key
         request[API_KEY] = key
-        response = await _answer(request, handler)
+        response = await _answer(request, lambda r: _applied_or_not(sim.faults, r, key, handler))
         hold_s = sim.faults.hold_s()
     state.count_request(route_template(request), response.status)
     if hold_s > 0:

@@ -1,16 +1,23 @@
-"""EngageClient against the simulator's faults: wrong key, 429, outage, no server, timeouts."""
+"""EngageClient against the simulator's faults: wrong key, 429, outage, no server, timeouts, and the
+documented errors injected on request (409 being created, 500 InvalidSystemConfiguration, 504 redeem)."""
 
 from __future__ import annotations
 
 import pytest
 
 from engage.errors import (
+    AlreadyRedeemed,
     AuthenticationFailed,
+    ContactBeingCreated,
+    ContactKeyTaken,
     EngageTimeout,
     EngageUnreachable,
     RateLimited,
+    RetryableError,
     ServerError,
+    SkippableError,
     SystemicError,
+    SystemMisconfigured,
 )
 from engage.ratelimit import MemoryRateLimiter
 from engage.retry import SHORT_RETRY_ATTEMPTS
@@ -23,6 +30,8 @@ pytestmark = pytest.mark.integration
 
 LOOKUP = "GET /api/v3/contacts/id"
 CREATE = "POST /api/v3/contacts"
+REDEEM = "POST /api/v3/reward-vouchers/{rewardVoucherId}/redeem"
+VOUCHER = "af61c5c8-7ff8-1234-9b67-c75300738cd3"
 
 
 def test_a_wrong_key_is_systemic_and_never_shown(simulator: RunningSimulator) -> None:
@@ -81,3 +90,42 @@ def test_a_post_that_times_out_may_have_been_delivered(simulator: RunningSimulat
     simulator.admin.set_faults(timeout_rate=0.0)
     assert client.lookup_contact(email="t@example.com") is not None
     assert len(simulator.admin.state()["contacts"]) == 1
+
+
+def test_409_contact_being_created_is_retryable_and_a_key_taken(simulator: RunningSimulator) -> None:
+    simulator.admin.set_faults(inject=[{"error": "ContactWithKeyIsBeingCreated"}])
+    client = client_for(simulator)
+    with pytest.raises(ContactBeingCreated) as caught:
+        client.create_contact({"email": "a@example.com"}, source="ECOM", store_external_id="s1")
+    assert isinstance(caught.value, RetryableError) and isinstance(caught.value, ContactKeyTaken)
+    assert (caught.value.status, caught.value.error_code) == (409, "ContactWithKeyIsBeingCreated")
+    assert simulator.admin.request_count(CREATE) == 1  # a POST is not re-sent by the short retries
+
+
+def test_500_invalid_system_configuration_is_systemic_not_a_server_error(simulator: RunningSimulator) -> None:
+    simulator.admin.set_faults(inject=[{"error": "InvalidSystemConfiguration", "times": None}])
+    client = client_for(simulator)
+    with pytest.raises(SystemMisconfigured) as caught:
+        client.lookup_contact(email="a@example.com")
+    assert isinstance(caught.value, SystemicError) and not isinstance(caught.value, ServerError)
+    with pytest.raises(SystemMisconfigured):
+        client.contact_overview(contact_type="Member", email="a@example.com")
+    assert simulator.admin.request_count(LOOKUP) == 1  # systemic: not retried, even on a GET
+
+
+def test_504_on_voucher_redeem_is_a_server_error_then_already_redeemed(simulator: RunningSimulator) -> None:
+    # Given a voucher, and one 504 on its redeem after Engage did redeem it
+    client = client_for(simulator)
+    contact_id = client.create_contact({"email": "v@example.com"}, source="ECOM", store_external_id="s1").id
+    simulator.admin.seed({"vouchers": [{"id": VOUCHER, "voucherNumber": "V1", "contactId": contact_id}]})
+    simulator.admin.set_faults(inject=[{"error": "GatewayTimeout", "applied": True}])
+    # When it is redeemed, and redeemed again later (the relay's ladder)
+    with pytest.raises(ServerError) as caught:
+        client.redeem_reward_voucher(VOUCHER)
+    assert isinstance(caught.value, RetryableError)
+    assert (caught.value.status, caught.value.error_code) == (504, "GatewayTimeout")
+    with pytest.raises(AlreadyRedeemed) as again:
+        client.redeem_reward_voucher(VOUCHER)
+    # Then the second answer counts as done
+    assert isinstance(again.value, SkippableError)
+    assert simulator.admin.request_count(REDEEM) == 2
