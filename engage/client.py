@@ -42,7 +42,8 @@ _ORDERS = "/api/v3/orders"
 _PROMOTION_ASSIGNMENTS = "/api/v3/promotion-assignments"
 _REWARD_VOUCHERS = "/api/v3/reward-vouchers"
 _STORES = "/api/v3/stores"
-_ACCEPTED = (202,)
+_ORDER_ACCEPTED = (201, 202)
+"""Order writes: the order API page says "201 Accepted"; the action page says 202; both are taken."""
 
 
 def _seg(value: str) -> str:
@@ -227,7 +228,7 @@ class EngageClient(BaseEngageClient):
     # --- orders v3 ---------------------------------------------------------------------------------------
 
     def _job(self, method: str, path: str, body: Any = None) -> OrderJob:
-        return self.parse(self.request(method, path, body=body, ok=_ACCEPTED), OrderJob, method, path)
+        return self.parse(self.request(method, path, body=body, ok=_ORDER_ACCEPTED), OrderJob, method, path)
 
     def create_order(self, order: OrderRequest) -> OrderJob:
         return self._job("POST", _ORDERS, order.to_wire())
@@ -256,7 +257,7 @@ class EngageClient(BaseEngageClient):
 
     def order_action(self, order_id: str, action: OrderActionRequest) -> None:
         """Trigger an automation; ``action.version_tag`` must be the order's current versionTag."""
-        self.request("POST", f"{_ORDERS}/{_seg(order_id)}/action", body=action.to_wire(), ok=_ACCEPTED)
+        self.request("POST", f"{_ORDERS}/{_seg(order_id)}/action", body=action.to_wire(), ok=_ORDER_ACCEPTED)
 
     def change_order_status(self, order_id: str, change: OrderStatusChange) -> OrderJob:
         return self._job("POST", f"{_ORDERS}/{_seg(order_id)}/change-status", change.to_wire())

@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from simulator import admin, bulk, contact_routes, loyalty, orders, receipts, store_routes, tracking
+from simulator import admin, bulk, contact_routes, loyalty, order_routes, receipts, store_routes, tracking
 from simulator.config import SHUTDOWN_TIMEOUT_S, SimConfig
 from simulator.context import SIM, Sim
 from simulator.faults import FaultGate
@@ -26,7 +26,7 @@ def build_app(config: SimConfig) -> web.Application:
     sim = Sim(config=config, faults=FaultGate(config.api_keys, config.rate_limit), startup_seed=startup_seed)
     app[SIM] = sim
     # Order matters: fixed paths (bulk, /contacts/id) before /contacts/{contactId}.
-    for table in (admin.routes, bulk.routes, contact_routes.routes, receipts.routes, orders.routes):
+    for table in (admin.routes, bulk.routes, contact_routes.routes, receipts.routes, order_routes.routes):
         app.add_routes(table)
     app.add_routes(loyalty.routes)
     app.add_routes(tracking.routes)

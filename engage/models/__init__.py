@@ -8,7 +8,7 @@ Public:
 - receipts: ``ReceiptRequest``, ``ReceiptContact``, ``ReceiptItem``, ``PaymentMethod``, ``TaxDetail``,
   ``Discount``, ``UsedPromotion``, ``UsedBonusCheck``, ``ExtraData``;
 - orders: ``OrderRequest``, ``OrderContact``, ``OrderLineItem``, ``OrderLineItems``, ``OrderDelivery``,
-  ``OrderJob``, ``Order``, ``OrderActionRequest``, ``OrderStatusChange``;
+  ``OrderJob``, ``Order``, ``OrderActionRequest``, ``OrderEmbeddedAction``, ``OrderStatusChange``;
 - match keys: ``MATCH_KEY_TYPES`` (the one list of receipt/order matchKeyTypes),
   ``canonical_match_key_type``, ``match_key_type_pattern``;
 - loyalty: ``PromotionAssignment``, ``PromotionAssignmentRequest``, ``PromotionRedeemRequest``,
@@ -48,6 +48,7 @@ from engage.models.orders import (
     OrderActionRequest,
     OrderContact,
     OrderDelivery,
+    OrderEmbeddedAction,
     OrderJob,
     OrderLineItem,
     OrderLineItems,
@@ -85,6 +86,7 @@ __all__ = [
     "OrderActionRequest",
     "OrderContact",
     "OrderDelivery",
+    "OrderEmbeddedAction",
     "OrderJob",
     "OrderLineItem",
     "OrderLineItems",

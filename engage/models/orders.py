@@ -56,6 +56,15 @@ class OrderActionRequest(RequestModel):
     data: dict[str, Any] | None = None
 
 
+class OrderEmbeddedAction(RequestModel):
+    """An action travelling in the order body, run once that version is processed: the action call's
+    body without the versionTag [inferred shape; Voyado only says an action can be embedded]."""
+
+    action: str
+    language: str | None = None
+    data: dict[str, Any] | None = None
+
+
 class OrderStatusChange(RequestModel):
     status: str | None = None
     external_status: str | None = None
@@ -80,7 +89,8 @@ class OrderRequest(RequestModel):
     discounts: dict[str, Any] | None = None
     delivery: OrderDelivery | None = None
     billing_address: dict[str, Any] | None = None
-    action: str | None = None
+    action: str | OrderEmbeddedAction | None = None
+    """The embedded action: its name alone, or with its language and data."""
 
 
 class OrderJob(ResponseModel):

@@ -14,6 +14,8 @@ from engage.models import (
     CartUpdate,
     OrderActionRequest,
     OrderContact,
+    OrderEmbeddedAction,
+    OrderJob,
     OrderLineItem,
     OrderLineItems,
     OrderRequest,
@@ -151,3 +153,68 @@ def test_tracking(simulator: RunningSimulator, client: EngageClient, contact_id:
     tracking = simulator.admin.state()["tracking"]
     assert len(tracking["productviews"]) == 1
     assert len(tracking["carts"]) == 1
+
+
+def an_order(order_id: str = "O-1", action: str | OrderEmbeddedAction | None = None) -> OrderRequest:
+    return OrderRequest(
+        order_id=order_id,
+        contact=OrderContact(match_key="c@example.com", match_key_type="Email"),
+        external_store_id="Ecom-SE",
+        status="InProgress",
+        currency_code="SEK",
+        created_at=WHEN,
+        line_items=OrderLineItems(
+            items=[OrderLineItem(sku="S1", quantity=Decimal(1))], sub_total=Decimal(100)
+        ),
+        action=action,
+    )
+
+
+def finished(client: EngageClient, job_id: str) -> OrderJob:
+    wait_until(lambda: client.get_order_job(job_id).done, timeout_s=5, what="order job")
+    return client.get_order_job(job_id)
+
+
+@pytest.mark.parametrize("status", [201, 202])
+def test_order_writes_are_taken_with_201_or_202(
+    simulator: RunningSimulator, client: EngageClient, contact_id: str, status: int
+) -> None:
+    simulator.admin.set_switches(order_write_status=status)
+    done = finished(client, client.create_order(an_order()).job_id)
+    assert done.order_href == "/api/v3/orders/O-1"
+    assert finished(client, client.replace_order(an_order()).job_id).order_href == "/api/v3/orders/O-1"
+    assert simulator.admin.request_count("POST /api/v3/orders", status) == 1
+
+
+def test_a_replace_of_an_unknown_order_is_a_failed_job(client: EngageClient, contact_id: str) -> None:
+    # The documented asynchronous answer: no OrderNotFound at once, a job that fails
+    job = finished(client, client.replace_order(an_order("O-9")).job_id)
+    assert job.failed
+    assert job.errors == ["Order is missing"]
+
+
+def test_a_failed_order_job_says_contact_is_missing(client: EngageClient) -> None:
+    job = finished(client, client.create_order(an_order("O-2")).job_id)  # nobody is c@example.com here
+    assert (job.failed, job.errors) == (True, ["Contact is missing"])
+
+
+def test_an_embedded_action_carries_its_language_and_data(
+    simulator: RunningSimulator, client: EngageClient, contact_id: str
+) -> None:
+    cancel = OrderEmbeddedAction(action="CancelOrder", language="sv-SE", data={"reason": "late"})
+    finished(client, client.create_order(an_order(action=cancel)).job_id)
+    [ran] = simulator.admin.state()["order_actions"]
+    assert (ran["action"], ran["language"], ran["data"]) == ("CancelOrder", "sv-SE", {"reason": "late"})
+
+
+def test_a_receipt_naming_the_buyer_by_card_id_is_accepted(
+    simulator: RunningSimulator, client: EngageClient
+) -> None:
+    created = client.create_contact(
+        {"email": "k@example.com", "cardId": "C-1"}, source="POS", store_external_id="s"
+    )
+    by_card = receipt(created.id).model_copy(
+        update={"contact": ReceiptContact(match_key="C-1", match_key_type="CardId")}
+    )
+    client.create_receipt(by_card)
+    assert simulator.admin.state()["receipts"][0]["contactId"] == created.id

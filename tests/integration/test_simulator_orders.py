@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import voyado_examples as voyado
 from tests.support.processes import wait_until
 from tests.support.simulator import RunningSimulator, SimHttp
 
@@ -50,7 +51,7 @@ def contact_id(sim_http: SimHttp) -> str:
 def test_order_job_redirects_to_the_order_with_a_version_tag(sim_http: SimHttp, contact_id: str) -> None:
     # When an order is created
     accepted = sim_http.post("/api/v3/orders", json=order())
-    assert accepted.status_code == 202
+    assert accepted.status_code == 201
     job = accepted.json()
     assert job["href"] == f"/api/v3/orders/jobs/{job['jobId']}"
     # Then the job first is Pending, then 302 to the order
@@ -123,6 +124,102 @@ def test_order_errors(sim_http: SimHttp) -> None:
     assert (no_contact.status_code, no_contact.json()["errorCode"]) == (422, "OrderHasNoContact")
     # An order missing required fields is 422
     assert sim_http.post("/api/v3/orders", json={"orderId": "O-4"}).status_code == 422
+
+
+def test_voyados_order_example_is_written_with_201_and_stored(sim_http: SimHttp) -> None:
+    # Given the contact Voyado's order example names
+    sim_http.post("/api/v3/contacts", json={"email": voyado.ORDER_EMAIL})
+    # When the documented create payload is posted
+    accepted = sim_http.post("/api/v3/orders", json=voyado.order())
+    # Then the answer is 201 (the order API page: "201 Accepted") with a link to the job
+    assert accepted.status_code == 201
+    done = wait_for_job(sim_http, accepted.json()["href"])
+    assert (done.status_code, done.headers["Location"]) == (302, "/api/v3/orders/order-1764771379")
+    stored = sim_http.get("/api/v3/orders/order-1764771379").json()
+    assert (stored["externalStatus"], stored["delivery"]["method"]) == ("Picked", "DHL")
+
+
+def test_the_write_status_is_a_switch_with_202_as_the_alternative(
+    simulator: RunningSimulator, sim_http: SimHttp, contact_id: str
+) -> None:
+    assert simulator.admin.switches()["order_write_status"] == 201
+    simulator.admin.set_switches(order_write_status=202)
+    accepted = sim_http.post("/api/v3/orders", json=order())
+    assert accepted.status_code == 202
+    wait_for_job(sim_http, accepted.json()["href"])
+    assert sim_http.put("/api/v3/orders/O-1", json=order()).status_code == 202
+
+
+def test_a_put_of_an_unknown_order_is_accepted_and_its_job_fails(sim_http: SimHttp, contact_id: str) -> None:
+    # When an order Engage does not have is replaced (shipped before placed)
+    accepted = sim_http.put("/api/v3/orders/O-9", json=order("O-9"))
+    # Then the write is accepted, as Engage's asynchronous API does, and the job fails
+    assert accepted.status_code == 201
+    failed = wait_for_job(sim_http, accepted.json()["href"])
+    assert (failed.status_code, failed.json()["status"], failed.json()["errors"]) == (
+        200,
+        "Failed",
+        ["Order is missing"],
+    )
+    assert sim_http.get("/api/v3/orders/O-9").status_code == 404
+    # and so do a delete and a change of it
+    for write in (
+        sim_http.delete("/api/v3/orders/O-9"),
+        sim_http.post("/api/v3/orders/O-9/change-status", json={"status": "Shipped"}),
+    ):
+        assert write.status_code == 201
+        assert wait_for_job(sim_http, write.json()["href"]).json()["errors"] == ["Order is missing"]
+
+
+def test_a_put_after_an_accepted_create_waits_its_turn(sim_http: SimHttp, contact_id: str) -> None:
+    # Jobs apply in the order they were accepted, so a replace right behind its create finds the order
+    sim_http.post("/api/v3/orders", json=order())
+    shipped = {**order(), "status": "Shipped"}
+    done = wait_for_job(sim_http, sim_http.put("/api/v3/orders/O-1", json=shipped).json()["href"])
+    assert done.status_code == 302
+    assert sim_http.get("/api/v3/orders/O-1").json()["status"] == "Shipped"
+
+
+def test_the_old_synchronous_404_is_an_off_by_default_switch(
+    simulator: RunningSimulator, sim_http: SimHttp
+) -> None:
+    simulator.admin.set_switches(order_unknown_sync_404=True)
+    refused = sim_http.put("/api/v3/orders/O-9", json=order("O-9"))
+    assert (refused.status_code, refused.json()["errorCode"]) == (404, "OrderNotFound")
+
+
+def test_an_embedded_action_keeps_its_language_and_data(
+    simulator: RunningSimulator, sim_http: SimHttp, contact_id: str
+) -> None:
+    # Given an order carrying its action with a language and data (the cancel reason)
+    cancel = {"action": "CancelOrder", "language": "sv-SE", "data": {"reason": "changed my mind"}}
+    body = {**order(), "status": "Cancelled", "action": cancel}
+    # When it is processed
+    wait_for_job(sim_http, sim_http.post("/api/v3/orders", json=body).json()["href"])
+    # Then the action ran with them, and a bare action name still works
+    [ran] = simulator.admin.state()["order_actions"]
+    assert (ran["action"], ran["language"], ran["data"], ran["embedded"]) == (
+        "CancelOrder",
+        "sv-SE",
+        {"reason": "changed my mind"},
+        True,
+    )
+    wait_for_job(sim_http, sim_http.put("/api/v3/orders/O-1", json={**order(), "action": "X"}).json()["href"])
+    assert [a["action"] for a in simulator.admin.state()["order_actions"]] == ["CancelOrder", "X"]
+    malformed = sim_http.post("/api/v3/orders", json={**order("O-2"), "action": {"language": "sv-SE"}})
+    assert malformed.status_code == 422
+
+
+def test_voyados_action_example_is_accepted_with_the_current_version_tag(
+    simulator: RunningSimulator, sim_http: SimHttp
+) -> None:
+    sim_http.post("/api/v3/contacts", json={"email": voyado.ORDER_EMAIL})
+    wait_for_job(sim_http, sim_http.post("/api/v3/orders", json=voyado.order()).json()["href"])
+    tag = sim_http.get("/api/v3/orders/order-1764771379").json()["versionTag"]
+    action = {**voyado.order_action(), "versionTag": tag}
+    assert sim_http.post("/api/v3/orders/order-1764771379/action", json=action).status_code == 202
+    [ran] = simulator.admin.state()["order_actions"]
+    assert (ran["language"], ran["data"]) == ("en-US", {"custom": "data", "list": ["data1", "data2"]})
 
 
 def test_bulk_create_reports_rows_and_created_ids(simulator: RunningSimulator, sim_http: SimHttp) -> None:
