@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from fallback.xmlfiles import validate_file
 from tests.support.processes import wait_until
 from tests.support.simulator import RunningSimulator, SimHttp
 
@@ -14,13 +15,27 @@ pytestmark = pytest.mark.integration
 
 CONTACTS_XML = """<?xml version="1.0" encoding="utf-8"?>
 <contacts xmlns="http://eClub.Schemas.ImportContact">
-  <contact contactType="Member" source="POS" storeExternalId="600">
-    <email>imported@example.com</email><firstName>Ina</firstName><memberNumber>M-9</memberNumber>
-  </contact>
-  <contact contactType="Member"><firstName>NoKey</firstName></contact>
-  <contact contactType="Member"><email>existing@example.com</email><city>Lund</city></contact>
+  <new source="POS" storeExternalId="600">
+    <member contactType="Member">
+      <email>imported@example.com</email><firstName>Ina</firstName><memberNumber>M-9</memberNumber>
+    </member>
+  </new>
+  <new><member contactType="Member"><firstName>NoKey</firstName></member></new>
+  <new><member contactType="Member"><email>existing@example.com</email><city>Lund</city></member></new>
 </contacts>
 """
+
+EVIDENCED_SKELETON = """<?xml version="1.0" encoding="utf-8"?>
+<contacts xmlns="http://eClub.Schemas.ImportContact">
+  <new source="ECOM">
+    <member>
+      <firstName>Example</firstName>
+      <email>example@example.com</email>
+    </member>
+  </new>
+</contacts>
+"""
+"""The reference's skeleton (ref 4.2), from a third-party test of the format and Voyado's export."""
 
 RECEIPT = """<receipt>
     <contact><matchKey>{key}</matchKey><matchKeyType>memberNumber</matchKeyType></contact>
@@ -88,6 +103,25 @@ def test_contacts_then_transactions_files_are_applied_and_deleted(
     assert [(r["uniqueReceiptId"], r["contactId"], r["via"]) for r in receipts] == [
         ("T-1", created.json(), "import")
     ]
+
+
+def test_the_evidenced_skeleton_is_valid_and_imported(
+    simulator: RunningSimulator, sim_http: SimHttp, tmp_path: Path
+) -> None:
+    # Given the structure the reference's evidence shows, which our XSD admits
+    assert (
+        validate_file(drop(tmp_path, "20261124101500_1_contacts.xml", EVIDENCED_SKELETON), "contacts") == []
+    )
+    # When it lands in the folder the relay uploads contacts to
+    folder = simulator.import_dir / "contactImport"
+    folder.mkdir()
+    drop(folder, "20261124101500_1_contacts.xml", EVIDENCED_SKELETON)
+    # Then the simulator imports the member with the <new>'s source
+    [entry] = wait_for_imports(simulator, 1)
+    assert (entry["applied"], entry["errors"]) == (1, [])
+    contact_id = sim_http.get("/api/v3/contacts/id", params={"email": "example@example.com"}).json()
+    contact = sim_http.get(f"/api/v3/contacts/{contact_id}").json()
+    assert (contact["attributes"]["firstName"], contact["meta"]["source"]) == ("Example", "ECOM")
 
 
 def test_a_broken_file_is_skipped_whole_and_temp_names_are_left(simulator: RunningSimulator) -> None:

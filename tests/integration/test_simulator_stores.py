@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engage.client import EngageClient
-from tests.integration.test_simulator_imports import drop, transactions_xml, wait_for_imports
+from tests.integration.test_simulator_imports import CONTACTS_XML, drop, transactions_xml, wait_for_imports
 from tests.integration.test_simulator_orders import order, wait_for_job
 from tests.support import voyado_examples as voyado
 from tests.support.engage_clients import client_for
@@ -101,3 +101,19 @@ def test_a_file_receipt_for_an_unknown_store_is_in_the_import_log(simulator: Run
         {"index": 0, "errorCode": "ValidationError", "message": "storeExternalId: Store is missing"}
     ]
     assert simulator.admin.state()["receipts"] == []
+
+
+@pytest.mark.usefixtures("stores")
+def test_a_file_contact_recruited_by_an_unknown_store_is_in_the_import_log(
+    simulator: RunningSimulator,
+) -> None:
+    # CONTACTS_XML's first member is recruited by store 600, which this Engage does not have
+    drop(simulator.import_dir, "20261124101500_1_contacts.xml", CONTACTS_XML)
+    [entry] = wait_for_imports(simulator, 1)
+    assert {
+        "index": 0,
+        "errorCode": "ValidationError",
+        "message": "storeExternalId: Store is missing",
+    } in entry["errors"]
+    emails = [c["attributes"]["email"] for c in simulator.admin.state()["contacts"]]
+    assert "imported@example.com" not in emails

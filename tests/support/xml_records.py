@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from fallback.xmlfiles.contacts import GROUP_ATTRIBUTES, KNOWN_ATTRIBUTES, MEMBER_ATTRIBUTES, STRUCTURED
+
 
 def purchase(receipt_id: str = "r-1001", lines: int = 3) -> dict[str, Any]:
     """A purchase with a discount per line, a card payment with extra data, promotions and checks."""
@@ -173,6 +175,19 @@ def redemptions() -> list[dict[str, Any]]:
             "redeemedAt": "2026-11-24T10:18:00+01:00",
         },
     ]
+
+
+def contact_as_parsed(record: dict[str, Any]) -> Any:
+    """What the simulator parser gives back for a contact record: a tenant's own attributes as their
+    text (a file carries no types; Voyado types them by the tenant's configuration)."""
+    typed = {*KNOWN_ATTRIBUTES, *GROUP_ATTRIBUTES, *MEMBER_ATTRIBUTES, *STRUCTURED}
+    as_text = {
+        name: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for name, value in record.items()
+        if name not in typed and value not in (None, "")
+    }
+    parsed: dict[str, Any] = as_parsed(record)
+    return {**parsed, **as_text}
 
 
 def as_parsed(value: Any) -> Any:

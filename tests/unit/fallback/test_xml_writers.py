@@ -65,21 +65,28 @@ def test_decimals_use_a_dot_and_never_an_exponent(tmp_path: Path) -> None:
     assert "<quantity>1.25</quantity>" in text
 
 
-def test_contact_header_known_and_tenant_attributes(tmp_path: Path) -> None:
+def test_contact_is_a_member_in_a_new_with_known_and_tenant_attributes_as_elements(tmp_path: Path) -> None:
+    # The evidenced structure (ref 4.2/4.3): <contacts><new source=...><member><firstName>...
     with ContactsFileWriter(tmp_path, seq="store-600", now=AT) as writer:
         writer.add(rec.contact_full())
+        writer.add(rec.contact_by_id())
     root = etree.parse(str(writer.path)).getroot()
     ns = {"c": "http://eClub.Schemas.ImportContact"}
-    contact = root.find("c:contact", ns)
-    assert contact is not None
-    assert dict(contact.attrib) == {"contactType": "Member", "source": "ECOM", "storeExternalId": "600"}
-    assert contact.findtext("c:email", namespaces=ns) == "jane.doe@example.com"
-    custom = {a.get("name"): (a.get("type"), a.text) for a in contact.findall("c:attribute", ns)}
-    assert custom == {
-        "memberLevel": (None, "Gold"),
-        "hasDog": ("boolean", "true"),
-        "shoeSize": ("number", "38.5"),
+    assert [etree.QName(e).localname for e in root] == ["new", "new"]
+    first, second = root
+    assert dict(first.attrib) == {"source": "ECOM", "storeExternalId": "600"}
+    [member] = first
+    assert etree.QName(member).localname == "member"
+    assert dict(member.attrib) == {"contactType": "Member"}
+    assert member.findtext("c:email", namespaces=ns) == "jane.doe@example.com"
+    tenant = {
+        name: member.findtext(f"c:{name}", namespaces=ns) for name in ("memberLevel", "hasDog", "shoeSize")
     }
+    assert tenant == {"memberLevel": "Gold", "hasDog": "true", "shoeSize": "38.5"}
+    assert etree.QName(member[-1]).localname == "consents"
+    # A contact known by its GUID: contactId first, createAsUnapproved on its <new>
+    assert dict(second.attrib) == {"createAsUnapproved": "true"}
+    assert [etree.QName(e).localname for e in second[0]] == ["contactId", "lastName"]
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,8 @@ def test_round_trip_gives_back_the_api_shaped_records(
     assert [p.errors for p in parsed] == [[]] * len(records)
     assert [p.warnings for p in parsed] == [[]] * len(records)
     assert [p.index for p in parsed] == list(range(len(records)))
-    assert [p.data for p in parsed] == [rec.as_parsed(r) for r in records]
+    as_parsed = rec.contact_as_parsed if kind == "contacts" else rec.as_parsed
+    assert [p.data for p in parsed] == [as_parsed(r) for r in records]
 
 
 def test_numbers_are_decimal_and_booleans_bool(tmp_path: Path) -> None:
@@ -159,9 +160,9 @@ def test_contacts_follow_voyados_per_field_rule(tmp_path: Path) -> None:
     # Given a Voyado-style contact with a tenant element, a bad country and a bad birthday
     body = (
         f'<?xml version="1.0" encoding="utf-8"?><contacts xmlns="{CONTACTS_NS}">'
-        '<contact source="POS"><email>a@b.se</email><countryCode>Sweden</countryCode>'
-        "<birthDay>1984-02-30</birthDay><memberLevel>Gold</memberLevel></contact>"
-        '<contact contactType="Member"><countryCode>SE</countryCode><email>nope</email></contact>'
+        '<new source="POS"><member><email>a@b.se</email><countryCode>Sweden</countryCode>'
+        "<birthDay>1984-02-30</birthDay><memberLevel>Gold</memberLevel></member></new>"
+        '<new><member contactType="Member"><countryCode>SE</countryCode><email>nope</email></member></new>'
         "</contacts>"
     )
     path = _write(tmp_path, "20261124091507_1_contacts.xml", body)
@@ -175,10 +176,39 @@ def test_contacts_follow_voyados_per_field_rule(tmp_path: Path) -> None:
 
 
 def test_contact_without_any_attribute_is_an_error(tmp_path: Path) -> None:
-    body = f'<contacts xmlns="{CONTACTS_NS}"><contact source="POS"><email>bad</email></contact></contacts>'
+    member = '<new source="POS"><member><email>bad</email></member></new>'
+    body = f'<contacts xmlns="{CONTACTS_NS}">{member}</contacts>'
     [record] = parse_contacts_file(_write(tmp_path, "20261124091507_1_contacts.xml", body))
     assert record.data is None
     assert record.errors == ["contact has neither contactId nor any valid attribute"]
+
+
+def test_members_of_one_new_share_its_attributes_and_are_numbered_across_the_file(tmp_path: Path) -> None:
+    # Given Voyado's export-like shape: several members in one <new>, one with its own source
+    body = (
+        f'<contacts xmlns="{CONTACTS_NS}"><new source="ECOM" storeExternalId="600">'
+        "<member><email>a@b.se</email></member>"
+        '<member source="External system"><email>b@b.se</email></member></new>'
+        '<new createAsUnapproved="true"><member><email>c@b.se</email></member></new></contacts>'
+    )
+    records = list(parse_contacts_file(_write(tmp_path, "20261124091507_1_contacts.xml", body)))
+    assert [(r.index, r.data) for r in records] == [
+        (0, {"source": "ECOM", "storeExternalId": "600", "email": "a@b.se"}),
+        (1, {"source": "External system", "storeExternalId": "600", "email": "b@b.se"}),
+        (2, {"createAsUnapproved": True, "email": "c@b.se"}),
+    ]
+
+
+def test_the_old_contact_elements_are_error_records(tmp_path: Path) -> None:
+    # The structure engage-relay wrote before (<contacts><contact>), which no source supports
+    body = (
+        f'<contacts xmlns="{CONTACTS_NS}"><contact><email>a@b.se</email></contact>'
+        "<new><contact><email>b@b.se</email></contact><member><email>c@b.se</email></member></new></contacts>"
+    )
+    old, inside, good = parse_contacts_file(_write(tmp_path, "20261124091507_1_contacts.xml", body))
+    assert (old.data, old.errors) == (None, ["unexpected element contact; expected new"])
+    assert (inside.data, inside.errors) == (None, ["unexpected element contact in new; expected member"])
+    assert good.data == {"email": "c@b.se"}
 
 
 def test_redemption_needs_exactly_one_target(tmp_path: Path) -> None:
