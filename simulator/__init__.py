@@ -3,8 +3,11 @@
 Public:
 - `simulator.server.serve(host, port, api_keys, rate_limit, import_dir, seed_path)`: run (blocking).
 - `simulator.server.build_app(config) -> aiohttp.web.Application` with `simulator.config.SimConfig`.
-- The admin HTTP API under `/_sim/` (state, faults, reset, seed); see `simulator/README.md`.
-Everything else is internal: `state` (the store), `contacts`, `receipts`, `loyalty`, `orders`,
-`bulk`, `tracking` (the domain rules), `faults` and `middleware` (auth, rate limit, faults),
-`admin`, `seed`, `importer` (the import-folder watcher) and `import_files` (its parsers).
+- The admin HTTP API under `/_sim/` (state, keys, faults, switches, reset, seed); see `simulator/README.md`.
+- `simulator.tenancy.key_id(key)` / `tenant_folder(key)`: a key's id and its import folder.
+Everything else is internal: `context` (one `state.SimState` per API key), the domain rules
+(`contacts`, `receipts`, `stores`, `loyalty`, `orders`, `bulk`, `tracking`) and their routes
+(`contact_routes`, `store_routes`, `order_routes`, ...), `faults`, `documented_errors` and
+`middleware` (auth, rate limit, faults), `switches`, `admin`, `seed`, `importer` (the import-folder
+watcher) and its parsers (`import_files`, `import_contacts`, `xml_reading`).
 """

@@ -1,8 +1,10 @@
 """The simulator's own routes under `/_sim/` (never subject to faults, never counted).
 
-Each API key is its own Engage: `state` and `seed` act on the key named by the request's `apikey`
-header (the default key, the first `--api-key`, without one); `reset` with that header clears that
-key's Engage, without it every key's plus the faults and switches. Faults and switches are global.
+Each API key is its own Engage, named by the request's `apikey` header. Without the header the admin
+API looks at the whole simulator where it can: `state` is every key's Engage together (lists in key
+order, request counts summed; with one key, that key's), `reset` clears every key's Engage plus the
+faults and switches; `seed`, which must pick one Engage, seeds the default key's (the first
+`--api-key`). Faults and switches are global.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from simulator import bulk, orders
 from simulator.bodies import read_json
 from simulator.context import ADMIN_KEY_HEADER, admin_state, sim_of
 from simulator.seed import apply_seed
+from simulator.state import combined_snapshot
 from simulator.tenancy import key_id, tenant_folder
 
 routes = web.RouteTableDef()
@@ -38,10 +41,13 @@ async def keys(request: web.Request) -> web.Response:
 
 @routes.get("/_sim/state")
 async def state(request: web.Request) -> web.Response:
-    named = admin_state(request)
-    orders.settle(named)
-    bulk.settle(named)
-    return web.json_response(named.snapshot())
+    sim = sim_of(request)
+    key = request.headers.get(ADMIN_KEY_HEADER)
+    states = [sim.state_for(key)] if key is not None else list(sim.tenants.values())
+    for one in states:
+        orders.settle(one)
+        bulk.settle(one)
+    return web.json_response(combined_snapshot(states))
 
 
 @routes.get("/_sim/faults")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -180,3 +181,34 @@ class SimState:
             "requests": {route: dict(statuses) for route, statuses in self.requests.items()},
             "user_agents": dict(self.user_agents),
         }
+
+
+COUNTED_PARTS = ("requests", "user_agents")
+
+
+def combined_snapshot(states: Sequence[SimState]) -> dict[str, Any]:
+    """Several keys' snapshots as one: lists in key order, counts summed, contact types merged."""
+    combined: dict[str, Any] = {}
+    for snapshot in (state.snapshot() for state in states):
+        for part, value in snapshot.items():
+            if part not in combined:
+                combined[part] = value
+            elif part == "contact_types":
+                combined[part] = {**value, **combined[part]}
+            elif part == "tracking":
+                combined[part] = {kind: combined[part][kind] + items for kind, items in value.items()}
+            elif part in COUNTED_PARTS:
+                combined[part] = _summed(combined[part], value)
+            else:
+                combined[part] = combined[part] + value
+    return combined
+
+
+def _summed(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for name, value in b.items():
+        if isinstance(value, dict):
+            out[name] = _summed(out.get(name, {}), value)
+        else:
+            out[name] = out.get(name, 0) + value
+    return out

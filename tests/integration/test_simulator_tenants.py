@@ -30,8 +30,19 @@ def other_admin(simulator: RunningSimulator) -> Iterator[SimAdmin]:
     admin.close()
 
 
+@pytest.fixture
+def first_admin(simulator: RunningSimulator) -> Iterator[SimAdmin]:
+    admin = simulator.admin_for(simulator.api_key)
+    yield admin
+    admin.close()
+
+
 def test_two_keys_are_two_engages(
-    simulator: RunningSimulator, sim_http: SimHttp, other_http: SimHttp, other_admin: SimAdmin
+    simulator: RunningSimulator,
+    sim_http: SimHttp,
+    other_http: SimHttp,
+    first_admin: SimAdmin,
+    other_admin: SimAdmin,
 ) -> None:
     # Given a contact created with the first key
     first = sim_http.post("/api/v3/contacts", json={"email": "same@example.com"})
@@ -40,27 +51,32 @@ def test_two_keys_are_two_engages(
     assert other_http.get("/api/v3/contacts/id", params={"email": "same@example.com"}).status_code == 404
     second = other_http.post("/api/v3/contacts", json={"email": "same@example.com"})
     assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
-    # And each key's state (admin API by the apikey header; the default key without one) is its own
-    assert [c["id"] for c in simulator.admin.state()["contacts"]] == [first.json()["id"]]
+    # And each key's state (the admin API names the key with the apikey header) is its own
+    assert [c["id"] for c in first_admin.state()["contacts"]] == [first.json()["id"]]
     assert [c["id"] for c in other_admin.state()["contacts"]] == [second.json()["id"]]
-    assert simulator.admin.request_count("POST /api/v3/contacts", 201) == 1
+    assert first_admin.request_count("POST /api/v3/contacts", 201) == 1
     assert other_admin.request_count("POST /api/v3/contacts", 201) == 1
+    # while the state without a key is the whole simulator: both Engages, counts summed
+    whole = simulator.admin.state()
+    assert [c["id"] for c in whole["contacts"]] == [first.json()["id"], second.json()["id"]]
+    assert whole["requests"]["POST /api/v3/contacts"] == {"201": 2}
 
 
 def test_seed_and_reset_name_one_key(
-    simulator: RunningSimulator, other_http: SimHttp, other_admin: SimAdmin
+    simulator: RunningSimulator, other_http: SimHttp, first_admin: SimAdmin, other_admin: SimAdmin
 ) -> None:
     # When only the second key is seeded
     other_admin.seed({"contacts": [{"email": "seeded@example.com"}]})
     # Then only it knows the contact
-    assert simulator.admin.state()["contacts"] == []
+    assert first_admin.state()["contacts"] == []
     assert other_http.get("/api/v3/contacts/id", params={"email": "seeded@example.com"}).status_code == 200
-    # And a reset with its key clears only its Engage, while faults stay
+    # And a seed without a key goes to the default key; a reset with a key clears only its Engage
     simulator.admin.seed({"contacts": [{"email": "first@example.com"}]})
+    assert len(first_admin.state()["contacts"]) == 1
     simulator.admin.set_faults(latency_ms={"p50": 1, "p99": 2})
     other_admin.reset()
     assert other_admin.state()["contacts"] == []
-    assert len(simulator.admin.state()["contacts"]) == 1
+    assert len(first_admin.state()["contacts"]) == 1
     assert simulator.admin.faults()["latency_ms"] == {"p50": 1, "p99": 2}
 
 
@@ -82,7 +98,7 @@ def wait_for_import(admin: SimAdmin) -> dict[str, object]:
 
 
 def test_files_are_imported_for_the_key_whose_folder_holds_them(
-    simulator: RunningSimulator, other_http: SimHttp, other_admin: SimAdmin
+    simulator: RunningSimulator, other_http: SimHttp, first_admin: SimAdmin, other_admin: SimAdmin
 ) -> None:
     # Given a contacts file in the second key's folder, in the sub-folder the relay uploads contacts to
     folder: Path = simulator.import_dir_for(simulator.api_key_2) / "contactImport"
@@ -93,16 +109,18 @@ def test_files_are_imported_for_the_key_whose_folder_holds_them(
     assert (entry["folder"], entry["applied"]) == (f"tenants/{key_id(simulator.api_key_2)}/contactImport", 2)
     assert not dropped.exists()
     assert other_http.get("/api/v3/contacts/id", params={"email": "imported@example.com"}).status_code == 200
-    assert simulator.admin.state()["contacts"] == []
+    assert first_admin.state()["contacts"] == [] and first_admin.state()["imports"] == []
 
 
-def test_the_import_folders_upload_sub_folders_are_the_default_keys(simulator: RunningSimulator) -> None:
+def test_the_import_folders_upload_sub_folders_are_the_default_keys(
+    simulator: RunningSimulator, first_admin: SimAdmin
+) -> None:
     # Given a member, and a transactions file where the relay uploads them (not the folder's top)
     simulator.admin.seed({"contacts": [{"email": "m@example.com", "memberNumber": "M-9"}]})
     folder = simulator.import_dir / "transactionImport"
     folder.mkdir()
     drop(folder, "20261124101600_1_transactions.xml", transactions_xml(("M-9", "T-1")))
     # Then it is imported for the default key
-    entry = wait_for_import(simulator.admin)
+    entry = wait_for_import(first_admin)
     assert (entry["folder"], entry["kind"], entry["applied"]) == ("transactionImport", "transactions", 1)
     assert [r["uniqueReceiptId"] for r in simulator.admin.state()["receipts"]] == ["T-1"]

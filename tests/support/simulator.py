@@ -2,8 +2,9 @@
 
 `start_simulator(workdir, ...)` starts `engage-relay simulator` and waits until it answers;
 `SimAdmin` wraps `/_sim/state`, `/_sim/faults`, `/_sim/switches`, `/_sim/reset` and `/_sim/seed`.
-Each API key is its own Engage: `RunningSimulator.admin_for(key)` reads and seeds that key's, and
-`import_dir_for(key)` is the folder whose files it imports for that key.
+Each API key is its own Engage: `RunningSimulator.admin_for(key)` reads and seeds that key's (`.admin`
+reads every key's together and seeds the default key's), and `import_dir_for(key)` is the folder
+whose files it imports for that key.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ DEFAULT_TEST_KEYS = ("test-key-1", "test-key-2")
 
 
 class SimAdmin:
-    """The simulator's `/_sim/*` routes (never subject to faults), for one key's Engage (the default
-    key's without one; faults and switches are global)."""
+    """The simulator's `/_sim/*` routes (never subject to faults), for one key's Engage; without a key,
+    the whole simulator (state: every key's together; reset: everything; seed: the default key's).
+    Faults and switches are global."""
 
     def __init__(self, base_url: str, api_key: str | None = None) -> None:
         self.base_url = base_url

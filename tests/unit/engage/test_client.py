@@ -24,8 +24,9 @@ from engage.errors import (
     RateLimitWaitExceeded,
     ServerError,
     SkippableError,
+    UnexpectedResponse,
 )
-from engage.models import MAX_BULK_CONTACTS, OrderJob
+from engage.models import MAX_BULK_CONTACTS, OrderActionRequest, OrderJob, OrderStatusChange
 from engage.ratelimit import MemoryRateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, SHORT_RETRY_ATTEMPTS
 from engage.transport import Timeouts, key_fingerprint
@@ -166,6 +167,47 @@ def test_patch_sends_only_the_changes(client: EngageClient, transport: FakeTrans
     assert (transport.sent[0].method, transport.sent[0].json()) == ("PATCH", {"lastName": "Doe"})
     with pytest.raises(ValueError):
         client.update_contact(GUID, {"contactType": "Member"})
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(200, CONTACT), (200, None), (200, b"  "), (204, None), (201, CONTACT)]
+)
+def test_update_contact_type_takes_every_answer_voyado_may_give(
+    client: EngageClient, transport: FakeTransport, status: int, body: Any
+) -> None:
+    # Voyado documents no answer for updateContactType: a contact, an empty 200 or a 204 all work
+    transport.reply(status, body)
+    if body is None or body == b"  ":
+        transport.reply(200, CONTACT)  # the contact is read back
+    contact = client.update_contact_type(GUID, "Member")
+    assert contact.id == CONTACT["id"]
+    assert (
+        transport.sent[0].url == f"{BASE_URL}/api/v3/contacts/{GUID}/updateContactType?contactTypeId=Member"
+    )
+    assert [s.method for s in transport.sent] == ["POST"] + (["GET"] if body in (None, b"  ") else [])
+
+
+@pytest.mark.parametrize("status", [201, 202])
+def test_order_writes_take_201_and_202(client: EngageClient, transport: FakeTransport, status: int) -> None:
+    job = {"jobId": "job-1", "orderId": "o-1", "href": "/api/v3/orders/jobs/job-1"}
+    transport.reply(status, job).reply(status, job).reply(status, {})
+    assert client.delete_order("o-1").job_id == "job-1"
+    assert client.change_order_status("o-1", OrderStatusChange(status="Shipped")).job_id == "job-1"
+    client.order_action("o-1", OrderActionRequest(action="ConfirmOrder", version_tag="t"))
+
+
+@pytest.mark.parametrize("body", [[{"externalId": "s1", "name": "One"}], {"items": [{"externalId": "s1"}]}])
+def test_list_stores_takes_an_array_or_a_page(
+    client: EngageClient, transport: FakeTransport, body: Any
+) -> None:
+    transport.reply(200, body)
+    assert [s.external_id for s in client.list_stores()] == ["s1"]
+
+
+def test_list_stores_refuses_a_body_of_another_shape(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(200, {"stores": "none"})
+    with pytest.raises(UnexpectedResponse):
+        client.list_stores()
 
 
 def test_bulk_refuses_too_many_rows_before_sending(client: EngageClient, transport: FakeTransport) -> None:
