@@ -6,7 +6,8 @@ Public API (re-exported here):
   ``Timeouts``, ``shared_session(pool_maxsize)``, ``key_fingerprint(api_key)`` (``engage.transport``);
 - ``ShortRetryPolicy``, ``DEFAULT_SHORT_RETRY``, ``NO_RETRY``, ``SHORT_RETRY_ATTEMPTS`` (``engage.retry``);
 - the error tree and ``error_from_response`` (``engage.errors``; the tree is drawn in its docstring):
-  bases ``EngageError``, ``RetryableError``, ``SystemicError``, ``PermanentError``, ``SkippableError``,
+  bases ``EngageError``, ``RetryableError``, ``DeferredError``, ``SystemicError``, ``PermanentError``,
+  ``SkippableError``,
   ``ErrorKind``, and every leaf class;
 - ``RateLimiter`` protocol, ``RedisRateLimiter``, ``MemoryRateLimiter``, ``DEFAULT_BUDGET_PER_S``
   (``engage.ratelimit``);
@@ -29,6 +30,7 @@ from engage.errors import (
     ContactBeingCreated,
     ContactKeyTaken,
     ContactNotFound,
+    DeferredError,
     EngageError,
     EngageTimeout,
     EngageUnreachable,
@@ -71,6 +73,7 @@ __all__ = [
     "ContactKeyTaken",
     "ContactNotFound",
     "ContactRef",
+    "DeferredError",
     "EngageClient",
     "EngageError",
     "EngageTimeout",

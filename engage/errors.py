@@ -4,17 +4,18 @@ One tree, four bases by consequence; tasks classify with ``isinstance`` on the b
 (or read the class-level ``kind``)::
 
     EngageError
-    ├── RetryableError            try again later, on the task ladder
+    ├── RetryableError            try again later, on the retry ladder
     │   ├── EngageUnreachable         refused (never sent) or dropped (``maybe_delivered``)
     │   ├── EngageTimeout             connect timeout (never sent) or read timeout (``maybe_delivered``)
-    │   ├── RateLimited               429 (``retry_after_s`` when Engage says)
-    │   ├── RateLimitWaitExceeded     our own shared limiter would make us wait too long: never sent
     │   ├── ServerError               500/502/503/504, any other 5xx, 408
     │   ├── VersionTagMismatch        404 VersionTagMismatch: re-read the order's versionTag, retry
     │   └── ContactKeyTaken           409 on create: look the contact up again, then use it
     │       ├── ContactBeingCreated       409 ContactWithKeyIsBeingCreated
     │       └── ContactAlreadyExists      409 ApprovedContactWithKeyExists
-    ├── SystemicError             alert and keep retrying; never dead-letter at first sight
+    ├── DeferredError             not now: go again after ``retry_after_s``, on the same ladder step
+    │   ├── RateLimited               429: the key's cooldown, shared by every worker (``retry_after_s``)
+    │   └── RateLimitWaitExceeded     our own shared limiter would make us wait too long: never sent
+    ├── SystemicError             hold the tenant and alert; drains by itself once fixed; never dead-letter
     │   ├── AuthenticationFailed      401/403: bad or rotated API key
     │   └── SystemMisconfigured       500 InvalidSystemConfiguration
     ├── PermanentError            reject at once, keeping Engage's code and message
@@ -65,6 +66,7 @@ class ErrorKind(enum.StrEnum):
     """What the caller should do; the four bases of the tree."""
 
     RETRYABLE = "retryable"
+    DEFERRED = "deferred"
     SYSTEMIC = "systemic"
     PERMANENT = "permanent"
     SKIPPABLE = "skippable"
@@ -158,6 +160,11 @@ class RetryableError(EngageError):
     kind = ErrorKind.RETRYABLE
 
 
+class DeferredError(EngageError):
+    kind = ErrorKind.DEFERRED
+    retry_after_s: float | None = None
+
+
 class SystemicError(EngageError):
     kind = ErrorKind.SYSTEMIC
 
@@ -186,7 +193,7 @@ class EngageTimeout(RetryableError):
         super().__init__(summary, **kwargs)
 
 
-class RateLimited(RetryableError):
+class RateLimited(DeferredError):
     """429: the key is over Engage's rate; ``retry_after_s`` when Engage said how long to wait."""
 
     def __init__(self, summary: str = "", *, retry_after_s: float | None = None, **kwargs: Any) -> None:
@@ -194,11 +201,12 @@ class RateLimited(RetryableError):
         super().__init__(summary, **kwargs)
 
 
-class RateLimitWaitExceeded(RetryableError):
+class RateLimitWaitExceeded(DeferredError):
     """Our shared limiter would make this call wait longer than allowed; nothing was sent."""
 
     def __init__(self, summary: str = "", *, wait_s: float, **kwargs: Any) -> None:
         self.wait_s = wait_s
+        self.retry_after_s = wait_s
         super().__init__(summary, **kwargs)
 
 

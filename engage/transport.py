@@ -38,7 +38,7 @@ from engage.errors import (
     UnexpectedResponse,
     error_from_response,
 )
-from engage.ratelimit import DEFAULT_MAX_WAIT_S, RateLimiter
+from engage.ratelimit import DEFAULT_MAX_WAIT_S, Lane, RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
 from engage.version import USER_AGENT
 
@@ -147,6 +147,7 @@ class BaseEngageClient:
         retry: ShortRetryPolicy = DEFAULT_SHORT_RETRY,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         max_rate_wait_s: float = DEFAULT_MAX_WAIT_S,
+        rate_lane: Lane = "live",
         on_response: CallObserver | None = None,
     ) -> None:
         if not api_key:
@@ -159,6 +160,7 @@ class BaseEngageClient:
         self.session = session if session is not None else shared_session(pool_maxsize)
         self.retry = retry
         self.max_rate_wait_s = max_rate_wait_s
+        self.rate_lane: Lane = rate_lane
         self.on_response = on_response
 
     def __repr__(self) -> str:
@@ -211,7 +213,9 @@ class BaseEngageClient:
         waited_s = 0.0
         if self.rate_limiter is not None:
             try:
-                waited_s = float(self.rate_limiter.acquire(self.key_id, max_wait_s=self.max_rate_wait_s) or 0)
+                waited_s = self.rate_limiter.acquire(
+                    self.key_id, lane=self.rate_lane, max_wait_s=self.max_rate_wait_s
+                )
             except RateLimitWaitExceeded as exc:  # the same error, now naming the call
                 self._observe(method, path, None, 0.0, exc.wait_s, type(exc).__name__)
                 raise RateLimitWaitExceeded(

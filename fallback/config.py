@@ -5,13 +5,14 @@ Plain data, read by the uploaders and the fallback sweep; secrets are SecretStr 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 Transport = Literal["none", "local", "ftp", "ftps", "sftp"]
 ContactsFallback = Literal["bulk", "xml"]
 BreakerMode = Literal["hold", "fallback"]
+DEFAULT_SPILL_AFTER_S = 600.0  # Voyado: files are for long disruptions; ten minutes of outage is long
 
 
 class FallbackSettings(BaseModel):
@@ -34,5 +35,21 @@ class FallbackSettings(BaseModel):
     # fallback.outbox.REMOTE_SUBDIR_BY_KIND; "" uploads into remote_dir itself
     remote_subdirs: dict[str, str] | None = None
     local_dir: str = ".var/outbox"
-    contacts_via: ContactsFallback = "xml"
-    on_breaker_open: BreakerMode = "fallback"
+    contacts_via: ContactsFallback = "bulk"
+    # an outage longer than this spills receipts, returns and contacts to files (the rest waits and drains)
+    spill_after_s: float = Field(default=DEFAULT_SPILL_AFTER_S, ge=0)
+    # promotion and voucher redemptions by our own redemptions file: only with a format agreed with Voyado
+    redemptions_by_file: bool = False
+    # first version: "fallback" dead-lettered at once while the breaker was open; now it means spill_after_s 0
+    on_breaker_open: BreakerMode | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _breaker_mode(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("on_breaker_open") == "fallback"
+            and "spill_after_s" not in data
+        ):
+            return {**data, "spill_after_s": 0.0}
+        return data

@@ -19,13 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 DLQ_PREFIX = "engage:dlq"
 LIST_PAGE = 500
 
-FallbackState = Literal["pending", "written", "delivered_by_file", "failed", "not_applicable"]
+FallbackState = Literal["pending", "written", "delivered_by_file", "superseded", "failed", "not_applicable"]
 """Where the fallback sweep (relay/spill/sweep.py) has got with a letter:
 
 - pending: waiting for the next sweep;
 - written: in an outbox file (`fallback_file` names it) or a bulk batch (`bulk:{batchId}:{row}`) not yet
   confirmed; a crash here is repaired by the next sweep (at worst a record is sent twice);
 - delivered_by_file: the file was uploaded and verified, or the bulk batch applied the row;
+- superseded: a customer update whose every field was overtaken by a newer value (never written);
 - failed: the file or bulk path refused the record (`message` says why); replay it once fixed;
 - not_applicable: no file channel exists for the type; replay it with `engage-relay dlq replay`.
 """
@@ -48,6 +49,8 @@ class DeadLetter(BaseModel):
     dead_lettered_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     fallback_state: FallbackState = "pending"
     fallback_file: str | None = None
+    stream_entry: str | None = None  # the events-stream entry the event came in by
+    details: dict[str, Any] | None = None  # the error's own facts (an identity conflict's two contacts)
 
     @property
     def id(self) -> str:

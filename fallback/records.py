@@ -17,7 +17,7 @@ mapper plans in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
@@ -28,6 +28,7 @@ from mappers.contacts import (
     CustomerEvent,
     contact_attributes,
     plan_create,
+    plan_create_of_fields,
     plan_implicit_create,
     plan_update,
 )
@@ -50,7 +51,7 @@ CONTACT_TYPES: Final = frozenset({"customer.created", "customer.updated"})
 TRANSACTION_TYPES: Final = frozenset({"order.delivered", "receipt.completed", "return.created"})
 REDEMPTION_TYPES: Final = frozenset({"promotion.redeemed", "voucher.redeemed"})
 NO_FILE_CHANNEL: Final = (
-    "no file channel for this event type: replay it with `engage-relay dlq replay` once Engage is back"
+    "no Voyado file channel for this event type: replay it with `engage-relay dlq replay` once Engage is back"
 )
 
 BulkOperation = Literal["create", "update"]
@@ -112,13 +113,26 @@ def known_contact_id(store: ContactIdStore, tenant: Tenant, identity: Identity) 
 
 
 def plan_letters(
-    letters: Iterable[DeadLetter], tenant: Tenant, store: ContactIdStore, *, contacts_via_bulk: bool
+    letters: Iterable[DeadLetter],
+    tenant: Tenant,
+    store: ContactIdStore,
+    *,
+    contacts_via_bulk: bool,
+    redemptions_by_file: bool = False,
+    contact_fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> LetterPlan:
-    """Sort letters into file records, bulk rows, no-channel and undecodable ones (in occurred_at order)."""
+    """Sort letters into file records, bulk rows, no-channel and undecodable ones (in occurred_at order).
+
+    Redemptions go to our redemptions file only when the tenant agreed its format with Voyado
+    (`redemptions_by_file`); otherwise, like every type without a documented file channel, they wait.
+    `contact_fields`: per customer letter, the flat fields still newer than what any path already sent
+    (the relay's per-field clock); a letter not in it sends all of its fields.
+    """
     plan = LetterPlan()
     decoded: list[tuple[DeadLetter, Any]] = []
+    channels = CONTACT_TYPES | TRANSACTION_TYPES | (REDEMPTION_TYPES if redemptions_by_file else frozenset())
     for letter in letters:
-        if letter.type not in CONTACT_TYPES | TRANSACTION_TYPES | REDEMPTION_TYPES:
+        if letter.type not in channels:
             plan.not_applicable.append(letter)
             continue
         try:
@@ -130,7 +144,8 @@ def plan_letters(
     for letter, event in decoded:
         try:
             if isinstance(event, CustomerCreatedEvent | CustomerUpdatedEvent):
-                row = contact_row(letter, event, tenant, store)
+                fields = (contact_fields or {}).get(letter.id)
+                row = contact_row(letter, event, tenant, store, fields)
                 if contacts_via_bulk:
                     plan.bulk.append(row)
                 else:
@@ -170,20 +185,27 @@ def _companions(buyers: list[tuple[DeadLetter, Any]], plan: LetterPlan, tenant: 
     return companions
 
 
-def contact_row(letter: DeadLetter, event: CustomerEvent, tenant: Tenant, store: ContactIdStore) -> BulkRow:
+def contact_row(
+    letter: DeadLetter,
+    event: CustomerEvent,
+    tenant: Tenant,
+    store: ContactIdStore,
+    fields: Mapping[str, Any] | None = None,
+) -> BulkRow:
+    """The letter's contacts-file record and bulk row; with `fields`, only those (flat) attributes."""
     policy = tenant.policy
     contact_id = known_contact_id(store, tenant, event.data)
     keys = () if contact_id else tuple(k for k in lookup_keys(event.data, policy) if k.kind != "contactId")
     record: dict[str, Any]
     if isinstance(event, CustomerCreatedEvent) and contact_id is None:
-        plan = plan_create(event, policy)
+        plan = plan_create(event, policy) if fields is None else plan_create_of_fields(event, policy, fields)
         row = {k: v for k, v in plan.body.items() if k != "contactType"}
         record = {**plan.body, "source": plan.source, "storeExternalId": plan.store_external_id}
         if plan.create_as_unapproved:
             record["createAsUnapproved"] = True
         file_record = FileRecord(letter, "contacts", "contacts", record, None, keys)
         return BulkRow("create", plan.contact_type, row, file_record)
-    body = plan_update(contact_attributes(event, policy))
+    body = plan_update(contact_attributes(event, policy) if fields is None else fields)
     record = dict(body)
     if event.data.contact_type:
         record["contactType"] = event.data.contact_type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -36,9 +37,13 @@ class RejectedStore(Protocol):
 
     def list(self, count: int = 100) -> list[tuple[str, Rejection]]: ...
 
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        """Drop rejections older than the retention, or beyond the maximum length."""
+        ...
+
 
 class RedisRejectedStore:
-    """A Redis stream that never trims: rejected events stay until an operator removes them."""
+    """A Redis stream of rejections, trimmed to its retention (days) and maximum length by the mover."""
 
     def __init__(self, client: redis.Redis, stream: str = REJECTED_STREAM) -> None:
         self._redis = client
@@ -54,6 +59,11 @@ class RedisRejectedStore:
 
     def count(self) -> int:
         return cast(int, self._redis.xlen(self.stream))
+
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        oldest_ms = max(int((time.time() - retention_s) * 1000), 0)
+        self._redis.xtrim(self.stream, minid=f"{oldest_ms}-0", approximate=True)
+        self._redis.xtrim(self.stream, maxlen=maxlen, approximate=True)
 
 
 class MemoryRejectedStore:
@@ -73,3 +83,9 @@ class MemoryRejectedStore:
 
     def count(self) -> int:
         return len(self._items)
+
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        cutoff = time.time() - retention_s
+        with self._lock:
+            kept = [item for item in self._items if item[1].at.timestamp() >= cutoff]
+            self._items[:] = kept[-maxlen:] if maxlen > 0 else []

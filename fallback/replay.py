@@ -6,8 +6,10 @@ the same letters at once never both publish one; then it publishes the original 
 leaves the letter in place (its claim expires): replaying it again publishes it a second time, which the
 relay's idempotency makes harmless (the applied marker, uniqueReceiptId). Losing it would not be.
 
-Nothing else has to be cleared first: the applied marker (relay/ledger.py) is only set for events that
-were applied or superseded, never for dead-lettered ones, so a replayed event is applied normally.
+The envelope goes through the backlog lane (the stream entry's `lane` field), so a replay of thousands
+never delays today's live events. Nothing else has to be cleared first: a dead-lettered event has no
+settled marker (relay/ledger.py), so a replayed event is admitted and applied normally; a letter that was
+delivered by file is settled, and its replay is dropped as a duplicate.
 
 Letters already delivered by the file fallback (`fallback_state="delivered_by_file"`) are skipped unless
 asked for: Engage already has them.
@@ -89,7 +91,7 @@ class DeadLetterReplayer:
             current = self._store.get(letter.id)  # re-read under the claim: another replay may have ended
             if current is None:
                 return ReplayResult(letter.id, "gone")
-            entry = publish(self._redis, current.envelope, self.stream)
+            entry = publish(self._redis, current.envelope, self.stream, backlog=True)
             self._store.drop(letter.id)
             return ReplayResult(letter.id, "replayed", entry)
         finally:

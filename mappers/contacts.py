@@ -194,6 +194,22 @@ def plan_create(event: CustomerEvent, policy: TenantPolicy) -> CreateContactPlan
     )
 
 
+def plan_create_of_fields(
+    event: CustomerEvent, policy: TenantPolicy, fields: Mapping[str, Any]
+) -> CreateContactPlan:
+    """`plan_create` with only `fields` (flat attributes, `flatten_attributes`) in the body: a create that
+    travels by file after a newer update of some of its fields was already sent must not overwrite them."""
+    full = plan_create(event, policy)
+    body = _create_defaults(plan_update(fields), policy, full.store_external_id, full.contact_type)
+    return CreateContactPlan(
+        body=body,
+        source=full.source,
+        store_external_id=full.store_external_id,
+        create_as_unapproved=full.create_as_unapproved,
+        contact_type=full.contact_type,
+    )
+
+
 def plan_create_from_identity(
     identity: CustomerIdentity, policy: TenantPolicy, source: str | None, store: str | None
 ) -> CreateContactPlan:

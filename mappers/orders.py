@@ -34,6 +34,7 @@ from engage.models import (
     OrderActionRequest,
     OrderContact,
     OrderDelivery,
+    OrderEmbeddedAction,
     OrderLineItem,
     OrderLineItems,
     OrderRequest,
@@ -92,8 +93,12 @@ class OrderPlan:
     action_data: dict[str, Any] | None = None
 
     def embedded(self) -> OrderRequest:
-        """The order body with the action in it (one call, no versionTag needed)."""
-        return self.request.model_copy(update={"action": self.action})
+        """The order body with the action in it (one call, no versionTag needed), with its language and
+        data (a cancel reason) when it has them [the embedded shape is inferred]."""
+        if self.language is None and self.action_data is None:
+            return self.request.model_copy(update={"action": self.action})
+        action = OrderEmbeddedAction(action=self.action, language=self.language, data=self.action_data)
+        return self.request.model_copy(update={"action": action})
 
     def action_request(self, version_tag: str) -> OrderActionRequest:
         """The separate action call, once Engage reports `version_tag` for this order version."""

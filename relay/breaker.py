@@ -34,11 +34,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, cast
 
 import redis
 
 from engage.errors import (
+    AuthenticationFailed,
     EngageTimeout,
     EngageUnreachable,
     PermanentError,
@@ -48,31 +49,34 @@ from engage.errors import (
     ServerError,
     SkippableError,
     SystemicError,
+    SystemMisconfigured,
 )
 from relay.errors import ContactBusy
 from relay.keys import BREAKER_PREFIX
-from relay.retry import BROKER_VISIBILITY_TIMEOUT_S
 
 BREAKER_FAILURE_THRESHOLD = 5  # failures in a row (no success between them) ...
 BREAKER_WINDOW_S = 30.0  # ... all within this many seconds open the breaker
+BREAKER_MAX_OPEN_S = 3600.0  # a probe at least once an hour, however the breaker is configured
 BREAKER_OPEN_S = 30.0  # how long an open breaker refuses calls before it lets one probe through
 BREAKER_PROBE_LEASE_S = 120.0  # a probe whose worker died gives the lease back after this (contact lock TTL)
 BREAKER_HALF_OPEN_WAIT_S = 5.0  # while another caller probes, come back after this (at most BREAKER_OPEN_S)
 BREAKER_HOLD_JITTER_FRACTION = 0.1  # held events come back spread over up to +10 %, not as one burst
 
 BreakerState = Literal["closed", "open", "half_open"]
-Verdict = Literal["success", "failure", "neutral"]
+Verdict = Literal["success", "failure", "trip", "neutral"]
 
-_FAILURES = (EngageUnreachable, EngageTimeout, ServerError, SystemicError)
+_FAILURES = (EngageUnreachable, EngageTimeout, ServerError)
 _NEUTRAL = (RateLimited, RateLimitWaitExceeded, ContactBusy)
 
 
 def verdict(exc: BaseException | None) -> Verdict:
-    """What a handler's result says about the tenant's Engage: up, down, or nothing."""
+    """What a handler's result says about the tenant's Engage: up, down, unusable (trip), or nothing."""
     if exc is None or isinstance(exc, (SkippableError, PermanentError)):
         return "success"
     if isinstance(exc, _NEUTRAL):
         return "neutral"
+    if isinstance(exc, SystemicError):
+        return "trip"  # the key refused, the system misconfigured: no use trying four more times
     if isinstance(exc, _FAILURES):
         return "failure"
     if isinstance(exc, RetryableError):
@@ -80,10 +84,38 @@ def verdict(exc: BaseException | None) -> Verdict:
     return "neutral"
 
 
+def describe_cause(exc: BaseException) -> str:
+    """The breaker's cause in plain words, for `status`, the console, the metrics and the logs."""
+    if isinstance(exc, AuthenticationFailed):
+        return f"Engage refused the API key ({exc.status}): check the tenant's key"
+    if isinstance(exc, SystemMisconfigured):
+        return "Engage reports an invalid system configuration (InvalidSystemConfiguration): ask Voyado"
+    if isinstance(exc, EngageTimeout):
+        return "Engage did not answer in time"
+    if isinstance(exc, EngageUnreachable):
+        return "Engage is unreachable (no connection)"
+    if isinstance(exc, ServerError):
+        return f"Engage answers {exc.status or 'with server errors'}"
+    return type(exc).__name__
+
+
+@dataclass(frozen=True)
+class BreakerInfo:
+    """A tenant's breaker as `status` and the spill see it."""
+
+    state: BreakerState
+    cause: str | None = None  # the failure that opened (or last re-opened) it
+    opened_at: float | None = None  # when it last opened (seconds since the epoch)
+    outage_since: float | None = None  # when it first opened in this outage (kept across re-opens)
+
+    def outage_s(self, now: float) -> float:
+        return 0.0 if self.outage_since is None else max(0.0, now - self.outage_since)
+
+
 def check_open_s(open_s: float) -> None:
-    if not 0 < open_s < BROKER_VISIBILITY_TIMEOUT_S / 2:
+    if not 0 < open_s <= BREAKER_MAX_OPEN_S:
         raise ValueError(
-            f"breaker open time {open_s} s must be positive and well below the broker visibility timeout"
+            f"breaker open time {open_s} s must be positive and at most {BREAKER_MAX_OPEN_S:.0f} s"
         )
 
 
@@ -109,9 +141,11 @@ class Permit:
 class CircuitBreaker(Protocol):
     def allow(self, tenant: str) -> Permit: ...
 
-    def record(self, permit: Permit, outcome: Verdict) -> None: ...
+    def record(self, permit: Permit, outcome: Verdict, cause: str | None = None) -> None: ...
 
     def state(self, tenant: str) -> BreakerState: ...
+
+    def info(self, tenant: str) -> BreakerInfo: ...
 
     def reset(self, tenant: str) -> None: ...
 
@@ -124,7 +158,8 @@ def guarded(breaker: CircuitBreaker, permit: Permit, call: Callable[[], T]) -> T
     try:
         result = call()
     except BaseException as exc:
-        breaker.record(permit, verdict(exc))
+        outcome = verdict(exc)
+        breaker.record(permit, outcome, describe_cause(exc) if outcome in ("failure", "trip") else None)
         raise
     breaker.record(permit, "success")
     return result
@@ -159,10 +194,11 @@ if redis.call('SET', KEYS[3], ARGV[5], 'NX', 'PX', ARGV[3]) then return {1, '0',
 return {0, ARGV[4], ''}
 """
 
-# ARGV: verdict, now, token ('' when not the probe), threshold, window_s, member
+# ARGV: verdict, now, token ('' when not the probe), threshold, window_s, member, cause
 _RECORD_LUA = """
 local opened = redis.call('HGET', KEYS[1], 'opened_at')
 local verdict = ARGV[1]
+local failing = verdict == 'failure' or verdict == 'trip'
 local is_probe = ARGV[3] ~= '' and redis.call('GET', KEYS[3]) == ARGV[3]
 if opened then
   if not is_probe then return 'ignored' end
@@ -170,8 +206,8 @@ if opened then
   if verdict == 'success' then
     redis.call('DEL', KEYS[1], KEYS[2])
     return 'closed'
-  elseif verdict == 'failure' then
-    redis.call('HSET', KEYS[1], 'opened_at', ARGV[2])
+  elseif failing then
+    redis.call('HSET', KEYS[1], 'opened_at', ARGV[2], 'cause', ARGV[7])
     return 'reopened'
   end
   return 'released'
@@ -179,14 +215,14 @@ end
 if verdict == 'success' then
   redis.call('DEL', KEYS[2])
   return 'ok'
-elseif verdict == 'failure' then
+elseif failing then
   local now = tonumber(ARGV[2])
   local window = tonumber(ARGV[5])
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
   redis.call('ZADD', KEYS[2], now, ARGV[6])
   redis.call('PEXPIRE', KEYS[2], math.ceil(window * 1000))
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
-    redis.call('HSET', KEYS[1], 'opened_at', ARGV[2])
+  if verdict == 'trip' or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+    redis.call('HSET', KEYS[1], 'opened_at', ARGV[2], 'outage_since', ARGV[2], 'cause', ARGV[7])
     redis.call('DEL', KEYS[2])
     return 'opened'
   end
@@ -232,22 +268,38 @@ class RedisCircuitBreaker:
         probe = held.decode() if isinstance(held, bytes) else str(held)
         return Permit(tenant, bool(allowed), float(after), probe or None)
 
-    def record(self, permit: Permit, outcome: Verdict) -> None:
+    def record(self, permit: Permit, outcome: Verdict, cause: str | None = None) -> None:
         if not permit.allowed:
             return
         p = self.policy
         now = self._clock()
         member = f"{now!r}:{uuid.uuid4().hex[:8]}"
         token = permit.probe_token or ""
-        args: list[str | int] = [outcome, repr(now), token, p.failure_threshold, repr(p.window_s), member]
+        args: list[str | int] = [
+            outcome,
+            repr(now),
+            token,
+            p.failure_threshold,
+            repr(p.window_s),
+            member,
+            cause or "",
+        ]
         self._record(keys=self._keys(permit.tenant), args=args)
 
     def state(self, tenant: str) -> BreakerState:
-        raw = self._redis.hget(self._keys(tenant)[0], "opened_at")
-        if raw is None:
-            return "closed"
-        opened_at = float(raw.decode() if isinstance(raw, bytes) else str(raw))
-        return "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+        return self.info(tenant).state
+
+    def info(self, tenant: str) -> BreakerInfo:
+        raw = cast(
+            list[bytes | None],
+            self._redis.hmget(self._keys(tenant)[0], ["opened_at", "outage_since", "cause"]),
+        )
+        if raw[0] is None:
+            return BreakerInfo("closed")
+        opened_at = float(raw[0])
+        since = float(raw[1]) if raw[1] is not None else opened_at
+        state: BreakerState = "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+        return BreakerInfo(state, (raw[2] or b"").decode() or None, opened_at, since)
 
     def reset(self, tenant: str) -> None:
         """Close the breaker by hand (an operator knows Engage is back)."""
@@ -260,6 +312,8 @@ class RedisCircuitBreaker:
 @dataclass
 class _TenantCircuit:
     opened_at: float | None = None
+    outage_since: float | None = None
+    cause: str | None = None
     failures: list[float] | None = None
     probe_token: str | None = None
     probe_expires_at: float = 0.0
@@ -295,10 +349,11 @@ class MemoryCircuitBreaker:
                 return Permit(tenant, True, 0.0, c.probe_token)
             return Permit(tenant, False, p.half_open_wait_s)
 
-    def record(self, permit: Permit, outcome: Verdict) -> None:
+    def record(self, permit: Permit, outcome: Verdict, cause: str | None = None) -> None:
         if not permit.allowed:
             return
         p = self.policy
+        failing = outcome in ("failure", "trip")
         with self._lock:
             c = self._circuit(permit.tenant)
             now = self._clock()
@@ -313,25 +368,30 @@ class MemoryCircuitBreaker:
                 c.probe_token = None
                 if outcome == "success":
                     self._circuits[permit.tenant] = _TenantCircuit()
-                elif outcome == "failure":
-                    c.opened_at = now
+                elif failing:
+                    c.opened_at, c.cause = now, cause
                 return
             if outcome == "success":
                 c.failures = None
-            elif outcome == "failure":
+            elif failing:
                 recent = [t for t in (c.failures or []) if t > now - p.window_s]
                 recent.append(now)
-                if len(recent) >= p.failure_threshold:
-                    c.opened_at, c.failures = now, None
+                if outcome == "trip" or len(recent) >= p.failure_threshold:
+                    c.opened_at, c.outage_since, c.cause, c.failures = now, now, cause, None
                 else:
                     c.failures = recent
 
     def state(self, tenant: str) -> BreakerState:
+        return self.info(tenant).state
+
+    def info(self, tenant: str) -> BreakerInfo:
         with self._lock:
-            opened_at = self._circuit(tenant).opened_at
+            c = self._circuit(tenant)
+            opened_at, since, cause = c.opened_at, c.outage_since, c.cause
         if opened_at is None:
-            return "closed"
-        return "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+            return BreakerInfo("closed")
+        state: BreakerState = "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+        return BreakerInfo(state, cause, opened_at, since if since is not None else opened_at)
 
     def reset(self, tenant: str) -> None:
         with self._lock:

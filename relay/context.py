@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from engage.client import EngageClient
 from relay.runtime import Runtime
+from relay.schedule import Job, WaitReason
 from relay.tenants import Tenant
 from schemas.envelope import Envelope
 
@@ -30,10 +31,23 @@ class EventContext:
     client: EngageClient
     attempt: int
     maybe_delivered: bool  # an earlier attempt timed out after sending: check before re-sending a POST
+    job: Job | None = None  # the event's job in the schedule (its `state` survives between runs)
     calls: list[str] = field(default_factory=list)
+    parked: tuple[float, WaitReason, dict[str, Any]] | None = None
 
     def called(self, name: str) -> None:
         self.calls.append(name)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """What an earlier run of this event kept (an order job to follow); empty the first time."""
+        return dict(self.job.state) if self.job is not None else {}
+
+    def wait_for_engage(self, due_s: float, reason: WaitReason, state: dict[str, Any]) -> Applied:
+        """End this run without an outcome: the event runs again at `due_s` with `state` (a handler that
+        follows an asynchronous Engage job). The returned value is ignored."""
+        self.parked = (due_s, reason, state)
+        return Applied()
 
 
 @dataclass(frozen=True)

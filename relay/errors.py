@@ -2,11 +2,13 @@
 the caller does::
 
     EngageError                       (engage/errors.py: every Engage failure)
-    ├── RetryableError
-    │   └── ContactBusy                   another worker holds the contact: go again soon, not a ladder step
+    ├── DeferredError
+    │   └── ContactBusy                   another worker holds the contact (or the event): go again soon
     └── PermanentError
         ├── EventUndecodable              a task message that no longer validates (edited, or a bug): rejected
-        └── UnknownTenant                 the event names a tenant this deployment does not serve: rejected
+        ├── UnknownTenant                 the event names a tenant this deployment does not serve: rejected
+        ├── IdConflict                    the same id with another payload: kept with both, never applied
+        └── IdentityConflict              the identifiers point to two contacts: dead-lettered for an operator
 
 These carry no Engage status, method or path; their text is their summary alone. `schemas.InvalidEvent`
 stays in `schemas` (which imports nothing of ours); the relay turns it into `EventUndecodable`.
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engage.errors import PermanentError, RetryableError
+from engage.errors import DeferredError, PermanentError
 
 CONTACT_BUSY_RETRY_S = 1.0  # another worker holds the contact: come back soon, not on the ladder
 
@@ -31,7 +33,7 @@ class _RelayError:
         return self.summary
 
 
-class ContactBusy(_RelayError, RetryableError):
+class ContactBusy(_RelayError, DeferredError):
     """Another worker holds this contact's lock; the event goes again after `retry_after_s`."""
 
     retry_after_s = CONTACT_BUSY_RETRY_S
@@ -56,3 +58,35 @@ class UnknownTenant(_RelayError, PermanentError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown tenant {name!r}")
         self.name = name
+
+
+class IdConflict(_RelayError, PermanentError):
+    """Another payload came under an event id the relay already has: never applied, kept with both
+    payloads for an operator (the producer reused an id, or edited an event and re-sent it)."""
+
+    def __init__(self, event_id: str, summary: str = "") -> None:
+        super().__init__(summary or f"event id {event_id!r} came again with another payload")
+        self.event_id = event_id
+
+
+class IdentityConflict(_RelayError, PermanentError):
+    """The event's identifiers point to two different contacts (the tenant's key finds none or one, another
+    identifier belongs to another). Held for an operator with both contact ids; never merged."""
+
+    def __init__(self, by_key: str | None, other: str, other_kind: str) -> None:
+        found = f"contact {by_key}" if by_key else "no contact"
+        super().__init__(
+            f"identity conflict: the tenant's contact key finds {found}, but the event's {other_kind} "
+            f"belongs to contact {other}"
+        )
+        self.by_key = by_key
+        self.other = other
+        self.other_kind = other_kind
+
+    @property
+    def details(self) -> dict[str, str | None]:
+        return {
+            "contact_by_key": self.by_key,
+            "contact_by_other": self.other,
+            "other_identifier": self.other_kind,
+        }

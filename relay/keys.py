@@ -2,8 +2,8 @@
 
 The other packages own theirs: the events stream (`schemas.publish.EVENTS_STREAM`), dead letters and the
 rejected store (`fallback.deadletters.DLQ_PREFIX`, `fallback.rejected.REJECTED_STREAM`), the sweep lock
-(`fallback.sweep_lock`), the rate limiter and the contact-id store (`engage.ratelimit`,
-`engage.contact_store`). Nothing defines another package's names again.
+(`fallback.sweep_lock`), the import-file numbers (`fallback.file_sequence`), the rate limiter and the
+contact-id store (`engage.ratelimit`, `engage.contact_store`). Nothing defines another package's names again.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ ASSIGNMENT_PREFIX = "engage:assignment"
 BREAKER_PREFIX = "engage:breaker"
 TENANT_KEY_PREFIX = "engage:tenant"  # one hash per stored tenant; the set of names is f"{prefix}s"
 SWEEP_KICK_PREFIX = "engage:fallback:kick"
+SPILL_PREFIX = "engage:spill"  # events a long outage handed to the file fallback (a dead-letter store)
+PAUSED_PREFIX = "engage:paused"  # relay/control.py: tenants an operator paused
+TRAIL_PREFIX = "engage:trail"  # relay/trail.py: each event's steps, for the event lookup
+SCHEDULE_PREFIX = "engage:sched"  # relay/schedule.py: admitted, unsettled events and when each runs next
 
 
 def applied_key(tenant: str, event_id: str) -> str:

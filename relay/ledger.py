@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +22,8 @@ from typing import Any, Protocol, cast
 
 import redis
 
+from mappers.identity import LookupKey
+from relay.batch import Batch
 from relay.errors import ContactBusy
 from relay.keys import applied_key, assignment_key, claim_key, contact_lock_key, field_clock_key
 
@@ -40,6 +42,16 @@ def value_hash(value: Any) -> str:
 def ref_hash(*parts: str) -> str:
     """A stable, non-personal reference for an identifier (email, phone...) in Redis key names."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+FILE_CLOCK_PREFIX = "ref:"
+
+
+def file_clock_ref(keys: Sequence[LookupKey]) -> str | None:
+    """The clock's name for a contact whose GUID is not known (a file created it): a hash of its first
+    key, never the key itself. The API path folds it into the GUID's clock once it learns the GUID."""
+    given = [k for k in keys if k.kind != "contactId"]
+    return None if not given else f"{FILE_CLOCK_PREFIX}{ref_hash(given[0].kind, given[0].value)}"
 
 
 def _micros(moment: datetime) -> int:
@@ -74,7 +86,40 @@ def plan_fields(
     return plan
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What the settled marker of an event says: its final outcome and the digest of its envelope."""
+
+    outcome: str
+    digest: str | None = None  # None for markers written before digests were kept (counts as a match)
+
+    def matches(self, digest: str) -> bool:
+        return self.digest is None or self.digest == digest
+
+
+APPLIED_OUTCOMES = frozenset({"applied", "superseded", "skipped", "delivered_by_file"})
+"""Final outcomes after which Engage has (or needs) nothing more of the event."""
+
+
 class Ledger(Protocol):
+    def settled(self, tenant: str, event_id: str) -> Settled | None:
+        """The event's final outcome, if it has one (a copy of it then gets none)."""
+        ...
+
+    def settled_many(self, events: Sequence[tuple[str, str]]) -> list[Settled | None]:
+        """`settled` for each (tenant, event id), in one round trip."""
+        ...
+
+    def mark_settled(self, tenant: str, event_id: str, outcome: str, digest: str | None) -> None: ...
+
+    def mark_settled_in(
+        self, batch: Batch, tenant: str, event_id: str, outcome: str, digest: str | None
+    ) -> None: ...
+
+    def unsettle(self, tenant: str, event_id: str) -> None:
+        """Forget the final outcome (an operator replays a rejected event after fixing it)."""
+        ...
+
     def was_applied(self, tenant: str, event_id: str) -> bool: ...
 
     def mark_applied(self, tenant: str, event_id: str) -> None: ...
@@ -89,6 +134,11 @@ class Ledger(Protocol):
         self, tenant: str, contact_id: str, fields: Mapping[str, Any], occurred_at: datetime
     ) -> None: ...
 
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+        """Fold one clock into another, keeping the newer write of each field (a contact a file created,
+        whose GUID is now known), and forget the first."""
+        ...
+
     def contact_lock(self, tenant: str, contact_ref: str) -> AbstractContextManager[None]: ...
 
     def remember_assignment(
@@ -96,6 +146,17 @@ class Ledger(Protocol):
     ) -> None: ...
 
     def assignment_for(self, tenant: str, contact_id: str, promotion_id: str) -> str | None: ...
+
+
+def _encode_settled(outcome: str, digest: str | None) -> str:
+    return f"{outcome}|{digest or ''}"
+
+
+def _decode_settled(raw: str) -> Settled:
+    if raw == "1":  # a marker of the first version: applied, no digest kept
+        return Settled("applied")
+    outcome, _, digest = raw.partition("|")
+    return Settled(outcome, digest or None)
 
 
 def _encode_clock(occurred_at: datetime, value: Any) -> str:
@@ -112,11 +173,38 @@ class RedisLedger:
         self._redis = client
         self._release = client.register_script(_RELEASE_IF_OWNER_LUA)
 
+    def settled(self, tenant: str, event_id: str) -> Settled | None:
+        raw = cast(bytes | None, self._redis.get(applied_key(tenant, event_id)))
+        return None if raw is None else _decode_settled(raw.decode())
+
+    def settled_many(self, events: Sequence[tuple[str, str]]) -> list[Settled | None]:
+        if not events:
+            return []
+        raw = cast(list[bytes | None], self._redis.mget([applied_key(t, e) for t, e in events]))
+        return [None if r is None else _decode_settled(r.decode()) for r in raw]
+
+    def mark_settled(self, tenant: str, event_id: str, outcome: str, digest: str | None) -> None:
+        value = _encode_settled(outcome, digest)
+        self._redis.set(applied_key(tenant, event_id), value, ex=APPLIED_MARKER_TTL_S)
+
+    def mark_settled_in(
+        self, batch: Batch, tenant: str, event_id: str, outcome: str, digest: str | None
+    ) -> None:
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            batch.then(lambda: self.mark_settled(tenant, event_id, outcome, digest))
+        else:
+            pipe.set(applied_key(tenant, event_id), _encode_settled(outcome, digest), ex=APPLIED_MARKER_TTL_S)
+
+    def unsettle(self, tenant: str, event_id: str) -> None:
+        self._redis.delete(applied_key(tenant, event_id))
+
     def was_applied(self, tenant: str, event_id: str) -> bool:
-        return bool(self._redis.exists(applied_key(tenant, event_id)))
+        mark = self.settled(tenant, event_id)
+        return mark is not None and mark.outcome in APPLIED_OUTCOMES
 
     def mark_applied(self, tenant: str, event_id: str) -> None:
-        self._redis.set(applied_key(tenant, event_id), b"1", ex=APPLIED_MARKER_TTL_S)
+        self.mark_settled(tenant, event_id, "applied", None)
 
     def claim(self, tenant: str, event_id: str, owner: str) -> bool:
         return bool(self._redis.set(claim_key(tenant, event_id), owner, nx=True, ex=EVENT_CLAIM_TTL_S))
@@ -137,6 +225,22 @@ class RedisLedger:
         pipe = self._redis.pipeline()
         pipe.hset(key, mapping={name: _encode_clock(occurred_at, v) for name, v in fields.items()})
         pipe.expire(key, FIELD_CLOCK_TTL_S)
+        pipe.execute()
+
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+        source = self.field_clock(tenant, from_ref)
+        if not source:
+            return
+        target = self.field_clock(tenant, into_ref)
+        newer = {
+            name: seen for name, seen in source.items() if name not in target or target[name][0] < seen[0]
+        }
+        key = field_clock_key(tenant, into_ref)
+        pipe = self._redis.pipeline()
+        if newer:
+            pipe.hset(key, mapping={name: f"{at}|{digest}" for name, (at, digest) in newer.items()})
+            pipe.expire(key, FIELD_CLOCK_TTL_S)
+        pipe.delete(field_clock_key(tenant, from_ref))
         pipe.execute()
 
     def remember_assignment(
@@ -180,7 +284,7 @@ class MemoryLedger:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._applied: set[tuple[str, str]] = set()
+        self._settled: dict[tuple[str, str], Settled] = {}
         self._claims: dict[tuple[str, str], str] = {}
         self._clocks: dict[tuple[str, str], dict[str, str]] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -196,12 +300,33 @@ class MemoryLedger:
         with self._guard:
             return self._assignments.get((tenant, contact_id, promotion_id))
 
+    def settled(self, tenant: str, event_id: str) -> Settled | None:
+        with self._guard:
+            return self._settled.get((tenant, event_id))
+
+    def settled_many(self, events: Sequence[tuple[str, str]]) -> list[Settled | None]:
+        with self._guard:
+            return [self._settled.get(pair) for pair in events]
+
+    def mark_settled(self, tenant: str, event_id: str, outcome: str, digest: str | None) -> None:
+        with self._guard:
+            self._settled[(tenant, event_id)] = Settled(outcome, digest)
+
+    def mark_settled_in(
+        self, batch: Batch, tenant: str, event_id: str, outcome: str, digest: str | None
+    ) -> None:
+        batch.then(lambda: self.mark_settled(tenant, event_id, outcome, digest))
+
+    def unsettle(self, tenant: str, event_id: str) -> None:
+        with self._guard:
+            self._settled.pop((tenant, event_id), None)
+
     def was_applied(self, tenant: str, event_id: str) -> bool:
-        return (tenant, event_id) in self._applied
+        mark = self.settled(tenant, event_id)
+        return mark is not None and mark.outcome in APPLIED_OUTCOMES
 
     def mark_applied(self, tenant: str, event_id: str) -> None:
-        with self._guard:
-            self._applied.add((tenant, event_id))
+        self.mark_settled(tenant, event_id, "applied", None)
 
     def claim(self, tenant: str, event_id: str, owner: str) -> bool:
         with self._guard:
@@ -226,6 +351,14 @@ class MemoryLedger:
         with self._guard:
             clock = self._clocks.setdefault((tenant, contact_id), {})
             clock.update({name: _encode_clock(occurred_at, v) for name, v in fields.items()})
+
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+        with self._guard:
+            source = self._clocks.pop((tenant, from_ref), {})
+            target = self._clocks.setdefault((tenant, into_ref), {})
+            for name, raw in source.items():
+                if name not in target or _decode_clock(target[name])[0] < _decode_clock(raw)[0]:
+                    target[name] = raw
 
     @contextmanager
     def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:

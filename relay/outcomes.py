@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Literal, Protocol, cast
 
 import redis
 from pydantic import BaseModel, ConfigDict, Field
+from redis.client import Pipeline
 
+from relay.batch import Batch
 from relay.keys import OUTCOMES_STREAM
 
 OUTCOMES_STREAM_MAXLEN = 1_000_000  # approximate cap; XADD trims the oldest entries past it
+
+
+def trim_stream(client: redis.Redis, stream: str, *, retention_s: float, maxlen: int) -> None:
+    """Entries older than `retention_s` and beyond `maxlen` leave the stream (approximate, cheap)."""
+    oldest_ms = int((time.time() - retention_s) * 1000)
+    client.xtrim(stream, minid=f"{max(oldest_ms, 0)}-0", approximate=True)
+    client.xtrim(stream, maxlen=maxlen, approximate=True)
+
 
 OutcomeKind = Literal[
     "applied",  # Engage took it (or already had it: a duplicate receipt, an already-redeemed offer)
@@ -43,6 +54,14 @@ class Outcome(BaseModel):
 class OutcomeSink(Protocol):
     def record(self, outcome: Outcome) -> None: ...
 
+    def record_in(self, batch: Batch, outcome: Outcome) -> None:
+        """`record`, as part of an atomic batch."""
+        ...
+
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        """Drop outcomes older than the retention, or beyond the maximum length."""
+        ...
+
 
 class RedisOutcomeSink:
     """Appends each outcome as JSON in the field `outcome` of a Redis stream."""
@@ -52,12 +71,25 @@ class RedisOutcomeSink:
         self.stream = stream
 
     def record(self, outcome: Outcome) -> None:
-        self._redis.xadd(
+        self._stage(self._redis, outcome)
+
+    def record_in(self, batch: Batch, outcome: Outcome) -> None:
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            batch.then(lambda: self.record(outcome))
+        else:
+            self._stage(pipe, outcome)
+
+    def _stage(self, client: redis.Redis | Pipeline, outcome: Outcome) -> None:
+        client.xadd(
             self.stream,
             {"outcome": outcome.model_dump_json(exclude_none=True)},
             maxlen=OUTCOMES_STREAM_MAXLEN,
             approximate=True,
         )
+
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        trim_stream(self._redis, self.stream, retention_s=retention_s, maxlen=maxlen)
 
     def read_all(self) -> list[Outcome]:
         entries = cast(list[tuple[bytes, dict[bytes, bytes]]], self._redis.xrange(self.stream))
@@ -72,6 +104,15 @@ class MemoryOutcomeSink:
     def record(self, outcome: Outcome) -> None:
         with self._lock:
             self.outcomes.append(outcome)
+
+    def record_in(self, batch: Batch, outcome: Outcome) -> None:
+        batch.then(lambda: self.record(outcome))
+
+    def trim(self, *, retention_s: float, maxlen: int) -> None:
+        cutoff = datetime.now(UTC).timestamp() - retention_s
+        with self._lock:
+            kept = [o for o in self.outcomes if o.at.timestamp() >= cutoff]
+            self.outcomes[:] = kept[-maxlen:] if maxlen > 0 else []
 
     def read_all(self) -> list[Outcome]:
         with self._lock:

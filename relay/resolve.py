@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
 from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
 from mappers.contacts import CreateContactPlan
-from mappers.identity import Identity, LookupKey, identity_ref, lookup_keys
+from mappers.identity import LOOKUP_KIND, Identity, LookupKey, identity_ref, lookup_keys
 from relay.context import EventContext
+from relay.errors import IdentityConflict
+from relay.ledger import file_clock_ref
 from schemas.identity import CustomerIdentity
+
+log = structlog.get_logger(__name__)
 
 LOOKUP_PARAM: dict[str, str] = {
     "email": "email",
@@ -49,21 +55,41 @@ class Lookup:
     contact_id: str | None  # the GUID the event carries, the store holds, or Engage found
     keys: list[LookupKey]  # the event's keys, the tenant's contact key first
     created_by_file: bool = False  # a key was sent by import file and Engage has not told us its GUID
+    other_owner: tuple[str, str] | None = None  # (kind, contactId): another identifier's known contact
 
 
 def known_contact(ctx: EventContext, identity: Identity) -> Lookup:
-    """The contactId the event carries or the contact-id store holds: no Engage call."""
+    """The contactId the event carries or the contact-id store holds: no Engage call.
+
+    The tenant's contact key decides who the person is: when the event carries it, only the key's entry
+    names the contact; another identifier remembered for a different contact makes an `IdentityConflict`
+    (raised here when the key's contact is known, or by `find_contact` once Engage has answered).
+    """
     keys = lookup_keys(identity, ctx.tenant.policy)
     if keys and keys[0].kind == "contactId":
         _remember(ctx, keys[1:], keys[0].value)
         return Lookup(keys[0].value, keys)
-    created_by_file = False
-    for key in keys:
-        ref = ctx.runtime.contacts.get(ctx.tenant.name, key.kind, key.value)
-        if ref is not None and ref.contact_id:
-            return Lookup(ref.contact_id, keys)
-        created_by_file = created_by_file or (ref is not None and ref.pending_file)
-    return Lookup(None, keys, created_by_file)
+    store = ctx.runtime.contacts
+    refs = [store.get(ctx.tenant.name, key.kind, key.value) for key in keys]
+    created_by_file = any(ref is not None and ref.pending_file for ref in refs)
+    if not keys or keys[0].kind != LOOKUP_KIND[ctx.tenant.policy.contact_key]:
+        # No tenant key in the event (a member number at the till): the first identifier known wins.
+        for ref in refs:
+            if ref is not None and ref.contact_id:
+                return Lookup(ref.contact_id, keys)
+        return Lookup(None, keys, created_by_file)
+    by_key = refs[0].contact_id if refs[0] is not None else None
+    other = next(
+        (
+            (key.kind, ref.contact_id)
+            for key, ref in zip(keys[1:], refs[1:], strict=True)
+            if ref is not None and ref.contact_id and ref.contact_id != by_key
+        ),
+        None,
+    )
+    if by_key is not None and other is not None:
+        raise IdentityConflict(by_key, other[1], other[0])
+    return Lookup(by_key, keys, created_by_file, other)
 
 
 def find_contact(ctx: EventContext, identity: Identity) -> Lookup:
@@ -72,8 +98,15 @@ def find_contact(ctx: EventContext, identity: Identity) -> Lookup:
     if known.contact_id is not None:
         return known
     found = _lookup(ctx, known.keys[0])
+    if known.other_owner is not None and found != known.other_owner[1]:
+        # The key finds no one, or someone else, while another identifier belongs to a known contact.
+        raise IdentityConflict(found, known.other_owner[1], known.other_owner[0])
     if found is not None:
         _remember(ctx, known.keys, found)
+        if known.created_by_file:  # what the file path sent is now this GUID's: one clock per contact
+            file_ref = file_clock_ref(known.keys)
+            if file_ref is not None:
+                ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, found)
     return Lookup(found, known.keys, known.created_by_file)
 
 
@@ -143,6 +176,14 @@ def _lookup(ctx: EventContext, key: LookupKey) -> str | None:
 
 
 def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None:
+    """Remember the contact under the event's identifiers; never one that already belongs to another
+    contact (a shared phone, a reused member number): that one keeps its owner."""
+    store = ctx.runtime.contacts
     for key in keys:
-        if key.kind != "contactId":
-            ctx.runtime.contacts.put(ctx.tenant.name, key.kind, key.value, contact_id)
+        if key.kind == "contactId":
+            continue
+        existing = store.get(ctx.tenant.name, key.kind, key.value)
+        if existing is not None and existing.contact_id and existing.contact_id != contact_id:
+            log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
+            continue
+        store.put(ctx.tenant.name, key.kind, key.value, contact_id)

@@ -1,9 +1,12 @@
-"""The task retry ladder: Voyado's advice (10 s, 30 s, 60 s, 300 s), extended to 900 s and 1800 s.
+"""The retry ladder and the other waits, as policy: Voyado's advice (10 s, 30 s, 60 s, 300 s), extended
+to 900 s and 1800 s.
 
 Retries come late on purpose: a slow Engage is more likely loaded than lost, and short intervals add load.
 Each step gets a small positive jitter so that a burst of failures does not come back as a burst.
-Every countdown must stay below the broker's visibility timeout, or Redis re-delivers the message while
-it waits; `check_ladder` refuses a ladder that breaks this and the worker will not start with one.
+Every wait is parked in the schedule (relay/schedule.py), never as a Celery countdown, so a step may be
+as long as it likes: the broker's visibility timeout only bounds how long a killed worker's message
+takes to come back (``BROKER_VISIBILITY_TIMEOUT_S``), and the schedule's lease re-drives a lost one
+after ``REDRIVE_AFTER_S``.
 """
 
 from __future__ import annotations
@@ -11,15 +14,21 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from engage.ratelimit import Lane
+
 RETRY_LADDER_S: tuple[float, ...] = (10, 30, 60, 300, 900, 1800)
 RETRY_JITTER_FRACTION = 0.1  # up to +10 % on each step, never negative
-BROKER_VISIBILITY_TIMEOUT_S = 7200  # 2 h: above the longest step plus its jitter
-CONTACT_BUSY_RETRY_S = 1.0  # another worker holds the contact: come back soon, not on the ladder
+BROKER_VISIBILITY_TIMEOUT_S = 300  # a killed worker's message comes back within this (Celery waits nothing)
+REDRIVE_AFTER_S = 120.0  # a job sent and neither settled nor parked within this is sent again
+HOLD_RECHECK_S = 5.0  # a held job is looked at again this often (none is sent while the breaker is open)
+MAX_RATE_WAIT_S: dict[Lane, float] = {"read": 1.0, "live": 5.0, "backlog": 1.0}
+"""Longest a call waits in a worker thread for its rate-limit slot; past it, the job is parked instead
+(a read is given its own deadline by the read path)."""
 LADDER_ENV = "ENGAGE_RELAY_RETRY_LADDER_S"
 
 
 class LadderError(ValueError):
-    """A retry ladder that cannot be used (empty, negative, or past the visibility timeout)."""
+    """A retry ladder that cannot be used (empty or negative)."""
 
 
 def parse_ladder(text: str) -> tuple[float, ...]:
@@ -33,15 +42,10 @@ def parse_ladder(text: str) -> tuple[float, ...]:
     return steps
 
 
-def check_ladder(steps: Sequence[float], visibility_timeout_s: float = BROKER_VISIBILITY_TIMEOUT_S) -> None:
+def check_ladder(steps: Sequence[float]) -> None:
     for step in steps:
         if step < 0:
             raise LadderError(f"retry step {step} s is negative")
-        if step * (1 + RETRY_JITTER_FRACTION) >= visibility_timeout_s:
-            raise LadderError(
-                f"retry step {step} s (plus jitter) reaches the broker visibility timeout of "
-                f"{visibility_timeout_s} s: Redis would re-deliver the task while it waits"
-            )
 
 
 def countdown_for(

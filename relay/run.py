@@ -1,85 +1,63 @@
-"""The one way every event runs: decode, check idempotency, apply, classify, record the outcome.
+"""The one way every event runs: decode, check it is not settled already, apply, classify, settle or park.
 
-Free of Celery: `run_event` gets the event's `Delivery` (the message id, the attempt, whether an earlier
-attempt may have reached Engage) and either settles the event or raises `RetryLater`, which the Celery
-adapter (tasks/adapter.py) turns into a task retry. What happens to an error is decided here, by the
-error tree of `engage.errors` (with the relay's branches in `relay.errors`):
+Free of Celery: `run_job` gets the event's `Job` from the schedule (relay/schedule.py) and either settles
+it (one final outcome, written atomically with its marker, its trail and the job's end) or parks it in the
+schedule with the time it may run again. Nothing here waits in a worker thread. What happens to an error
+is decided by the error tree (`engage.errors`, with the relay's branches in `relay.errors`):
 
-- Skippable: done (already redeemed, duplicate) -> outcome `applied`.
+- Skippable: done (already redeemed) -> outcome `applied`.
+- Deferred (a 429, our own limiter, a busy contact): parked until the key's cooldown or a moment later,
+  on the same ladder step; a 429 is never a ladder step and never opens the breaker.
+- Systemic (the key refused, InvalidSystemConfiguration): the breaker trips with the cause, the event is
+  held (backlog lane) and drains by itself once a probe succeeds; never dead-lettered.
+- Retryable (unreachable, timeouts, 5xx): the next ladder step, parked; when the ladder is exhausted ->
+  the dead-letter store, keeping the real cause.
+- Identity conflict: the dead-letter store at once, with both contacts, for an operator (never merged).
 - Permanent: the rejected store at once, with Engage's code and message -> outcome `rejected`.
-- Retryable and Systemic: the retry ladder (a 429 waits at least what the limiter says); when the ladder
-  is exhausted -> the dead-letter store, from where the fallback path delivers it by file or bulk API
-  -> outcome `dead_lettered`.
-- `ContactBusy`: another worker holds the contact; go again shortly, same ladder step.
 
-Before the handler runs, the tenant's circuit breaker (relay/breaker.py) is asked. While it is open the
-event is not sent to Engage; the tenant's `fallback.on_breaker_open` decides:
-
-- "hold": the event comes back when the breaker may let a probe through (a countdown of its remaining open
-  time, plus jitter). It keeps its ladder step, and no outcome is recorded while it waits (the log says
-  `engage.event.held`): the event's one outcome is recorded when it is finally applied, rejected or
-  dead-lettered.
-- "fallback": dead-lettered at once with error_class "CircuitOpen", for the fallback sweep to deliver by
-  file -> outcome `dead_lettered`.
-
-What the handler's result says about Engage (up, down, neither; a 429 is neither) is recorded in the breaker.
+While the tenant's breaker is open (or the tenant is paused) the event is not sent: it is held in the
+backlog lane, on the same ladder step, with no outcome; the mover sends held events again once the
+breaker lets calls through. A copy of an event that is already settled gets no second outcome; the same id
+with another payload is an `IdConflict`, kept with both payloads.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from engage.errors import (
+    DeferredError,
     EngageError,
     EngageTimeout,
     PermanentError,
-    RateLimited,
     RetryableError,
     SkippableError,
     SystemicError,
 )
 from fallback.deadletters import DeadLetter
 from relay import runtime as runtime_slot
-from relay.breaker import Permit, guarded
+from relay.batch import Batch
+from relay.breaker import guarded
 from relay.context import Applied, E, EventContext, Handler
-from relay.errors import ContactBusy, EventUndecodable, UnknownTenant
-from relay.retry import countdown_for
+from relay.errors import EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
+from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
-from relay.settle import MAX_DETAIL_CHARS, dead_letter, record, reject, reject_undecodable
+from relay.schedule import Job, WaitReason, envelope_digest
+from relay.settle import MAX_DETAIL_CHARS, finish, reject, reject_conflict, reject_undecodable
 from relay.tenants import Tenant
+from relay.trail import TrailEntry
 from schemas import InvalidEvent, parse_event
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
 
-CIRCUIT_OPEN_ERROR_CLASS = "CircuitOpen"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How this run of the event came about: the message that carried it and its ladder step."""
-
-    message_id: str | None
-    attempt: int = 0
-    maybe_delivered: bool = False  # an earlier attempt timed out after sending
-
-    @property
-    def claim_owner(self) -> str:
-        return f"{self.message_id or 'task'}:{self.attempt}"
-
-
-class RetryLater(Exception):
-    """Run the event again in `countdown_s`, as `attempt` (the ladder step it will be on)."""
-
-    def __init__(self, countdown_s: float, attempt: int, maybe_delivered: bool) -> None:
-        super().__init__(f"retry in {countdown_s:.1f} s")
-        self.countdown_s = countdown_s
-        self.attempt = attempt
-        self.maybe_delivered = maybe_delivered
+DEFERRED_JITTER_S = 0.25  # deferred jobs come back spread over up to this much, not as one burst
 
 
 def decode(rt: Runtime, envelope: Mapping[str, Any]) -> tuple[Envelope, Tenant]:
@@ -91,150 +69,218 @@ def decode(rt: Runtime, envelope: Mapping[str, Any]) -> tuple[Envelope, Tenant]:
     return event, rt.registry.get(event.tenant)
 
 
-def run_event(delivery: Delivery, envelope: Mapping[str, Any], handler: Handler[E]) -> dict[str, Any]:
+def job_for(envelope: Mapping[str, Any], *, attempt: int = 0, maybe_delivered: bool = False) -> Job:
+    """A job for an envelope that comes without one (a task message of the first version, a test)."""
+    ids = {k: str(envelope.get(k) or "") for k in ("id", "tenant", "type")}
+    return Job(
+        event_id=ids["id"],
+        tenant=ids["tenant"],
+        type=ids["type"],
+        envelope=dict(envelope),
+        digest=envelope_digest(envelope),
+        attempt=attempt,
+        maybe_delivered=maybe_delivered,
+    )
+
+
+def run_job(job: Job, handler: Handler[E], *, message_id: str | None = None) -> dict[str, Any]:
     rt = runtime_slot.current()
     try:
-        event, tenant = decode(rt, envelope)
+        event, tenant = decode(rt, job.envelope)
     except (EventUndecodable, UnknownTenant) as exc:
-        # Ingest validated it; a task message that fails now was edited or its tenant was removed.
-        return reject_undecodable(rt, envelope, exc)
+        # Ingest validated it; a job that fails now was edited or its tenant was removed.
+        rt.schedule.settle(job.tenant, job.event_id)
+        return reject_undecodable(rt, job.envelope, exc)
     with structlog.contextvars.bound_contextvars(
-        event_id=event.id, tenant=tenant.name, event_type=str(event.type), task_id=delivery.message_id
+        event_id=event.id, tenant=tenant.name, event_type=str(event.type), task_id=message_id
     ):
         typed = handler.narrow(event)
         if typed is None:
+            rt.schedule.settle(job.tenant, job.event_id)
             wrong = EventUndecodable([{"loc": ["type"], "msg": f"no handler here for {event.type}"}])
-            return reject_undecodable(rt, envelope, wrong)
-        if rt.ledger.was_applied(tenant.name, event.id):
-            return record(
-                rt, event, tenant, "duplicate", delivery.attempt + 1, detail="event id already applied"
-            )
-        claim = delivery.claim_owner
+            return reject_undecodable(rt, job.envelope, wrong)
+        mark = rt.ledger.settled(tenant.name, event.id)
+        if mark is not None:
+            return _already_settled(rt, job, event, tenant, mark.matches(job.digest))
+        if not rt.schedule.touch(job, rt.lease_s):
+            # Not in the schedule: a first-version message, or a copy re-driven after its event ended.
+            admitted = rt.schedule.admit([job])[0]
+            if admitted.verdict != "admitted":
+                log.info("engage.event.copy_dropped", reason="already owned by the schedule")
+                return {"outcome": "in_flight"}
+            rt.schedule.touch(job, rt.lease_s)
+        claim = f"{message_id or 'job'}:{job.attempt}"
         if not rt.ledger.claim(tenant.name, event.id, claim):
-            # Another copy of this event (published twice, or re-delivered) is being applied right now:
-            # come back once it is settled, and find it applied.
-            raise RetryLater(ContactBusy.retry_after_s, delivery.attempt, delivery.maybe_delivered)
+            # Another copy is being applied right now; it settles or parks the job. If its worker dies,
+            # the job's lease runs out and the mover sends it again.
+            log.info("engage.event.in_flight")
+            return {"outcome": "in_flight"}
         try:
-            return _run_claimed(rt, delivery, event, typed, tenant, envelope, handler)
+            return _run_claimed(rt, job, event, typed, tenant, handler)
         finally:
             rt.ledger.release(tenant.name, event.id, claim)
 
 
-def _run_claimed(
-    rt: Runtime,
-    delivery: Delivery,
-    event: Envelope,
-    typed: E,
-    tenant: Tenant,
-    envelope: Mapping[str, Any],
-    handler: Handler[E],
+def _already_settled(rt: Runtime, job: Job, event: Envelope, tenant: Tenant, same: bool) -> dict[str, Any]:
+    if not same:
+        rt.schedule.settle(tenant.name, event.id)
+        return reject_conflict(rt, job, tenant, IdConflict(event.id, "an event with this id was settled"))
+    log.info("engage.event.duplicate", detail="a copy of an event already settled: no second outcome")
+    batch = Batch(rt.redis)
+    rt.schedule.settle_in(batch, tenant.name, event.id)
+    rt.trail.add_in(batch, tenant.name, event.id, TrailEntry(step="duplicate", attempt=job.attempt))
+    batch.commit()
+    return {"outcome": "duplicate"}
+
+
+def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree reads best here
+    rt: Runtime, job: Job, event: Envelope, typed: E, tenant: Tenant, handler: Handler[E]
 ) -> dict[str, Any]:
+    if rt.paused(tenant.name):
+        return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog")
     permit = rt.circuit.allow(tenant.name)
     if not permit.allowed:
-        return _circuit_open(rt, delivery, event, tenant, envelope, permit)
-    ctx = EventContext(rt, tenant, rt.client_for(tenant), delivery.attempt, delivery.maybe_delivered)
+        wait_s = max(permit.retry_after_s, HOLD_RECHECK_S)
+        return park(rt, job, "held", time.time() + wait_s, lane="backlog", detail="breaker open")
+    ctx = EventContext(rt, tenant, rt.client_for(tenant, job.lane), job.attempt, job.maybe_delivered, job)
     try:
         result: Applied = guarded(rt.circuit, permit, lambda: handler(ctx, typed))
-    except ContactBusy:
-        raise RetryLater(ContactBusy.retry_after_s, delivery.attempt, delivery.maybe_delivered) from None
+    except DeferredError as exc:
+        wait_s = max(exc.retry_after_s or 0.0, rt.limiter_cooldown_s(tenant))
+        wait_s += random.uniform(0, DEFERRED_JITTER_S)  # noqa: S311 - spreading, not security
+        reason: WaitReason = "busy" if type(exc).__name__ == "ContactBusy" else "rate_limited"
+        return park(rt, job, reason, time.time() + wait_s, error=exc)
     except SkippableError as exc:
         log.info("engage.event.skipped", **exc.log_fields())
         result = Applied(detail=exc.error_code or type(exc).__name__)
+    except IdentityConflict as exc:
+        return dead_letter(rt, job, event, tenant, ctx, exc)
     except PermanentError as exc:
-        return reject(rt, event, tenant, ctx.attempt + 1, ctx.calls, exc)
-    except (RetryableError, SystemicError) as exc:
-        return _retry_or_dead_letter(rt, event, tenant, ctx, envelope, exc)
-    rt.ledger.mark_applied(tenant.name, event.id)
+        return reject(rt, job, event, tenant, ctx.attempt + 1, ctx.calls, exc)
+    except SystemicError as exc:
+        log.error("engage.tenant.held", cause=rt.circuit.info(tenant.name).cause, **exc.log_fields())
+        return park(rt, job, "held", time.time() + HOLD_RECHECK_S, lane="backlog", error=exc)
+    except RetryableError as exc:
+        return _retry_or_dead_letter(rt, job, event, tenant, ctx, exc)
+    if ctx.parked is not None:  # the handler waits for Engage (an order job): same step, its own state
+        due_s, reason, state = ctx.parked
+        return park(rt, job, reason, due_s, state=state)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
-    return record(
+    return finish(
         rt,
+        job,
         event,
         tenant,
         result.outcome,
-        delivery.attempt + 1,
+        job.attempt + 1,
         contact_id=result.contact_id,
         detail=result.detail,
         calls=ctx.calls,
     )
 
 
+def park(
+    rt: Runtime,
+    job: Job,
+    reason: WaitReason,
+    due_s: float,
+    *,
+    lane: str | None = None,
+    attempt: int | None = None,
+    maybe_delivered: bool | None = None,
+    state: dict[str, Any] | None = None,
+    error: EngageError | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """Keep the job until `due_s`; one write with its trail entry."""
+    changes: dict[str, Any] = {}
+    if lane is not None:
+        changes["lane"] = lane
+    if attempt is not None:
+        changes["attempt"] = attempt
+    if maybe_delivered is not None:
+        changes["maybe_delivered"] = maybe_delivered
+    if state is not None:
+        changes["state"] = state
+    waiting = job.waiting(reason=reason, **changes)
+    entry = TrailEntry(
+        step="parked",
+        attempt=waiting.attempt,
+        lane=waiting.lane,
+        reason=reason,
+        due=datetime.fromtimestamp(due_s, UTC),
+        engage_status=error.status if error is not None else None,
+        error=(error.error_code or type(error).__name__) if error is not None else None,
+        detail=detail,
+    )
+    batch = Batch(rt.redis)
+    rt.schedule.park_in(batch, waiting, due_s)
+    rt.trail.add_in(batch, job.tenant, job.event_id, entry)
+    batch.commit()
+    log.info(
+        "engage.event.parked", reason=reason, wait_s=round(due_s - time.time(), 2), attempt=waiting.attempt
+    )
+    return {"outcome": "parked", "reason": reason, "type": job.type, "tenant": job.tenant}
+
+
 def _retry_or_dead_letter(
-    rt: Runtime,
-    event: Envelope,
-    tenant: Tenant,
-    ctx: EventContext,
-    envelope: Mapping[str, Any],
-    exc: EngageError,
+    rt: Runtime, job: Job, event: Envelope, tenant: Tenant, ctx: EventContext, exc: RetryableError
 ) -> dict[str, Any]:
-    at_least = 0.0
-    if isinstance(exc, RateLimited):
-        at_least = max(exc.retry_after_s or 0.0, rt.limiter_cooldown_s(tenant))
-    countdown = countdown_for(ctx.attempt, rt.retry_ladder_s, at_least_s=at_least)
+    countdown = countdown_for(ctx.attempt, rt.retry_ladder_s)
     maybe_delivered = ctx.maybe_delivered or (isinstance(exc, EngageTimeout) and exc.maybe_delivered)
-    if countdown is not None:
-        log.warning(
-            "engage.event.retry", countdown_s=round(countdown, 1), attempt=ctx.attempt + 1, **exc.log_fields()
-        )
-        raise RetryLater(countdown, ctx.attempt + 1, maybe_delivered) from None
-    dead_letter(
-        rt,
-        DeadLetter(
-            event_id=event.id,
-            tenant=tenant.name,
-            type=str(event.type),
-            envelope=dict(envelope),
-            error_class=type(exc).__name__,
-            error_kind=exc.kind.value,
-            engage_status=exc.status,
-            engage_error_code=exc.error_code,
-            message=str(exc)[:MAX_DETAIL_CHARS],
-            attempts=ctx.attempt + 1,
-        ),
-        **exc.log_fields(),
+    if countdown is None:
+        return dead_letter(rt, job, event, tenant, ctx, exc)
+    log.warning(
+        "engage.event.retry", countdown_s=round(countdown, 1), attempt=ctx.attempt + 1, **exc.log_fields()
     )
-    return record(
+    return park(
         rt,
-        event,
-        tenant,
-        "dead_lettered",
-        ctx.attempt + 1,
-        status=exc.status,
-        code=exc.error_code,
-        detail=str(exc),
-        calls=ctx.calls,
+        job,
+        "ladder",
+        time.time() + countdown,
+        attempt=ctx.attempt + 1,
+        maybe_delivered=maybe_delivered,
+        state={},  # a new step starts over (an order job that failed is written again)
+        error=exc,
     )
 
 
-def _circuit_open(
-    rt: Runtime,
-    delivery: Delivery,
-    event: Envelope,
-    tenant: Tenant,
-    envelope: Mapping[str, Any],
-    permit: Permit,
+def dead_letter(
+    rt: Runtime, job: Job, event: Envelope, tenant: Tenant, ctx: EventContext, exc: EngageError
 ) -> dict[str, Any]:
-    """The tenant's breaker is open: hold the event (same ladder step) or dead-letter it for the files."""
-    if tenant.fallback.on_breaker_open == "hold":
-        countdown = permit.hold_countdown_s()
-        log.warning("engage.event.held", countdown_s=round(countdown, 2), attempt=delivery.attempt)
-        raise RetryLater(countdown, delivery.attempt, delivery.maybe_delivered)
-    detail = (
-        f"circuit breaker open for tenant {tenant.name}: sent to the fallback path without calling Engage"
+    """The event waits for an operator (or the file fallback) in the dead letters, with its real cause."""
+    letter = DeadLetter(
+        event_id=event.id,
+        tenant=tenant.name,
+        type=str(event.type),
+        envelope=dict(job.envelope),
+        error_class=type(exc).__name__,
+        error_kind=exc.kind.value,
+        engage_status=exc.status,
+        engage_error_code=exc.error_code,
+        message=str(exc)[:MAX_DETAIL_CHARS],
+        attempts=ctx.attempt + 1,
+        stream_entry=job.stream_entry,
+        details=getattr(exc, "details", None),
     )
-    dead_letter(
-        rt,
-        DeadLetter(
-            event_id=event.id,
-            tenant=tenant.name,
-            type=str(event.type),
-            envelope=dict(envelope),
-            error_class=CIRCUIT_OPEN_ERROR_CLASS,
-            error_kind="systemic",
-            message=detail,
-            attempts=delivery.attempt,
-        ),
-        error_class=CIRCUIT_OPEN_ERROR_CLASS,
+    rt.deadletters.add(letter)
+    batch = Batch(rt.redis)
+    rt.schedule.settle_in(batch, tenant.name, event.id)
+    entry = TrailEntry(
+        step="dead_lettered",
+        attempt=ctx.attempt + 1,
+        engage_status=exc.status,
+        error=exc.error_code or type(exc).__name__,
+        detail=str(exc)[:MAX_DETAIL_CHARS],
     )
-    return record(
-        rt, event, tenant, "dead_lettered", delivery.attempt, code=CIRCUIT_OPEN_ERROR_CLASS, detail=detail
-    )
+    rt.trail.add_in(batch, tenant.name, event.id, entry)
+    batch.commit()
+    log.error("engage.event.dead_lettered", attempts=letter.attempts, **exc.log_fields())
+    rt.on_dead_letter(letter)
+    return {
+        "outcome": "dead_lettered",
+        "type": letter.type,
+        "tenant": letter.tenant,
+        "engage_status": exc.status,
+        "engage_error_code": exc.error_code,
+    }

@@ -14,7 +14,7 @@ import requests
 
 from engage.client import EngageClient
 from engage.contact_store import ContactIdStore
-from engage.ratelimit import RateLimiter
+from engage.ratelimit import Lane, RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
 from engage.transport import CallObserver, Timeouts, key_fingerprint, shared_session
 from fallback.deadletters import DeadLetter, DeadLetterStore
@@ -25,10 +25,13 @@ from relay.breaker import (
     MemoryCircuitBreaker,
     RedisCircuitBreaker,
 )
+from relay.control import MemoryTenantControl, TenantControl
 from relay.ledger import Ledger
 from relay.outcomes import OutcomeSink
-from relay.retry import RETRY_LADDER_S
+from relay.retry import MAX_RATE_WAIT_S, REDRIVE_AFTER_S, RETRY_LADDER_S
+from relay.schedule import MemorySchedule, Schedule
 from relay.tenants import Tenant, TenantRegistry
+from relay.trail import MemoryTrail, Trail
 
 
 def _ignore_dead_letter(letter: DeadLetter) -> None:
@@ -69,7 +72,12 @@ class Runtime:
     on_response: CallObserver | None = None  # told of every Engage exchange (the worker's metrics)
     timeouts: Timeouts = field(default_factory=Timeouts)  # connect and read timeouts of every Engage call
     file_hooks: FileHooks = field(default_factory=FileHooks)  # the worker's file metrics
-    _clients: dict[str, EngageClient] = field(default_factory=dict)
+    schedule: Schedule = field(default_factory=MemorySchedule)  # every admitted, unsettled event
+    trail: Trail = field(default_factory=MemoryTrail)  # each event's steps
+    spill: DeadLetterStore | None = None  # events handed to the files by a long outage (None: none)
+    lease_s: float = REDRIVE_AFTER_S  # a job sent and not back within this is sent again
+    control: TenantControl = field(default_factory=MemoryTenantControl)  # paused tenants
+    _clients: dict[tuple[str, str, str, str], EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -87,22 +95,31 @@ class Runtime:
         assert self.breaker is not None
         return self.breaker
 
-    def client_for(self, tenant: Tenant) -> EngageClient:
-        """The tenant's Engage client: its own key and rate budget, the process's pooled session."""
+    def client_for(self, tenant: Tenant, lane: Lane = "live") -> EngageClient:
+        """The tenant's Engage client in a lane of its key's budget: its own key, the process's session.
+
+        A changed tenant (a new key or base URL, from the console) gets a new client."""
+        api_key = tenant.api_key.get_secret_value()
+        slot = (tenant.name, lane, key_fingerprint(api_key), tenant.base_url)
         with self._lock:
-            client = self._clients.get(tenant.name)
+            client = self._clients.get(slot)
             if client is None:
                 client = EngageClient(
                     tenant.base_url,
-                    tenant.api_key.get_secret_value(),
+                    api_key,
                     rate_limiter=self.limiter,
                     session=self.session,
                     retry=self.short_retry,
                     on_response=self.on_response,
                     timeouts=self.timeouts,
+                    rate_lane=lane,
+                    max_rate_wait_s=MAX_RATE_WAIT_S[lane],
                 )
-                self._clients[tenant.name] = client
+                self._clients[slot] = client
             return client
+
+    def paused(self, tenant: str) -> bool:
+        return self.control.paused(tenant)
 
     def limiter_cooldown_s(self, tenant: Tenant) -> float:
         """How long the shared limiter still holds this tenant's key back after a 429."""

@@ -1,6 +1,8 @@
-"""Settling an event: the records that end it (outcome, rejection, dead letter), never an Engage call.
+"""Settling an event: the records that end it, never an Engage call.
 
-`run_event` (relay/run.py) decides what happens; these functions write it down.
+`run_job` (relay/run.py) decides what happens; these functions write it down. An event ends once: its
+final outcome (on the outcome stream), its settled marker (so a copy gets no second outcome), the end of
+its job in the schedule and its trail entry are one atomic write (`relay.batch.Batch`).
 """
 
 from __future__ import annotations
@@ -12,29 +14,80 @@ from typing import Any, Literal
 import structlog
 
 from engage.errors import PermanentError
-from fallback.deadletters import DeadLetter
 from fallback.rejected import Rejection
-from relay.errors import EventUndecodable, UnknownTenant
-from relay.outcomes import Outcome
+from relay.batch import Batch
+from relay.errors import EventUndecodable, IdConflict, UnknownTenant
+from relay.outcomes import Outcome, OutcomeKind
 from relay.runtime import Runtime
+from relay.schedule import Job
 from relay.tenants import Tenant
+from relay.trail import TrailEntry
 from schemas.envelope import Envelope
 
 log = structlog.get_logger("relay.run")
 
 MAX_DETAIL_CHARS = 1000
 
-SettledOutcome = Literal["applied", "superseded", "skipped", "duplicate", "rejected", "dead_lettered"]
+FinalOutcome = Literal["applied", "superseded", "skipped", "rejected", "delivered_by_file"]
 
 
-def dead_letter(rt: Runtime, letter: DeadLetter, **log_fields: Any) -> None:
-    rt.deadletters.add(letter)
-    log.error("engage.event.dead_lettered", attempts=letter.attempts, **log_fields)
-    rt.on_dead_letter(letter)
+def finish(
+    rt: Runtime,
+    job: Job,
+    event: Envelope,
+    tenant: Tenant,
+    outcome: FinalOutcome,
+    attempts: int,
+    *,
+    contact_id: str | None = None,
+    status: int | None = None,
+    code: str | None = None,
+    detail: str | None = None,
+    calls: list[str] | None = None,
+) -> dict[str, Any]:
+    """The event's one final outcome, its marker, its trail entry and the end of its job: one write."""
+    entry = Outcome(
+        event_id=event.id,
+        type=str(event.type),
+        tenant=tenant.name,
+        outcome=outcome,
+        contact_id=contact_id,
+        engage_status=status,
+        engage_error_code=code,
+        detail=detail[:MAX_DETAIL_CHARS] if detail else None,
+        attempts=max(attempts, 1),
+        calls=list(calls or []),
+    )
+    write_final(rt, job, entry)
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+def write_final(rt: Runtime, job: Job, entry: Outcome) -> None:
+    """The atomic end of an event (also used by the file fallback for `delivered_by_file`)."""
+    batch = Batch(rt.redis)
+    rt.outcomes.record_in(batch, entry)
+    rt.ledger.mark_settled_in(batch, entry.tenant, entry.event_id, entry.outcome, job.digest)
+    rt.schedule.settle_in(batch, entry.tenant, entry.event_id)
+    trail = TrailEntry(
+        step="outcome",
+        outcome=entry.outcome,
+        contact_id=entry.contact_id,
+        engage_status=entry.engage_status,
+        error=entry.engage_error_code,
+        attempt=entry.attempts,
+    )
+    rt.trail.add_in(batch, entry.tenant, entry.event_id, trail)
+    batch.commit()
 
 
 def reject(
-    rt: Runtime, event: Envelope, tenant: Tenant, attempts: int, calls: list[str], exc: PermanentError
+    rt: Runtime,
+    job: Job,
+    event: Envelope,
+    tenant: Tenant,
+    attempts: int,
+    calls: list[str],
+    exc: PermanentError,
 ) -> dict[str, Any]:
     reason: dict[str, Any] = {
         "loc": ["engage"],
@@ -56,8 +109,9 @@ def reject(
         )
     )
     log.warning("engage.event.rejected", **exc.log_fields())
-    return record(
+    return finish(
         rt,
+        job,
         event,
         tenant,
         "rejected",
@@ -67,6 +121,33 @@ def reject(
         detail=str(exc),
         calls=calls,
     )
+
+
+def reject_conflict(
+    rt: Runtime, job: Job, tenant: Tenant, exc: IdConflict, earlier: Job | None = None
+) -> dict[str, Any]:
+    """Another payload under a known id: kept with both payloads (when the first is still known), never
+    applied, and no outcome (the first copy has, or will have, the event's one outcome)."""
+    reasons: list[dict[str, Any]] = [{"loc": ["id"], "msg": str(exc), "error_code": type(exc).__name__}]
+    if earlier is not None:
+        reasons.append(
+            {"loc": ["id"], "msg": "the payload first received under this id", "first": earlier.envelope}
+        )
+    else:
+        reasons.append({"loc": ["id"], "msg": "the first payload was settled and is no longer kept"})
+    rt.rejected.add(
+        Rejection(
+            raw=_json(job.envelope),
+            reasons=reasons,
+            stage="conflict",
+            event_id=job.event_id,
+            tenant=tenant.name,
+            type=job.type,
+        )
+    )
+    rt.trail.add(tenant.name, job.event_id, TrailEntry(step="conflict", error=type(exc).__name__))
+    log.warning("engage.event.id_conflict", event_id=job.event_id)
+    return {"outcome": "conflict"}
 
 
 def reject_undecodable(
@@ -89,12 +170,13 @@ def reject_undecodable(
         )
     )
     if ids["id"] is not None:
+        outcome: OutcomeKind = "rejected"
         rt.outcomes.record(
             Outcome(
                 event_id=ids["id"],
                 type=ids["type"] or "unknown",
                 tenant=ids["tenant"] or "unknown",
-                outcome="rejected",
+                outcome=outcome,
                 detail=str(exc)[:MAX_DETAIL_CHARS],
             )
         )
@@ -103,32 +185,3 @@ def reject_undecodable(
 
 def _json(envelope: Mapping[str, Any]) -> str:
     return json.dumps(envelope, ensure_ascii=False, default=str)
-
-
-def record(
-    rt: Runtime,
-    event: Envelope,
-    tenant: Tenant,
-    outcome: SettledOutcome,
-    attempts: int,
-    *,
-    contact_id: str | None = None,
-    status: int | None = None,
-    code: str | None = None,
-    detail: str | None = None,
-    calls: list[str] | None = None,
-) -> dict[str, Any]:
-    entry = Outcome(
-        event_id=event.id,
-        type=str(event.type),
-        tenant=tenant.name,
-        outcome=outcome,
-        contact_id=contact_id,
-        engage_status=status,
-        engage_error_code=code,
-        detail=detail[:MAX_DETAIL_CHARS] if detail else None,
-        attempts=max(attempts, 1),
-        calls=list(calls or []),
-    )
-    rt.outcomes.record(entry)
-    return entry.model_dump(mode="json", exclude_none=True)

@@ -13,9 +13,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 EVENTS_STREAM = "engage:events"
 EVENT_FIELD = "event"
+LANE_FIELD = "lane"  # optional: "backlog" for a replay, so a drain never delays live events
 WHOLE_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024  # larger input is read as NDJSON, line by line
 READ_CHUNK_BYTES = 64 * 1024
 
@@ -29,12 +31,19 @@ def envelope_json(envelope: Mapping[str, Any] | str | bytes) -> bytes:
 
 
 def publish(
-    client: redis.Redis, envelope: Mapping[str, Any] | str | bytes, stream: str = EVENTS_STREAM
+    client: redis.Redis,
+    envelope: Mapping[str, Any] | str | bytes,
+    stream: str = EVENTS_STREAM,
+    *,
+    backlog: bool = False,
 ) -> str:
     """Append one envelope to the stream; returns the stream entry id. The envelope is not validated
     here (the consumer validates and keeps what is invalid), so a producer never loses an event to a
-    local schema mismatch."""
-    entry_id = client.xadd(stream, {EVENT_FIELD: envelope_json(envelope)})
+    local schema mismatch. `backlog` (a replay) asks for the backlog lane: it never delays live events."""
+    fields: dict[FieldT, EncodableT] = {EVENT_FIELD: envelope_json(envelope)}
+    if backlog:
+        fields[LANE_FIELD] = b"backlog"
+    entry_id = client.xadd(stream, fields)
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 

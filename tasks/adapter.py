@@ -1,7 +1,8 @@
-"""The glue from a Celery message to `relay.run_event` and back.
+"""The glue from a Celery message to `relay.run.run_job` and back.
 
-A task hands its envelope and ladder step to the relay as a `Delivery`; a `RetryLater` from the relay
-becomes `task.retry(...)` with the kwargs the next run needs. Nothing else about an event is decided here.
+A message carries the event's job (`job`, from the schedule's mover); a message of the first version
+carries `envelope`, `attempt` and `maybe_delivered` instead, and is turned into a job. Nothing else about
+an event is decided here, and nothing waits: every wait is parked in the schedule by the relay.
 """
 
 from __future__ import annotations
@@ -10,35 +11,35 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from relay.context import E, Handler
-from relay.run import Delivery, RetryLater, run_event
+from relay.run import job_for, run_job
+from relay.schedule import Job
 
 
-class RetryingTask(Protocol):
+class BoundTask(Protocol):
     """The slice of a bound Celery task that the adapter uses."""
 
     @property
     def request(self) -> Any: ...
 
-    def retry(self, *args: Any, **kwargs: Any) -> Exception: ...
-
-
-def retry_kwargs(envelope: Mapping[str, Any], attempt: int, maybe_delivered: bool) -> dict[str, Any]:
-    """The kwargs of the task's next run (the same names the tasks take)."""
-    return {"envelope": dict(envelope), "attempt": attempt, "maybe_delivered": maybe_delivered}
-
 
 def run_task(
-    task: RetryingTask,
-    envelope: Mapping[str, Any],
+    task: BoundTask,
     handler: Handler[E],
     *,
+    job: Mapping[str, Any] | None = None,
+    envelope: Mapping[str, Any] | None = None,
     attempt: int = 0,
     maybe_delivered: bool = False,
 ) -> dict[str, Any]:
-    delivery = Delivery(task.request.id, attempt, maybe_delivered)
-    try:
-        return run_event(delivery, envelope, handler)
-    except RetryLater as later:
-        raise task.retry(
-            kwargs=retry_kwargs(envelope, later.attempt, later.maybe_delivered), countdown=later.countdown_s
-        ) from None
+    if job is not None:
+        current = Job.model_validate(job)
+    elif envelope is not None:
+        current = job_for(envelope, attempt=attempt, maybe_delivered=maybe_delivered)
+    else:
+        return {"outcome": "rejected", "detail": "a task message with neither job nor envelope"}
+    return run_job(current, handler, message_id=getattr(task.request, "id", None))
+
+
+def message_kwargs(job: Job) -> dict[str, Any]:
+    """The kwargs of the task message that carries `job`."""
+    return {"job": job.model_dump(mode="json")}

@@ -12,7 +12,7 @@ from celery.signals import task_failure, task_postrun, task_prerun, task_retry, 
 from relay import runtime as runtime_slot
 from relay.retry import RETRY_LADDER_S, check_ladder, parse_ladder
 from relay.runtime import FileHooks
-from tasks.routing import FALLBACK_QUEUE, queue_for
+from tasks.routing import FALLBACK_QUEUE, queues_for
 from workers import metrics
 from workers.process import ProcessEnv
 from workers.runtime_factory import build_runtime
@@ -25,7 +25,7 @@ UNACKED_RESTORE_INTERVAL_S = 60
 
 def ladder_from(settings: Settings) -> tuple[float, ...]:
     ladder = parse_ladder(settings.retry_ladder_s) if settings.retry_ladder_s else RETRY_LADDER_S
-    check_ladder(ladder, settings.visibility_timeout_s)
+    check_ladder(ladder)
     return ladder
 
 
@@ -49,8 +49,8 @@ def create_app(env: ProcessEnv) -> Celery:
         task_send_sent_event=True,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            # A task held by a worker that died comes back after the visibility timeout; countdowns of the
-            # ladder stay below it (checked above), or Redis would deliver a waiting retry twice.
+            # A task held by a worker that died comes back after the visibility timeout. No task waits in
+            # Celery (every wait is parked in the relay's schedule), so it can be short.
             "visibility_timeout": settings.visibility_timeout_s,
             "unacked_restore_interval": max(
                 1, min(UNACKED_RESTORE_INTERVAL_S, int(settings.visibility_timeout_s / 4))
@@ -61,7 +61,7 @@ def create_app(env: ProcessEnv) -> Celery:
         },
         enable_utc=True,
     )
-    app.conf.engage_queues = [queue_for(name) for name in registry.names()] + [FALLBACK_QUEUE]
+    app.conf.engage_queues = queues_for(registry.names())
     app.conf.engage_settings = settings
     ladder = ladder_from(settings)
 

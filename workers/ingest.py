@@ -1,9 +1,11 @@
-"""The stream consumer: validate each envelope, route it to its Celery task, then acknowledge.
+"""The stream consumer: validate each envelope, admit it into the schedule, then acknowledge and trim.
 
 It reads the events stream in a consumer group (`XREADGROUP`), and on every pass also reclaims entries
-that a dead consumer left pending (`XAUTOCLAIM`). An entry is acknowledged only after its task message
-is in the broker, or after an invalid envelope is safely in the rejected store; a crash in between
-re-delivers, and the tasks' idempotency makes that harmless. Bad data never stops the loop.
+that a dead consumer left pending (`XAUTOCLAIM`). A batch is acknowledged and deleted from the stream
+(`XACK` + `XDEL`: settled entries leave the stream, so personal data does not stay in it) only once every
+event of it is owned by the schedule (relay/admit.py) or safely in the rejected store; a crash in between
+re-delivers the entry, and admission makes that harmless (a copy is a duplicate). Bad data never stops
+the loop; neither does a Redis blip (the consumer pauses and carries on).
 """
 
 from __future__ import annotations
@@ -13,41 +15,46 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import redis
 import structlog
 
+from engage.ratelimit import Lane
 from fallback.rejected import RejectedStore, Rejection, raw_text
+from relay.admit import AdmitOutcome, Arrival
 from relay.keys import EVENTS_GROUP
 from relay.outcomes import Outcome, OutcomeSink
 from relay.tenants import TenantRegistry
 from schemas import InvalidEvent, parse_event
-from schemas.envelope import Envelope
-from schemas.publish import EVENT_FIELD, EVENTS_STREAM
+from schemas.publish import EVENT_FIELD, EVENTS_STREAM, LANE_FIELD
 
 log = structlog.get_logger(__name__)
 
-READ_BATCH = 200
-READ_BLOCK_MS = 1000
-CLAIM_IDLE_MS = 60_000  # an entry pending this long belongs to a consumer that is gone
-CLAIM_EVERY_S = 5.0
-ENQUEUE_FAILURE_PAUSE_S = 1.0
+READ_BATCH: Final = 200
+READ_BLOCK_MS: Final = 1000
+CLAIM_IDLE_MS: Final = 60_000  # an entry pending this long belongs to a consumer that is gone
+CLAIM_EVERY_S: Final = 5.0
+REDIS_DOWN_PAUSE_S: Final = 1.0
+MAX_REDIS_PAUSE_S: Final = 15.0
 
-Enqueue = Callable[[Envelope, dict[str, Any]], None]
-"""Puts a validated event's task message in the broker: (event model, envelope as JSON dict)."""
+Admit = Callable[[Sequence[Arrival]], list[AdmitOutcome]]
+"""Admits a batch of valid events into the schedule (relay.admit.admit bound to a runtime)."""
 
 StreamEntry = tuple[bytes, dict[bytes, bytes]]
 
 
 @dataclass
 class IngestStats:
-    routed: int = 0
+    admitted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
     rejected: int = 0
-    enqueue_failures: int = 0
+    admit_failures: int = 0
     reclaimed: int = 0
+    redis_errors: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
 
@@ -59,8 +66,8 @@ class StreamConsumer:
     def __init__(
         self,
         client: redis.Redis,
-        registry: TenantRegistry,
-        enqueue: Enqueue,
+        registry: Callable[[], TenantRegistry],
+        admit: Admit,
         rejected: RejectedStore,
         outcomes: OutcomeSink,
         *,
@@ -68,12 +75,14 @@ class StreamConsumer:
         group: str = EVENTS_GROUP,
         consumer: str | None = None,
         claim_idle_ms: int = CLAIM_IDLE_MS,
+        on_admitted: Callable[[], None] = lambda: None,
     ) -> None:
         self._redis = client
         self._registry = registry
-        self._enqueue = enqueue
+        self._admit = admit
         self._rejected = rejected
         self._outcomes = outcomes
+        self._on_admitted = on_admitted
         self.stream = stream
         self.group = group
         self.consumer = consumer or default_consumer_name()
@@ -89,21 +98,29 @@ class StreamConsumer:
                 raise
 
     def run(self, stop: threading.Event) -> None:
-        self.ensure_group()
         log.info("ingest.started", stream=self.stream, group=self.group, consumer=self.consumer)
-        # First what this consumer name left pending before a restart, then the new entries.
-        self._drain_own_pending()
+        pause_s = REDIS_DOWN_PAUSE_S
+        started = False
         next_claim = 0.0
         while not stop.is_set():
-            if time.monotonic() >= next_claim:
-                self.reclaim()
-                next_claim = time.monotonic() + CLAIM_EVERY_S
             try:
+                if not started:
+                    self.ensure_group()
+                    # First what this consumer name left pending before a restart, then the new entries.
+                    self._drain_own_pending()
+                    started = True
+                if time.monotonic() >= next_claim:
+                    self.reclaim()
+                    next_claim = time.monotonic() + CLAIM_EVERY_S
                 self.poll_once(block_ms=READ_BLOCK_MS)
-            except redis.ConnectionError as exc:
-                log.warning("ingest.redis_unavailable", error=type(exc).__name__)
-                stop.wait(ENQUEUE_FAILURE_PAUSE_S)
-        log.info("ingest.stopped", **self.stats.__dict__)
+                pause_s = REDIS_DOWN_PAUSE_S
+            except redis.RedisError as exc:
+                self.stats.redis_errors += 1
+                started = False  # what was read and not admitted is pending: read it again first
+                log.warning("ingest.redis_unavailable", error=type(exc).__name__, retry_in_s=pause_s)
+                stop.wait(pause_s)
+                pause_s = min(pause_s * 2, MAX_REDIS_PAUSE_S)
+        log.info("ingest.stopped", **{k: v for k, v in self.stats.__dict__.items() if k != "by_type"})
 
     def poll_once(self, block_ms: int | None = None) -> int:
         response = self._redis.xreadgroup(
@@ -149,50 +166,75 @@ class StreamConsumer:
                 return
 
     def _handle_all(self, entries: list[StreamEntry]) -> int:
-        done = 0
+        """Admit or reject every entry of a batch, then acknowledge and trim them; the number done."""
+        if not entries:
+            return 0
+        registry = self._registry()
+        done: list[bytes] = []
+        arrivals: list[Arrival] = []
+        arrival_ids: list[bytes] = []
         for entry_id, fields in entries:
-            if self._handle(entry_id, fields):
-                self._redis.xack(self.stream, self.group, entry_id)
-                done += 1
-        return done
+            arrival = self._arrival(entry_id, fields, registry)
+            if arrival is None:
+                done.append(entry_id)  # rejected, and kept in the rejected store
+            else:
+                arrivals.append(arrival)
+                arrival_ids.append(entry_id)
+        if arrivals:
+            try:
+                verdicts = self._admit(arrivals)
+            except redis.RedisError:
+                raise
+            except Exception as exc:  # a bug must not lose the batch: it stays pending and is retried
+                self.stats.admit_failures += 1
+                log.exception("ingest.admit_failed", error=type(exc).__name__, events=len(arrivals))
+                verdicts = None
+            if verdicts is not None:
+                self._count(arrivals, verdicts)
+                done += arrival_ids
+        if done:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.xack(self.stream, self.group, *done)
+            pipe.xdel(self.stream, *done)
+            pipe.execute()
+        if arrivals:
+            self._on_admitted()
+        return len(done)
 
-    def _handle(self, entry_id: bytes, fields: dict[bytes, bytes]) -> bool:
-        """True when the entry may be acknowledged: routed to a task, or kept as rejected."""
+    def _count(self, arrivals: list[Arrival], verdicts: list[AdmitOutcome]) -> None:
+        for arrival, verdict in zip(arrivals, verdicts, strict=True):
+            if verdict == "admitted":
+                self.stats.admitted += 1
+                kind = str(arrival.event.type)
+                self.stats.by_type[kind] = self.stats.by_type.get(kind, 0) + 1
+            elif verdict == "duplicate":
+                self.stats.duplicates += 1
+            else:
+                self.stats.conflicts += 1
+
+    def _arrival(
+        self, entry_id: bytes, fields: dict[bytes, bytes], registry: TenantRegistry
+    ) -> Arrival | None:
+        """The valid event of an entry, or None when it was rejected (and kept with every reason)."""
         raw = fields.get(EVENT_FIELD.encode())
         if raw is None:
             keys = sorted(k.decode(errors="replace") for k in fields)
-            return self._reject(
-                b"", [{"loc": [], "msg": f"stream entry has no field 'event' (fields: {keys})"}]
-            )
+            self._reject(b"", [{"loc": [], "msg": f"stream entry has no field 'event' (fields: {keys})"}])
+            return None
         try:
             event = parse_event(raw)
         except InvalidEvent as exc:
-            return self._reject(raw, [dict(r) for r in exc.reasons])
-        if event.tenant not in self._registry:
+            self._reject(raw, [dict(r) for r in exc.reasons])
+            return None
+        if event.tenant not in registry:
             reason = {
                 "loc": ["tenant"],
                 "msg": f"unknown tenant {event.tenant!r}: not in this deployment's tenants",
             }
-            return self._reject(raw, [reason], event_id=event.id, tenant=event.tenant, type_=str(event.type))
-        try:
-            self._enqueue(event, event.model_dump(mode="json"))
-        except Exception as exc:  # broker down or full: leave the entry pending, it is retried
-            self.stats.enqueue_failures += 1
-            log.warning(
-                "ingest.enqueue_failed", event_id=event.id, tenant=event.tenant, error=type(exc).__name__
-            )
-            time.sleep(ENQUEUE_FAILURE_PAUSE_S)
-            return False
-        self.stats.routed += 1
-        self.stats.by_type[str(event.type)] = self.stats.by_type.get(str(event.type), 0) + 1
-        log.debug(
-            "ingest.routed",
-            event_id=event.id,
-            tenant=event.tenant,
-            type=str(event.type),
-            entry=entry_id.decode(),
-        )
-        return True
+            self._reject(raw, [reason], event_id=event.id, tenant=event.tenant, type_=str(event.type))
+            return None
+        lane: Lane = "backlog" if fields.get(LANE_FIELD.encode()) == b"backlog" else "live"
+        return Arrival(event, event.model_dump(mode="json"), entry_id.decode(), lane)
 
     def _reject(
         self,
@@ -202,7 +244,7 @@ class StreamConsumer:
         event_id: str | None = None,
         tenant: str | None = None,
         type_: str | None = None,
-    ) -> bool:
+    ) -> None:
         event_id, tenant, type_ = _best_effort_ids(raw, event_id, tenant, type_)
         self._rejected.add(
             Rejection(
@@ -226,7 +268,6 @@ class StreamConsumer:
             )
         self.stats.rejected += 1
         log.info("ingest.rejected", event_id=event_id, tenant=tenant, reasons=len(reasons))
-        return True
 
 
 def _best_effort_ids(

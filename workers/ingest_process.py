@@ -1,22 +1,28 @@
-"""The `engage-relay ingest` process: wires the stream consumer to Redis, the tenants and Celery."""
+"""The `engage-relay ingest` process: the stream consumer and the mover, on one relay runtime.
+
+The consumer admits events into the schedule and wakes the mover, which sends due jobs to the workers
+(Celery) and does the housekeeping (retention of outcomes and rejections, the spill of long outages).
+"""
 
 from __future__ import annotations
 
 import signal
 import threading
-from typing import Any
+from collections.abc import Sequence
 
 import redis
 
-from fallback.rejected import RedisRejectedStore
-from relay.outcomes import RedisOutcomeSink
-from schemas.envelope import Envelope
-from tasks.routing import queue_for, task_for
+from relay.admit import AdmitOutcome, Arrival, admit
+from relay.housekeeping import Housekeeper, Retention
+from relay.mover import Mover
+from tasks.dispatch import CeleryDispatch
+from tasks.fallback import send_sweep
 from workers import metrics
-from workers.celery_app import create_app
+from workers.celery_app import create_app, ladder_from
 from workers.ingest import StreamConsumer
 from workers.logs import configure_logging, known_secrets
 from workers.process import ProcessEnv
+from workers.runtime_factory import build_runtime
 
 
 def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
@@ -25,18 +31,27 @@ def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
     configure_logging(secrets=known_secrets(registry))
     app = create_app(env)
     client = redis.Redis.from_url(settings.redis_url)
+    rt = build_runtime(settings, registry, client, ladder_from(settings))
+    retention = Retention(
+        outcomes_s=settings.outcomes_retention_s,
+        outcomes_maxlen=settings.outcomes_maxlen,
+        rejected_s=settings.rejected_retention_s,
+        rejected_maxlen=settings.rejected_maxlen,
+    )
+    mover = Mover(lambda: rt, CeleryDispatch(app), housekeeping=Housekeeper(rt, retention, send_sweep))
 
-    def enqueue(event: Envelope, envelope: dict[str, Any]) -> None:
-        app.send_task(task_for(str(event.type)), kwargs={"envelope": envelope}, queue=queue_for(event.tenant))
+    def admit_batch(arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
+        return admit(rt, arrivals)
 
     consumer = StreamConsumer(
         client,
-        registry,
-        enqueue,
-        RedisRejectedStore(client),
-        RedisOutcomeSink(client, settings.outcomes_stream),
+        lambda: rt.registry,
+        admit_batch,
+        rt.rejected,
+        rt.outcomes,
         stream=settings.events_stream,
         consumer=consumer_name,
+        on_admitted=mover.wake,
     )
     metrics.start_process_metrics(
         client,
@@ -44,9 +59,12 @@ def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
         port=settings.metrics_port_or(metrics.INGEST_METRICS_PORT),
         addr=settings.metrics_addr,
         events_stream=settings.events_stream,
-        extra=[metrics.IngestStatsCollector(consumer.stats)],
+        extra=[metrics.IngestStatsCollector(consumer.stats, mover.stats)],
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    moving = threading.Thread(target=mover.run, args=(stop,), name="mover", daemon=True)
+    moving.start()
     consumer.run(stop)
+    moving.join(timeout=5)

@@ -29,7 +29,9 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from engage.transport import CallObservation, key_fingerprint
+from relay.mover import MoverStats
 from relay.tenants import Tenant
+from workers.ingest import IngestStats
 
 log = structlog.get_logger(__name__)
 
@@ -145,20 +147,34 @@ def on_task_failure(sender: Any = None, **_: Any) -> None:
 class IngestStatsCollector(Collector):
     """Exports the stream consumer's own counters (`workers.ingest.IngestStats`) at scrape time."""
 
-    def __init__(self, stats: Any) -> None:
+    def __init__(self, stats: IngestStats, mover: MoverStats | None = None) -> None:
         self._stats = stats
+        self._mover = mover
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         s = self._stats
         for name, value, help_ in (
-            ("routed", s.routed, "Envelopes validated and handed to a task."),
+            ("admitted", s.admitted, "Valid events admitted into the schedule."),
+            ("duplicates", s.duplicates, "Copies of events already admitted or settled, dropped."),
+            (
+                "conflicts",
+                s.conflicts,
+                "Events whose id came again with another payload, kept for an operator.",
+            ),
             ("rejected", s.rejected, "Envelopes kept in the rejected store."),
-            ("enqueue_failures", s.enqueue_failures, "Failures to put a task message in the broker."),
+            ("admit_failures", s.admit_failures, "Batches left pending because admission failed."),
             ("reclaimed", s.reclaimed, "Stream entries taken over from a dead consumer."),
+            ("redis_errors", s.redis_errors, "Times Redis could not be reached (the consumer waited)."),
         ):
             yield CounterMetricFamily(f"engage_relay_ingest_{name}", help_, value=value)
+        if self._mover is not None:
+            m = self._mover
+            yield CounterMetricFamily("engage_relay_mover_sent", "Jobs sent to the workers.", value=m.sent)
+            yield CounterMetricFamily(
+                "engage_relay_mover_send_failures", "Jobs the broker did not take.", value=m.send_failures
+            )
         by_type = CounterMetricFamily(
-            "engage_relay_ingest_routed_by_type", "Routed by type.", labels=["type"]
+            "engage_relay_ingest_admitted_by_type", "Admitted by type.", labels=["type"]
         )
         for type_, count in sorted(dict(s.by_type).items()):
             by_type.add_metric([type_], count)

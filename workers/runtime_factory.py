@@ -10,11 +10,15 @@ from engage.transport import Timeouts, key_fingerprint, shared_session
 from fallback.deadletters import RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore
 from relay.breaker import BreakerPolicy, RedisCircuitBreaker
+from relay.control import RedisTenantControl
+from relay.keys import SPILL_PREFIX
 from relay.ledger import RedisLedger
 from relay.outcomes import RedisOutcomeSink
 from relay.runtime import Runtime
+from relay.schedule import RedisSchedule
 from relay.spill.kick import DebouncedSweepKick
 from relay.tenants import TenantRegistry
+from relay.trail import RedisTrail
 from tasks.fallback import send_sweep
 from workers.settings import Settings
 
@@ -27,6 +31,11 @@ def build_runtime(
     budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
     return Runtime(
         registry=registry,
+        schedule=RedisSchedule(client),
+        trail=RedisTrail(client, ttl_s=int(settings.outcomes_retention_s)),
+        spill=RedisDeadLetterStore(client, prefix=SPILL_PREFIX),
+        control=RedisTenantControl(client),
+        lease_s=settings.redrive_after_s,
         limiter=RedisRateLimiter(client, budgets=budgets),
         contacts=RedisContactIdStore(client),
         ledger=RedisLedger(client),

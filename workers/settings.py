@@ -15,7 +15,7 @@ from fallback.config import FallbackSettings
 from mappers.policy import TenantPolicy
 from relay.breaker import BREAKER_OPEN_S, check_open_s
 from relay.keys import OUTCOMES_STREAM
-from relay.retry import BROKER_VISIBILITY_TIMEOUT_S
+from relay.retry import BROKER_VISIBILITY_TIMEOUT_S, REDRIVE_AFTER_S
 from relay.tenants import DEFAULT_TENANT, Tenant
 from relay.tenants_file import TenantSources
 from schemas.publish import EVENTS_STREAM
@@ -26,6 +26,7 @@ DEFAULT_ENGAGE_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_ENGAGE_API_KEY = "dev-key"
 DEFAULT_WORKER_CONCURRENCY = 32
 DEFAULT_METRICS_ADDR = "127.0.0.1"
+DAY_S = 86_400
 METRICS_PORT_ENV = "ENGAGE_RELAY_METRICS_PORT"
 METRICS_ADDR_ENV = "ENGAGE_RELAY_METRICS_ADDR"
 
@@ -51,7 +52,10 @@ class Settings(BaseSettings):
     )
     retry_ladder_s: str | None = Field(default=None, validation_alias="ENGAGE_RELAY_RETRY_LADDER_S")
     visibility_timeout_s: float = Field(
-        default=BROKER_VISIBILITY_TIMEOUT_S, gt=0, validation_alias="ENGAGE_RELAY_VISIBILITY_TIMEOUT_S"
+        default=BROKER_VISIBILITY_TIMEOUT_S,
+        gt=0,
+        le=BROKER_VISIBILITY_TIMEOUT_S,
+        validation_alias="ENGAGE_RELAY_VISIBILITY_TIMEOUT_S",
     )
     engage_connect_timeout_s: float = Field(
         default=3.05, gt=0, validation_alias="ENGAGE_RELAY_CONNECT_TIMEOUT_S"
@@ -61,6 +65,19 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".var"), validation_alias="ENGAGE_RELAY_DATA_DIR")
     # how often beat sends the fallback sweep (dead letters to files / bulk API, outbox uploads)
     fallback_sweep_s: float = Field(default=60.0, gt=0, validation_alias="ENGAGE_RELAY_FALLBACK_SWEEP_S")
+    # a job sent to the workers and neither settled nor parked within this is sent again (the reconciler)
+    redrive_after_s: float = Field(
+        default=REDRIVE_AFTER_S, ge=5, le=3600, validation_alias="ENGAGE_RELAY_REDRIVE_AFTER_S"
+    )
+    # what Redis keeps after an event ends (its outcome and trail; a rejection): so long, at most so many
+    outcomes_retention_days: float = Field(
+        default=7, gt=0, validation_alias="ENGAGE_RELAY_OUTCOMES_RETENTION_DAYS"
+    )
+    outcomes_maxlen: int = Field(default=1_000_000, ge=1000, validation_alias="ENGAGE_RELAY_OUTCOMES_MAXLEN")
+    rejected_retention_days: float = Field(
+        default=30, gt=0, validation_alias="ENGAGE_RELAY_REJECTED_RETENTION_DAYS"
+    )
+    rejected_maxlen: int = Field(default=100_000, ge=100, validation_alias="ENGAGE_RELAY_REJECTED_MAXLEN")
     # the process's /metrics port: None -> the process's own default (9808 worker, 9809 ingest); 0 disables
     metrics_port: int | None = Field(default=None, validation_alias=METRICS_PORT_ENV)
     metrics_addr: str = Field(default=DEFAULT_METRICS_ADDR, validation_alias=METRICS_ADDR_ENV)
@@ -112,6 +129,14 @@ class Settings(BaseSettings):
             policy=TenantPolicy(source=self.engage_source, default_store=self.engage_store),
             fallback=FallbackSettings(local_dir=str(self.data_dir / "outbox" / DEFAULT_TENANT)),
         )
+
+    @property
+    def outcomes_retention_s(self) -> float:
+        return self.outcomes_retention_days * DAY_S
+
+    @property
+    def rejected_retention_s(self) -> float:
+        return self.rejected_retention_days * DAY_S
 
     def tenant_sources(self) -> TenantSources:
         return TenantSources(self.tenants_file, self.default_tenant(), self.redis_url)

@@ -21,12 +21,20 @@ from typing import Final
 import structlog
 
 from engage.client import EngageClient
-from engage.errors import PermanentError, RetryableError, SystemicError
+from engage.errors import DeferredError, PermanentError, RetryableError, SystemicError
 from engage.models.contacts import BulkStatus
 from fallback.deadletters import DeadLetter, DeadLetterFilter
 from fallback.records import BulkOperation, BulkRow, FileRecord
 from relay.runtime import Runtime
-from relay.spill.letters import FileHooks, contact_keys, deliver, fail, remember_created, set_state
+from relay.spill.letters import (
+    FileHooks,
+    contact_keys,
+    deliver,
+    fail,
+    letters_of,
+    remember_created,
+    set_state,
+)
 from relay.tenants import Tenant
 
 log = structlog.get_logger("relay.spill")
@@ -105,7 +113,7 @@ def _start_batch(
             batch_id = client.bulk_create_contacts(body, contact_type)
         else:
             batch_id = client.bulk_update_contacts(body, contact_type)
-    except (RetryableError, SystemicError) as exc:
+    except (RetryableError, DeferredError, SystemicError) as exc:
         log.warning("fallback.bulk.unavailable", tenant=tenant.name, **exc.log_fields())
         return None
     except PermanentError as exc:
@@ -123,7 +131,7 @@ def settle_open_batches(
 ) -> None:
     """Check the batches an earlier sweep sent and did not see finish."""
     open_batches: set[str] = set()
-    for letter in rt.deadletters.list(DeadLetterFilter(tenant=tenant.name, fallback_state="written")):
+    for letter in letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="written")):
         ref = parse_bulk_ref(letter.fallback_file)
         if ref is not None:
             open_batches.add(ref[0])
@@ -137,7 +145,7 @@ def settle_open_batches(
 
 def _letters_of(rt: Runtime, tenant: Tenant, batch_id: str) -> dict[int, DeadLetter]:
     found: dict[int, DeadLetter] = {}
-    for letter in rt.deadletters.list(DeadLetterFilter(tenant=tenant.name, fallback_state="written")):
+    for letter in letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="written")):
         ref = parse_bulk_ref(letter.fallback_file)
         if ref is not None and ref[0] == batch_id:
             found[ref[1]] = letter
@@ -159,7 +167,7 @@ def _settle(
         while not status.done and time.monotonic() + interval_s <= deadline:
             time.sleep(interval_s)
             status = client.bulk_status(batch_id)
-    except (RetryableError, SystemicError) as exc:
+    except (RetryableError, DeferredError, SystemicError) as exc:
         log.warning(
             "fallback.bulk.status_unavailable", tenant=tenant.name, batch_id=batch_id, **exc.log_fields()
         )

@@ -7,22 +7,33 @@ left alone, and marking a letter twice (after a crash) records its outcome only 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import structlog
 
-from fallback.deadletters import DeadLetter, FallbackState
+from fallback.deadletters import DeadLetter, DeadLetterFilter, DeadLetterStore, FallbackState
 from mappers.identity import LookupKey, lookup_keys
 from relay.outcomes import Outcome
+from relay.run import job_for
 from relay.runtime import FileHooks, Runtime
-from relay.settle import MAX_DETAIL_CHARS
+from relay.settle import MAX_DETAIL_CHARS, write_final
 from relay.tenants import Tenant
 from schemas import InvalidEvent, parse_event
 
 log = structlog.get_logger("relay.spill")
 
-__all__ = ["FileHooks", "contact_keys", "deliver", "fail", "remember_created", "set_state"]
+__all__ = [
+    "FileHooks",
+    "Letters",
+    "contact_keys",
+    "deliver",
+    "fail",
+    "letters_of",
+    "remember_created",
+    "set_state",
+    "supersede",
+]
 
 
 def set_state(
@@ -36,7 +47,8 @@ def set_state(
     only_from: Iterable[FallbackState] | None = None,
 ) -> DeadLetter | None:
     """Move one letter to ``state`` (when it is in one of ``only_from``); the updated letter or None."""
-    letter = rt.deadletters.get(letter_id)
+    store = letters_of(rt)
+    letter = store.get(letter_id)
     if letter is None or (only_from is not None and letter.fallback_state not in set(only_from)):
         return None
     update: dict[str, Any] = {"fallback_state": state, "fallback_file": file}
@@ -45,7 +57,7 @@ def set_state(
     if error_code is not None:
         update["engage_error_code"] = error_code
     changed = letter.model_copy(update=update)
-    rt.deadletters.update(changed)
+    store.update(changed)
     return changed
 
 
@@ -55,13 +67,16 @@ def fail(rt: Runtime, letter: DeadLetter, reason: str, *, error_code: str | None
 
 
 def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: str | None = None) -> bool:
-    """Record the outcome ``delivered_by_file`` and mark the letter (``fallback_file = ref``, the file name
-    or bulk reference); False when it was done already."""
-    letter = rt.deadletters.get(letter_id)
+    """Record the final outcome ``delivered_by_file`` (with the event's settled marker, so a copy of it is
+    a duplicate) and mark the letter (``fallback_file = ref``, the file name or bulk reference); False when
+    it was done already. The marker is checked first, so a crash between the two writes never records a
+    second outcome."""
+    store = letters_of(rt)
+    letter = store.get(letter_id)
     if letter is None or letter.fallback_state == "delivered_by_file":
         return False
-    rt.outcomes.record(
-        Outcome(
+    if rt.ledger.settled(letter.tenant, letter.event_id) is None:
+        outcome = Outcome(
             event_id=letter.event_id,
             type=letter.type,
             tenant=letter.tenant,
@@ -70,11 +85,62 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
             detail=detail,
             attempts=max(letter.attempts, 1),
         )
-    )
-    rt.deadletters.update(
-        letter.model_copy(update={"fallback_state": "delivered_by_file", "fallback_file": ref})
-    )
+        write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    store.update(letter.model_copy(update={"fallback_state": "delivered_by_file", "fallback_file": ref}))
     return True
+
+
+def supersede(rt: Runtime, letter: DeadLetter, detail: str) -> None:
+    """A customer letter whose every field was overtaken by a newer value: it ends `superseded`, unwritten."""
+    store = letters_of(rt)
+    if rt.ledger.settled(letter.tenant, letter.event_id) is None:
+        outcome = Outcome(
+            event_id=letter.event_id,
+            type=letter.type,
+            tenant=letter.tenant,
+            outcome="superseded",
+            detail=detail[:MAX_DETAIL_CHARS],
+            attempts=max(letter.attempts, 1),
+        )
+        write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    store.update(letter.model_copy(update={"fallback_state": "superseded", "message": detail}))
+
+
+class Letters:
+    """The dead letters and the spilled events as one store, for the sweep: both go to files the same way."""
+
+    def __init__(self, primary: DeadLetterStore, spill: DeadLetterStore | None) -> None:
+        self._stores = [primary] if spill is None else [primary, spill]
+
+    def add(self, letter: DeadLetter) -> str:
+        return self._stores[0].add(letter)
+
+    def get(self, letter_id: str) -> DeadLetter | None:
+        for store in self._stores:
+            found = store.get(letter_id)
+            if found is not None:
+                return found
+        return None
+
+    def update(self, letter: DeadLetter) -> None:
+        for store in self._stores:
+            if store.get(letter.id) is not None:
+                store.update(letter)
+                return
+
+    def list(self, where: DeadLetterFilter | None = None) -> Iterator[DeadLetter]:
+        for store in self._stores:
+            yield from store.list(where)
+
+    def drop(self, letter_id: str) -> bool:
+        return any([store.drop(letter_id) for store in self._stores])
+
+    def count(self) -> int:
+        return sum(store.count() for store in self._stores)
+
+
+def letters_of(rt: Runtime) -> Letters:
+    return Letters(rt.deadletters, rt.spill)
 
 
 def contact_keys(letter: DeadLetter, tenant: Tenant) -> list[LookupKey]:

@@ -30,6 +30,7 @@ import structlog
 
 from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetterFilter
+from fallback.file_sequence import PROCESS_FILE_SEQUENCE, FileSequence, RedisFileSequence
 from fallback.outbox import Clock, Outbox, OutboxEntry, utc_now
 from fallback.records import NO_FILE_CHANNEL, FileRecord, plan_letters
 from fallback.sweep_lock import MemorySweepLock, RedisSweepLock, SweepLock
@@ -37,7 +38,8 @@ from fallback.uploaders import Uploader, uploader_for
 from fallback.xmlfiles import MAX_RECORDS_PER_FILE, RecordError, XmlBatchWriter
 from relay.runtime import Runtime
 from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bulk, settle_open_batches
-from relay.spill.letters import FileHooks, deliver, fail, remember_created, set_state
+from relay.spill.clock import plan_contact_fields, record_sent
+from relay.spill.letters import FileHooks, deliver, fail, letters_of, remember_created, set_state, supersede
 from relay.tenants import Tenant
 
 log = structlog.get_logger("relay.spill")
@@ -77,6 +79,11 @@ def sweep_lock_for(rt: Runtime) -> SweepLock:
     return RedisSweepLock(rt.redis) if rt.redis is not None else _process_lock
 
 
+def file_sequence_for(rt: Runtime) -> FileSequence:
+    """File numbers from Redis (never a name twice, across processes) when the runtime has Redis."""
+    return RedisFileSequence(rt.redis) if rt.redis is not None else PROCESS_FILE_SEQUENCE
+
+
 def sweep_tenant(
     rt: Runtime, tenant: Tenant, lock: SweepLock, options: SweepOptions | None = None
 ) -> SweepReport:
@@ -92,11 +99,26 @@ def sweep_tenant(
 def _sweep(rt: Runtime, tenant: Tenant, options: SweepOptions) -> SweepReport:
     report = SweepReport(tenant.name)
     settings = tenant.fallback
-    outbox = Outbox(Path(settings.local_dir), tenant.name, clock=options.clock)
+    outbox = Outbox(
+        Path(settings.local_dir), tenant.name, clock=options.clock, sequence=file_sequence_for(rt)
+    )
     _repair(rt, outbox, options.hooks)
     settle_open_batches(rt, tenant, options.hooks)
-    pending = list(rt.deadletters.list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending")))
-    plan = plan_letters(pending, tenant, rt.contacts, contacts_via_bulk=settings.contacts_via == "bulk")
+    pending = list(letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending")))
+    fields = plan_contact_fields(rt, tenant, pending)
+    for letter, which in fields.superseded:
+        supersede(rt, letter, f"newer values for {which} were already sent")
+    overtaken = {letter.id for letter, _ in fields.superseded}
+    pending = [letter for letter in pending if letter.id not in overtaken]
+    plan = plan_letters(
+        pending,
+        tenant,
+        rt.contacts,
+        contacts_via_bulk=settings.contacts_via == "bulk",
+        redemptions_by_file=settings.redemptions_by_file,
+        contact_fields=fields.send,
+    )
+    record_sent(rt, tenant, fields, fields.send)
     for letter in plan.not_applicable:
         set_state(
             rt, letter.id, "not_applicable", message=f"{letter.message or ''} | {NO_FILE_CHANNEL}".strip(" |")
@@ -206,7 +228,7 @@ def _upload(rt: Runtime, tenant: Tenant, outbox: Outbox, options: SweepOptions, 
         report.files_uploaded.append(entry.name)
     for entry, problems in result.invalid:
         for letter_id in entry.letter_ids:
-            letter = rt.deadletters.get(letter_id)
+            letter = letters_of(rt).get(letter_id)
             if letter is not None and letter.fallback_state == "written":
                 fail(rt, letter, f"file {entry.name} failed validation: {'; '.join(problems)[:300]}")
     report.upload_error = result.rejected or result.unavailable
@@ -215,7 +237,7 @@ def _upload(rt: Runtime, tenant: Tenant, outbox: Outbox, options: SweepOptions, 
 def _finish(rt: Runtime, outbox: Outbox, entry: OutboxEntry, hooks: FileHooks) -> None:
     detail = f"import file {entry.name} uploaded to {entry.remote_path}"
     for letter_id in entry.letter_ids:
-        deliver(rt, letter_id, entry.name, detail)
+        deliver(rt, letter_id, entry.upload_name, detail)
     hooks.uploaded(entry.tenant, entry.kind)
     outbox.finish(entry)
     log.info("fallback.file.delivered", file=entry.name, remote_path=entry.remote_path, records=entry.records)

@@ -1,4 +1,5 @@
-"""The breaker in the pipeline: run_event with a real EngageClient against the simulator during an outage."""
+"""The breaker in the pipeline: events run with a real EngageClient against the simulator during an outage;
+held events wait in the schedule and drain by themselves once a probe succeeds."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ import pytest
 from relay.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
 from relay.handlers import CUSTOMER
 from relay.runtime import Runtime
-from tasks.adapter import run_task
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import (
-    FakeTask,
-    TaskRetry,
     installed,
     memory_runtime,
     outcomes_of,
+    parked,
+    run_event,
     run_until_final,
     tenant_for,
 )
@@ -52,15 +52,14 @@ def engage_requests(sim: RunningSimulator) -> int:
 def trip(rt: Runtime) -> None:
     """Run events into the outage until acme's breaker opens; each goes on the ladder."""
     for n in range(BREAKER_FAILURE_THRESHOLD):
-        with pytest.raises(TaskRetry):
-            run_task(FakeTask(), customer(n), CUSTOMER)
+        assert run_event(customer(n), CUSTOMER)["reason"] == "ladder"
     assert rt.circuit.state("acme-se") == "open"
 
 
-def test_outage_opens_the_breaker_and_later_events_go_to_fallback_without_calling_engage(
+def test_an_outage_opens_the_breaker_and_later_events_are_held_without_calling_engage(
     simulator: RunningSimulator,
 ) -> None:
-    # Given tenant acme (fallback on open breaker) and Engage down
+    # Given tenant acme with default settings and Engage down
     rt = memory_runtime(
         [tenant_for(simulator.base_url, simulator.api_key)],
         breaker=MemoryCircuitBreaker(BreakerPolicy(open_s=OPEN_S), clock=Clock()),
@@ -70,14 +69,13 @@ def test_outage_opens_the_breaker_and_later_events_go_to_fallback_without_callin
         trip(rt)
         before = engage_requests(simulator)
         # When another event comes
-        result = run_task(FakeTask(), customer(50), CUSTOMER)
-    # Then Engage was not called, and the event is dead-lettered as CircuitOpen with its envelope
+        result = run_event(customer(50), CUSTOMER)
+    # Then Engage was not called, and the event is held (no dead letter, no outcome) with its envelope
     assert engage_requests(simulator) == before
-    assert result["outcome"] == "dead_lettered"
-    letter = rt.deadletters.get("acme-se:evt-acme-se-50")
-    assert letter is not None and letter.error_class == "CircuitOpen"
-    assert letter.envelope == customer(50)
-    assert [o.outcome for o in outcomes_of(rt)] == ["dead_lettered"]
+    assert result["outcome"] == "parked" and result["reason"] == "held"
+    held = parked(rt, customer(50))
+    assert held is not None and held.envelope == customer(50) and held.lane == "backlog"
+    assert rt.deadletters.count() == 0 and outcomes_of(rt) == []
 
 
 def test_held_events_resume_after_a_successful_probe_with_one_outcome_each(
@@ -86,20 +84,20 @@ def test_held_events_resume_after_a_successful_probe_with_one_outcome_each(
     # Given tenant acme holding events on an open breaker, and Engage down
     clock = Clock()
     rt = memory_runtime(
-        [tenant_for(simulator.base_url, simulator.api_key, on_breaker_open="hold")],
+        [tenant_for(simulator.base_url, simulator.api_key)],
         breaker=MemoryCircuitBreaker(BreakerPolicy(open_s=OPEN_S), clock=clock),
     )
     simulator.admin.set_faults(outage=True)
     with installed(rt):
         trip(rt)
         # When a new event is held, Engage comes back, and the open time passes
-        with pytest.raises(TaskRetry) as held:
-            run_task(FakeTask(), customer(60), CUSTOMER)
-        assert held.value.kwargs["attempt"] == 0
+        assert run_event(customer(60), CUSTOMER)["reason"] == "held"
+        held = parked(rt, customer(60))
+        assert held is not None and held.attempt == 0
         simulator.admin.set_faults(outage=False)
-        clock.now += held.value.countdown
+        clock.now += OPEN_S
         assert rt.circuit.state("acme-se") == "half_open"
-        result = run_task(FakeTask(), **held.value.kwargs, handler=CUSTOMER)
+        result = run_event(held, CUSTOMER)
         # Then it went through as the probe, and the breaker closed
         assert result["outcome"] == "applied"
         assert rt.circuit.state("acme-se") == "closed"
@@ -118,7 +116,7 @@ def test_a_failed_probe_reopens_the_breaker(simulator: RunningSimulator) -> None
     # Given acme's breaker open and Engage still down once the open time has passed
     clock = Clock()
     rt = memory_runtime(
-        [tenant_for(simulator.base_url, simulator.api_key, on_breaker_open="hold")],
+        [tenant_for(simulator.base_url, simulator.api_key)],
         breaker=MemoryCircuitBreaker(BreakerPolicy(open_s=OPEN_S), clock=clock),
     )
     simulator.admin.set_faults(outage=True)
@@ -127,11 +125,11 @@ def test_a_failed_probe_reopens_the_breaker(simulator: RunningSimulator) -> None
         clock.now += OPEN_S
         before = simulator.admin.request_count(LOOKUP)
         # When the probe event runs
-        with pytest.raises(TaskRetry) as probe:
-            run_task(FakeTask(), customer(70), CUSTOMER)
+        result = run_event(customer(70), CUSTOMER)
         # Then it called Engage, failed onto the ladder, and the breaker is open again
         assert simulator.admin.request_count(LOOKUP) > before
-        assert probe.value.kwargs["attempt"] == 1
+        probe = parked(rt, customer(70))
+        assert result["reason"] == "ladder" and probe is not None and probe.attempt == 1
         assert rt.circuit.state("acme-se") == "open"
 
 
@@ -149,9 +147,9 @@ def test_one_tenants_open_breaker_does_not_touch_another(simulator: RunningSimul
         trip(rt)
         simulator.admin.set_faults(outage=False)
         # When nordic's event comes while acme's breaker is still open
-        result = run_task(FakeTask(), customer(1, tenant="nordic-no"), CUSTOMER)
-        refused = run_task(FakeTask(), customer(2), CUSTOMER)
-    # Then nordic's is applied and acme's is still kept off Engage
+        result = run_event(customer(1, tenant="nordic-no"), CUSTOMER)
+        refused = run_event(customer(2), CUSTOMER)
+    # Then nordic's is applied and acme's is held, off Engage
     assert result["outcome"] == "applied"
-    assert refused["outcome"] == "dead_lettered"
+    assert refused["reason"] == "held"
     assert rt.circuit.state("nordic-no") == "closed"

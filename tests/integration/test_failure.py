@@ -42,7 +42,7 @@ FTP_DOWN_AFTER_S = 10.0
 FTP_DOWN_FOR_S = 20.0
 SETTLE_TIMEOUT_S = 180.0
 FINAL = {"applied", "superseded", "rejected", "delivered_by_file"}
-NO_SUBDIRS = {"contacts": "", "transactions": "", "promotion-redemptions": ""}
+SPILL_AFTER_S = 5  # this test is about the file path: outages spill after 5 s (the default test: 10 min)
 FAULTS = {
     "error_rate": 0.15,
     "error_statuses": [500, 503, 504],
@@ -176,8 +176,8 @@ def test_nothing_is_lost_when_engage_workers_ingest_and_the_file_server_fail(
                     "username": ftp_into_import_dir.username,
                     "password_env": "ECOM_FTP_PASSWORD",
                     "remote_dir": "/",
-                    "remote_subdirs": NO_SUBDIRS,
                     "local_dir": str(tmp_path / "outbox-ecom"),
+                    "spill_after_s": SPILL_AFTER_S,
                 },
             },
             POS: {
@@ -192,8 +192,8 @@ def test_nothing_is_lost_when_engage_workers_ingest_and_the_file_server_fail(
                     "password_env": "POS_SFTP_PASSWORD",
                     "host_key_fingerprint": sftp.host_key_fingerprint,
                     "remote_dir": "/integration/import",
-                    "remote_subdirs": NO_SUBDIRS,
                     "local_dir": str(tmp_path / "outbox-pos"),
+                    "spill_after_s": SPILL_AFTER_S,
                 },
             },
         }

@@ -27,7 +27,6 @@ from tests.support.task_harness import installed, memory_runtime, outcomes_of, r
 pytestmark = pytest.mark.integration
 
 IMPORT_WAIT_S = 5.0
-NO_SUBDIRS = {"contacts": "", "transactions": "", "promotion-redemptions": ""}
 NEW_EMAIL = "anna.lindqvist@example.se"
 
 
@@ -43,12 +42,22 @@ def wait_for(predicate: Any, timeout_s: float = IMPORT_WAIT_S) -> None:
 class Relay:
     """A memory runtime for one tenant whose files go to `server`, swept with a real uploader."""
 
-    def __init__(self, sim: RunningSimulator, server: FileServer, local_dir: Path, remote_dir: str) -> None:
+    def __init__(
+        self,
+        sim: RunningSimulator,
+        server: FileServer,
+        local_dir: Path,
+        remote_dir: str,
+        contacts_via: str | None = "xml",
+    ) -> None:
         self.server = server
         self.remote_dir = remote_dir
-        settings = server.settings(remote_dir).model_copy(
-            update={"local_dir": str(local_dir), "remote_subdirs": NO_SUBDIRS}
-        )
+        # the default remote sub-folders (transactionImport, contactImport), which the simulator watches;
+        # contacts as XML files (the file path is what this test is about; the bulk default is below)
+        changes: dict[str, str] = {"local_dir": str(local_dir)}
+        if contacts_via is not None:  # None: the shipped default
+            changes["contacts_via"] = contacts_via
+        settings = server.settings(remote_dir).model_copy(update=changes)
         self.tenant: Tenant = fallback_tenant(
             sim.base_url, sim.api_key, FallbackSettings(**settings.model_dump())
         )
@@ -101,6 +110,28 @@ def test_ftp_delivery_reaches_the_simulator(
 ) -> None:
     relay = Relay(simulator, ftp_into_import_dir, tmp_path / "outbox", "/")
     _check_delivery(simulator, relay)
+
+
+def test_with_default_settings_contacts_go_by_bulk_and_receipts_by_file(
+    simulator: RunningSimulator, ftp_into_import_dir: FtpServer, tmp_path: Path
+) -> None:
+    # Given a tenant with the default contacts channel (the bulk API), a dead-lettered new customer and
+    # her purchase
+    relay = Relay(simulator, ftp_into_import_dir, tmp_path / "outbox", "/", contacts_via=None)
+    relay.rt.deadletters.add(letter(envelope("customer.created", "evt-c1", contact_type="Member")))
+    relay.rt.deadletters.add(letter(receipt("evt-r1", "r-1", email=NEW_EMAIL)))
+    # When the sweep runs
+    report = relay.sweep()
+    # Then the contact went by the bulk API and the receipt by a transactions file, imported after it
+    assert [n.rsplit("_", 1)[-1] for n in report.files_uploaded] == ["transactions.xml"], report
+    wait_for(lambda: len(simulator.admin.state()["receipts"]) == 1)
+    state = simulator.admin.state()
+    (contact,) = state["contacts"]
+    assert state["receipts"][0]["contactId"] == contact["id"]
+    assert {o.event_id: o.outcome for o in outcomes_of(relay.rt)} == {
+        "evt-c1": "delivered_by_file",
+        "evt-r1": "delivered_by_file",
+    }
 
 
 def test_file_server_down_keeps_the_file_and_delivers_when_back(

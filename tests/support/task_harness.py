@@ -1,20 +1,18 @@
-"""Run `relay.run.run_event` without Celery: a fake bound task, and a Runtime built from in-memory twins.
+"""Run events through the Celery adapter without Celery: a fake bound task, and a Runtime of in-memory twins.
 
     rt = memory_runtime([tenant_for(sim, "acme")])
     with installed(rt):
-        task = FakeTask()
-        try:
-            result = run_task(task, envelope, contacts.CUSTOMER)
-        except TaskRetry as retry:
-            retry.countdown, retry.kwargs  # what Celery would have been asked
+        result = run_event(envelope, handlers.CUSTOMER)   # one run; "parked" when it waits
+        parked(rt, envelope)                              # the job as it waits in the schedule (or None)
 
-`run_until_final` follows the retries (calling `between` before each re-run, e.g. to advance a clock or to
-lift a simulator fault) until the event has its one final outcome.
+`run_until_final` follows the parks (calling `between` with the parked job before each re-run, e.g. to lift
+a simulator fault) until the event is settled or handed to the dead letters.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ from pydantic import SecretStr
 from engage.contact_store import MemoryContactIdStore
 from engage.ratelimit import MemoryRateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY
-from fallback.config import BreakerMode, FallbackSettings
+from fallback.config import FallbackSettings
 from fallback.deadletters import MemoryDeadLetterStore
 from fallback.rejected import MemoryRejectedStore
 from mappers.policy import TenantPolicy
@@ -36,28 +34,16 @@ from relay.context import Applied, EventContext, Handler
 from relay.ledger import MemoryLedger
 from relay.outcomes import MemoryOutcomeSink, Outcome
 from relay.retry import RETRY_LADDER_S
+from relay.run import job_for
 from relay.runtime import Runtime
+from relay.schedule import Job
 from relay.tenants import Tenant, TenantRegistry
 from schemas.envelope import Envelope
 from tasks.adapter import run_task
 
 _task_ids = itertools.count(1)
 
-
-class TaskRetry(Exception):
-    """What `FakeTask.retry` returns (and `run_event` raises): the arguments Celery would have got."""
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        super().__init__(f"retry in {options.get('countdown')} s")
-        self.options = dict(options)
-
-    @property
-    def countdown(self) -> float:
-        return float(self.options["countdown"])
-
-    @property
-    def kwargs(self) -> dict[str, Any]:
-        return dict(self.options["kwargs"])
+WAITING = frozenset({"parked", "in_flight"})
 
 
 @dataclass
@@ -67,15 +53,9 @@ class FakeRequest:
 
 @dataclass
 class FakeTask:
-    """The slice of a bound Celery task that `run_event` uses; keeps every retry it was asked for."""
+    """The slice of a bound Celery task that the adapter uses."""
 
     request: FakeRequest = field(default_factory=lambda: FakeRequest(f"task-{next(_task_ids)}"))
-    retries: list[TaskRetry] = field(default_factory=list)
-
-    def retry(self, *args: Any, **kwargs: Any) -> Exception:
-        retry = TaskRetry(kwargs)
-        self.retries.append(retry)
-        return retry
 
 
 def scripted(apply: Callable[[EventContext, Any], Applied]) -> Handler[Envelope]:
@@ -88,7 +68,7 @@ def tenant_for(
     api_key: str,
     name: str = "acme-se",
     *,
-    on_breaker_open: BreakerMode = "fallback",
+    fallback: FallbackSettings | None = None,
     policy: TenantPolicy | None = None,
 ) -> Tenant:
     return Tenant(
@@ -96,7 +76,7 @@ def tenant_for(
         base_url=base_url,
         api_key=SecretStr(api_key),
         policy=policy or TenantPolicy(),
-        fallback=FallbackSettings(on_breaker_open=on_breaker_open),
+        fallback=fallback or FallbackSettings(),
     )
 
 
@@ -118,6 +98,7 @@ def memory_runtime(
         rejected=MemoryRejectedStore(),
         session=requests.Session(),
         deadletters=MemoryDeadLetterStore(),
+        spill=MemoryDeadLetterStore(),
         retry_ladder_s=retry_ladder_s,
         breaker=breaker,
         short_retry=retry,
@@ -137,23 +118,55 @@ def installed(runtime: Runtime) -> Iterator[Runtime]:
         runtime.session.close()
 
 
+def run_event(
+    envelope: Mapping[str, Any] | Job,
+    handler: Handler[Any],
+    *,
+    attempt: int = 0,
+    maybe_delivered: bool = False,
+    task: FakeTask | None = None,
+) -> dict[str, Any]:
+    """One run of the event, as a worker would: the job from the schedule when it waits there, else a new
+    one (a task message of the first version)."""
+    rt = runtime_slot.current()
+    if isinstance(envelope, Job):
+        job = envelope
+    else:
+        waiting = rt.schedule.get(str(envelope["tenant"]), str(envelope["id"]))
+        job = waiting or job_for(envelope, attempt=attempt, maybe_delivered=maybe_delivered)
+    return run_task(task or FakeTask(), handler, job=job.model_dump(mode="json"))
+
+
+def parked(rt: Runtime, envelope: Mapping[str, Any]) -> Job | None:
+    """The event's job as it waits in the schedule (None once settled or dead-lettered)."""
+    return rt.schedule.get(str(envelope["tenant"]), str(envelope["id"]))
+
+
+def wait_s(rt: Runtime, envelope: Mapping[str, Any]) -> float:
+    """Seconds until the parked event may run again."""
+    due = rt.schedule.due_at(str(envelope["tenant"]), str(envelope["id"]))
+    assert due is not None, "the event is not waiting"
+    return due - time.time()
+
+
 def run_until_final(
     envelope: Mapping[str, Any],
     handler: Handler[Any],
     *,
-    between: Callable[[TaskRetry], None] = lambda retry: None,
+    between: Callable[[Job], None] = lambda job: None,
     max_runs: int = 20,
-    task: FakeTask | None = None,
-) -> tuple[dict[str, Any], FakeTask]:
-    """Run the event, re-running it with each retry's kwargs (after `between`) until it returns."""
-    task = task or FakeTask()
-    kwargs: dict[str, Any] = {"envelope": dict(envelope)}
+) -> tuple[dict[str, Any], list[Job]]:
+    """Run the event, re-running it after each park (after `between`), until it ends; its parks too."""
+    rt = runtime_slot.current()
+    parks: list[Job] = []
     for _ in range(max_runs):
-        try:
-            return run_task(task, **kwargs, handler=handler), task
-        except TaskRetry as retry:
-            between(retry)
-            kwargs = retry.kwargs
+        result = run_event(envelope, handler)
+        if result["outcome"] not in WAITING:
+            return result, parks
+        job = parked(rt, envelope)
+        assert job is not None, result
+        parks.append(job)
+        between(job)
     raise AssertionError(f"no final outcome after {max_runs} runs")
 
 

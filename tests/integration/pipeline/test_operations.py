@@ -71,8 +71,10 @@ def test_worker_and_ingest_serve_metrics_and_logs_carry_task_context(
     assert all(dict(labels)["tenant"] == TENANT_A for _, labels in calls)
     assert worker[("engage_relay_redis_up", ())] == 1
     assert worker[("engage_relay_breaker_state", (("state", "closed"), ("tenant", TENANT_A)))] == 1
-    # And the ingest's endpoint counts what it routed
-    assert scrape(ingest_port)[("engage_relay_ingest_routed_total", ())] >= 1
+    # And the ingest's endpoint counts what it admitted, and what its mover sent to the workers
+    ingest = scrape(ingest_port)
+    assert ingest[("engage_relay_ingest_admitted_total", ())] >= 1
+    assert ingest[("engage_relay_mover_sent_total", ())] >= 1
     # And the worker's JSON log lines of the task carry its id and name, never the API key
     log_text = stack.procs["worker"].log_path.read_text(errors="replace")
     lines = [json.loads(line) for line in log_text.splitlines() if line.startswith("{")]

@@ -15,6 +15,7 @@ from engage.errors import (
     ContactBeingCreated,
     ContactKeyTaken,
     ContactNotFound,
+    DeferredError,
     EngageError,
     ErrorKind,
     MultipleMatches,
@@ -65,7 +66,7 @@ TABLE: list[tuple[int, str | None, type[EngageError], type[EngageError]]] = [
     (409, "PromotionNotValidForRedemptionChannel", Conflict, PermanentError),
     (422, "ValidationError", ValidationFailed, PermanentError),
     (422, "OrderHasNoContact", ValidationFailed, PermanentError),
-    (429, "TooManyRequests", RateLimited, RetryableError),
+    (429, "TooManyRequests", RateLimited, DeferredError),
     (500, "InvalidSystemConfiguration", SystemMisconfigured, SystemicError),
     (500, None, ServerError, RetryableError),
     (502, None, ServerError, RetryableError),
@@ -99,7 +100,7 @@ def test_status_and_code_map_to_one_class(
 
 
 def test_each_class_has_exactly_one_consequence() -> None:
-    bases = (RetryableError, SystemicError, PermanentError, SkippableError)
+    bases = (RetryableError, DeferredError, SystemicError, PermanentError, SkippableError)
     for _, _, cls, _ in TABLE:
         assert sum(issubclass(cls, b) for b in bases) == 1
     assert {b.kind for b in bases} == set(ErrorKind)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engage.errors import RateLimitWaitExceeded, RetryableError
+from engage.errors import DeferredError, RateLimitWaitExceeded
 from engage.ratelimit import DEFAULT_BUDGET_PER_S, MemoryRateLimiter, rate_window
 from tests.unit.engage.conftest import LimiterFactory
 
@@ -60,17 +60,18 @@ def test_threads_on_separate_instances_never_exceed_the_budget(limiter_factory: 
     assert len(stamps) >= BUDGET_PER_S + 1
 
 
-def test_waiting_longer_than_allowed_raises_a_retryable_error(limiter_factory: LimiterFactory) -> None:
+def test_waiting_longer_than_allowed_raises_a_deferred_error(limiter_factory: LimiterFactory) -> None:
     # Given a key whose budget for this second is used up
     limiter = limiter_factory(2.0)
     limiter.acquire("key-a")
     limiter.acquire("key-a")
     # When a third call may wait only 50 ms
-    # Then it gives up at once with a retryable error
+    # Then it gives up at once with a deferred error (not a ladder step), saying how long the wait is
     started = time.monotonic()
     with pytest.raises(RateLimitWaitExceeded) as caught:
         limiter.acquire("key-a", max_wait_s=0.05)
-    assert isinstance(caught.value, RetryableError)
+    assert isinstance(caught.value, DeferredError)
+    assert caught.value.retry_after_s is not None and 0.5 < caught.value.retry_after_s <= 1.05
     assert time.monotonic() - started < 0.2
 
 

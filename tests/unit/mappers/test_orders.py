@@ -49,7 +49,11 @@ def test_each_order_event_has_its_write_status_and_action(
     assert plan.order_id == raw["data"]["order_id"]
     # and the action is only in the body when asked for
     assert "action" not in plan.request.to_wire()
-    assert plan.embedded().to_wire()["action"] == action
+    embedded = plan.embedded().to_wire()["action"]
+    assert embedded["action"] == action and embedded["language"] == plan.language
+    # and a cancel reason travels with the cancel action, so it reaches Engage
+    if event_type == "order.cancelled" and "reason" in raw["data"]:
+        assert embedded["data"] == {"reason": raw["data"]["reason"]}
 
 
 def test_placed_order_body() -> None:

@@ -22,6 +22,7 @@ from engage.errors import (
 )
 from relay.breaker import (
     BREAKER_FAILURE_THRESHOLD,
+    BreakerInfo,
     BreakerPolicy,
     CircuitBreaker,
     MemoryCircuitBreaker,
@@ -256,7 +257,7 @@ def test_reset_closes(breaker: CircuitBreaker) -> None:
         (ServerError("down", status=503), "failure"),
         (EngageUnreachable("refused", maybe_delivered=False), "failure"),
         (EngageTimeout("read timeout", maybe_delivered=True), "failure"),
-        (AuthenticationFailed("key", status=401), "failure"),
+        (AuthenticationFailed("key", status=401), "trip"),
         (RateLimited("slow down", status=429), "neutral"),
         (RateLimitWaitExceeded("wait", wait_s=3.0), "neutral"),
         (ContactBusy("ref"), "neutral"),
@@ -298,3 +299,35 @@ def test_redis_breakers_in_two_workers_share_one_state(redis_url: str, clock: Fa
     assert worker_a.state("acme") == "closed"
     one.close()
     two.close()
+
+
+def test_a_refused_key_trips_at_once_and_keeps_its_cause(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    # Given one call that Engage answers 401
+    permit = breaker.allow("acme")
+    with pytest.raises(AuthenticationFailed):
+        guarded(breaker, permit, lambda: (_ for _ in ()).throw(AuthenticationFailed("key", status=401)))
+    # Then the tenant is held at once, and the breaker says why in plain words
+    info = breaker.info("acme")
+    assert info.state == "open"
+    assert info.cause == "Engage refused the API key (401): check the tenant's key"
+    started = info.outage_since
+    assert started is not None and info.opened_at == started
+
+
+def test_the_outage_start_is_kept_across_failed_probes(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    open_breaker(breaker, "acme")
+    started = breaker.info("acme").outage_since
+    # When a probe fails after the open time, with another cause
+    clock.advance(OPEN_S + 1)
+    probe = breaker.allow("acme")
+    assert probe.is_probe
+    breaker.record(probe, "failure", "Engage answers 503")
+    # Then the breaker re-opened with the new cause, and the outage still counts from its first opening
+    info = breaker.info("acme")
+    assert (info.state, info.cause, info.outage_since) == ("open", "Engage answers 503", started)
+    assert info.outage_s(clock() + 5) == pytest.approx(OPEN_S + 1 + 5)
+    # and once a probe succeeds the outage is over
+    clock.advance(OPEN_S + 1)
+    probe = breaker.allow("acme")
+    breaker.record(probe, "success")
+    assert breaker.info("acme") == BreakerInfo("closed")

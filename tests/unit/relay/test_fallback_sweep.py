@@ -145,8 +145,19 @@ def test_types_without_a_file_channel_are_not_applicable(sweeper: Sweeper) -> No
     assert all("dlq replay" in (d.message or "") for d in sweeper.rt.deadletters.list())
 
 
-def test_redemptions_go_in_the_redemptions_file(sweeper: Sweeper) -> None:
-    # Given a promotion and a voucher redemption
+def test_redemptions_wait_for_the_api_by_default(sweeper: Sweeper) -> None:
+    # Given a promotion and a voucher redemption, and a tenant with default settings
+    sweeper.add(envelope("promotion.redeemed", "evt-p"), envelope("voucher.redeemed", "evt-v"))
+    # When the sweep runs
+    sweeper.run()
+    # Then no file is written: Voyado reads no redemptions file, so they are never "delivered by file"
+    assert sweeper.remote("promotionRedemptionImport") == {}
+    assert set(sweeper.states().values()) == {"not_applicable"}
+
+
+def test_redemptions_go_in_the_redemptions_file_when_the_tenant_agreed_it(tmp_path: Path) -> None:
+    # Given a tenant that agreed the redemptions format with Voyado, a promotion and a voucher redemption
+    sweeper = Sweeper(tmp_path, redemptions_by_file=True)
     sweeper.add(envelope("promotion.redeemed", "evt-p"), envelope("voucher.redeemed", "evt-v"))
     # When the sweep runs
     sweeper.run()
@@ -168,7 +179,7 @@ def test_contacts_file_marks_new_contacts_created_by_file(sweeper: Sweeper) -> N
     sweeper.run()
     # Then both go in one contacts file, the known one by contactId
     (data,) = sweeper.remote("contactImport").values()
-    contacts = list(etree.fromstring(data).iterfind("c:contact", NS))
+    contacts = list(etree.fromstring(data).iterfind("c:new/c:member", NS))
     assert [c.findtext("c:contactId", namespaces=NS) for c in contacts] == [None, KNOWN_GUID]
     # And the new contact's keys say "created by file", the known one keeps its GUID
     store, name = sweeper.rt.contacts, sweeper.tenant.name
@@ -306,3 +317,29 @@ def test_sub_folders_follow_the_tenant_setting(tmp_path: Path) -> None:
     # Then the file sits directly in the remote folder
     (path,) = [name for name in sweeper.uploader.files if name.endswith("_transactions.xml")]
     assert path.count("/") == 2 and path.startswith("/memory/") and path.endswith("_transactions.xml")
+
+
+def test_the_file_path_never_sends_a_value_older_than_what_the_api_sent(sweeper: Sweeper) -> None:
+    # Given the API path wrote the street of a known contact at 10:00
+    tenant = sweeper.tenant.name
+    newer = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    sweeper.rt.ledger.record_fields(tenant, KNOWN_GUID, {"street": "Nygatan 1"}, newer)
+    # and two dead-lettered updates of that contact from the day before: one changes the street and the
+    # city, the other only the street
+    both = envelope("customer.updated", "evt-both")
+    both["data"] = {"contact_id": KNOWN_GUID, "street": "Gamla 2", "city": "Lund"}
+    street = envelope("customer.updated", "evt-street")
+    street["data"] = {"contact_id": KNOWN_GUID, "street": "Gamla 3"}
+    sweeper.add(both, street)
+    # When the sweep runs
+    sweeper.run()
+    # Then the file carries the city only, and the update with nothing newer left is superseded, unwritten
+    (data,) = sweeper.remote("contactImport").values()
+    (member,) = etree.fromstring(data).iter("{http://eClub.Schemas.ImportContact}member")
+    texts = {el.tag.split("}")[-1]: el.text for el in member}
+    assert texts.get("city") == "Lund" and "street" not in texts
+    assert sweeper.states() == {"evt-both": "delivered_by_file", "evt-street": "superseded"}
+    finals = {o.event_id: o.outcome for o in outcomes_of(sweeper.rt)}
+    assert finals == {"evt-both": "delivered_by_file", "evt-street": "superseded"}
+    # and the clock now says the city came by file
+    assert "city" in sweeper.rt.ledger.field_clock(tenant, KNOWN_GUID)

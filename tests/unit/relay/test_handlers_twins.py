@@ -16,8 +16,7 @@ import pytest
 from engage.contact_store import MemoryContactIdStore
 from relay import handlers
 from relay.runtime import Runtime
-from tasks.adapter import run_task
-from tests.support.task_harness import FakeTask, TaskRetry, installed, memory_runtime, outcomes_of, tenant_for
+from tests.support.task_harness import installed, memory_runtime, outcomes_of, parked, run_event, tenant_for
 from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
@@ -52,7 +51,7 @@ def test_a_new_customer_is_looked_up_created_and_remembered(rt: Runtime, engage:
     # Given Engage that does not know the customer
     engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact())
     # When customer.created runs
-    result = run_task(FakeTask(), example("customer.created"), handlers.CUSTOMER)
+    result = run_event(example("customer.created"), handlers.CUSTOMER)
     # Then it was looked up by the tenant's key, then created, and the GUID is remembered for next time
     assert [(s.method, s.url.split("?")[0]) for s in engage.sent] == [
         ("GET", f"{BASE_URL}/api/v3/contacts/id"),
@@ -70,7 +69,7 @@ def test_a_known_customer_costs_no_lookup(rt: Runtime, engage: FakeTransport) ->
     rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
     engage.reply(202, {})
     # When their order is delivered
-    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
     # Then the only call is the receipt, for that contact
     assert [s.method for s in engage.sent] == ["POST"]
     assert engage.sent[0].json()["contact"] == {"matchKey": GUID, "matchKeyType": "contactId"}
@@ -84,7 +83,7 @@ def test_a_key_taken_on_create_is_looked_up_again(rt: Runtime, engage: FakeTrans
     engage.reply(200, f'"{GUID}"'.encode(), {"Content-Type": "application/json"})
     engage.reply(202, {})
     # When the purchase resolves its buyer
-    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
     # Then the second lookup's contact is used and nothing was created twice
     assert [s.method for s in engage.sent] == ["GET", "POST", "GET", "POST"]
     assert result["contact_id"] == GUID
@@ -96,10 +95,10 @@ def test_a_contact_sent_by_file_is_not_created_again(rt: Runtime, engage: FakeTr
     engage.reply(404, {"errorCode": "ContactNotFound"})
     # When their order is delivered
     # Then the event waits on the ladder instead of creating a second contact
-    with pytest.raises(TaskRetry) as retry:
-        run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
     assert [s.method for s in engage.sent] == ["GET"]
-    assert retry.value.kwargs["attempt"] == 1
+    job = parked(rt, example("order.delivered"))
+    assert result["reason"] == "ladder" and job is not None and job.attempt == 1
     assert outcomes_of(rt) == []
 
 
@@ -108,11 +107,11 @@ def test_an_older_update_is_superseded_without_a_call(rt: Runtime, engage: FakeT
     rt.contacts.put("acme-se", "contactId", GUID, GUID)
     newer = example("customer.updated", id="evt-newer", occurred_at="2026-11-27T10:00:00+01:00")
     engage.reply(200, contact())
-    assert run_task(FakeTask(), newer, handlers.CUSTOMER)["outcome"] == "applied"
+    assert run_event(newer, handlers.CUSTOMER)["outcome"] == "applied"
     sent_before = len(engage.sent)
     # When an older update of the same fields arrives
     older = example("customer.updated", id="evt-older", occurred_at="2026-11-26T09:00:00+01:00")
-    result = run_task(FakeTask(), older, handlers.CUSTOMER)
+    result = run_event(older, handlers.CUSTOMER)
     # Then nothing is sent and the outcome says superseded
     assert len(engage.sent) == sent_before
     assert result["outcome"] == "superseded"
@@ -121,29 +120,46 @@ def test_an_older_update_is_superseded_without_a_call(rt: Runtime, engage: FakeT
 def test_an_update_sends_only_the_changed_fields(rt: Runtime, engage: FakeTransport) -> None:
     engage.reply(200, contact())
     first = example("customer.updated", id="evt-1")
-    run_task(FakeTask(), first, handlers.CUSTOMER)
+    run_event(first, handlers.CUSTOMER)
     # When the same values come again with one change, later
     second = example("customer.updated", id="evt-2", occurred_at="2026-11-27T18:05:44+01:00")
     second["data"] = {**second["data"], "city": "Lund"}
     engage.reply(200, contact())
-    run_task(FakeTask(), second, handlers.CUSTOMER)
+    run_event(second, handlers.CUSTOMER)
     # Then only the city is PATCHed
     assert engage.sent[-1].method == "PATCH"
     assert engage.sent[-1].json() == {"city": "Lund"}
 
 
-def test_a_duplicate_event_id_is_recorded_once_and_never_sent_again(
+def test_a_copy_of_a_settled_event_is_never_sent_and_gets_no_second_outcome(
     rt: Runtime, engage: FakeTransport
 ) -> None:
     rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
     engage.reply(202, {})
-    run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
-    # When the same event id comes again
-    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
-    # Then it is not sent, and its outcome says duplicate
+    run_event(example("order.delivered"), handlers.PURCHASE)
+    # When the same event comes again
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
+    # Then it is not sent, and the event keeps its one outcome
     assert len(engage.sent) == 1
     assert result["outcome"] == "duplicate"
-    assert [o.outcome for o in outcomes_of(rt)] == ["applied", "duplicate"]
+    assert [o.outcome for o in outcomes_of(rt)] == ["applied"]
+
+
+def test_the_same_id_with_another_payload_is_a_conflict_never_applied(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    engage.reply(202, {})
+    run_event(example("order.delivered"), handlers.PURCHASE)
+    # When an event with the same id but another receipt number comes
+    edited = example("order.delivered")
+    edited["data"]["receipt_number"] = "999999"
+    result = run_event(edited, handlers.PURCHASE)
+    # Then nothing is sent, no second outcome, and the rejected store keeps it for an operator
+    assert result["outcome"] == "conflict" and len(engage.sent) == 1
+    assert [o.outcome for o in outcomes_of(rt)] == ["applied"]
+    (_, rejection), *_ = rt.rejected.list()
+    assert rejection.stage == "conflict" and '"999999"' in rejection.raw
 
 
 def test_engage_refusing_the_data_rejects_with_its_field_errors(rt: Runtime, engage: FakeTransport) -> None:
@@ -156,7 +172,7 @@ def test_engage_refusing_the_data_rejects_with_its_field_errors(rt: Runtime, eng
             "messageDetails": {"errors": {"totalGrossPrice": ["does not add up"]}},
         },
     )
-    result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
     assert result["outcome"] == "rejected" and result["engage_status"] == 422
     (_, rejection), *_ = rt.rejected.list()
     assert rejection.stage == "engage" and rejection.event_id == example("order.delivered")["id"]
@@ -166,7 +182,7 @@ def test_engage_refusing_the_data_rejects_with_its_field_errors(rt: Runtime, eng
 
 def test_a_task_message_of_the_wrong_type_is_rejected_not_applied(rt: Runtime, engage: FakeTransport) -> None:
     # Given a customer event sent to the receipts task (an edited message, or a routing bug)
-    result = run_task(FakeTask(), example("customer.created"), handlers.PURCHASE)
+    result = run_event(example("customer.created"), handlers.PURCHASE)
     # Then nothing is sent and the event is rejected with the reason
     assert engage.sent == []
     assert result == {"outcome": "rejected"}
@@ -175,7 +191,7 @@ def test_a_task_message_of_the_wrong_type_is_rejected_not_applied(rt: Runtime, e
 
 
 def test_an_unknown_tenant_in_a_task_message_is_rejected(rt: Runtime, engage: FakeTransport) -> None:
-    result = run_task(FakeTask(), example("customer.created", tenant="nobody"), handlers.CUSTOMER)
+    result = run_event(example("customer.created", tenant="nobody"), handlers.CUSTOMER)
     assert result == {"outcome": "rejected"} and engage.sent == []
     (_, rejection), *_ = rt.rejected.list()
     assert rejection.reasons == [{"loc": ["tenant"], "msg": "unknown tenant 'nobody'"}]
@@ -190,8 +206,105 @@ def test_exhausted_retries_dead_letter_with_the_real_cause(engage: FakeTransport
     with installed(runtime):
         runtime.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
         engage.reply(503, {"message": "An error has occurred"})
-        result = run_task(FakeTask(), example("order.delivered"), handlers.PURCHASE)
+        result = run_event(example("order.delivered"), handlers.PURCHASE)
     assert result["outcome"] == "dead_lettered" and result["engage_status"] == 503
+    assert outcomes_of(runtime) == []  # a dead letter waits; it is not the event's outcome
     letter = runtime.deadletters.get(f"acme-se:{example('order.delivered')['id']}")
     assert letter is not None and letter.error_class == "ServerError" and letter.attempts == 1
     assert told == [letter.id]
+
+
+def test_an_order_is_applied_only_once_its_job_completes(rt: Runtime, engage: FakeTransport) -> None:
+    # Given a buyer the store knows, and Engage that accepts the write with a job still pending
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+    # When the order is placed, it waits for its job (no outcome yet), parked in the schedule
+    assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
+    job = parked(rt, placed)
+    assert job is not None and job.state == {"order_job": "job-1", "order_write": "create"}
+    assert outcomes_of(rt) == []
+    # When the job is still pending, then completed (Engage answers 302 to the order)
+    engage.reply(200, {"jobId": "job-1", "status": "Pending"})
+    assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
+    engage.reply(302, None, {"Location": "/api/v3/orders/SE-100234"})
+    result = run_event(placed, handlers.ORDER)
+    # Then it is applied, after one write and two looks at its job
+    assert result["outcome"] == "applied"
+    assert [s.method for s in engage.sent] == ["POST", "GET", "GET"]
+
+
+def test_a_shipped_order_engage_never_stored_is_created_when_its_job_fails(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    shipped = example("order.shipped")
+    # Given Engage accepts the PUT and then its job fails "Order is missing" (documented: no sync 404)
+    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
+    run_event(shipped, handlers.ORDER)
+    engage.reply(200, {"jobId": "job-put", "status": "Failed", "errors": [{"message": "Order is missing"}]})
+    engage.reply(201, {"jobId": "job-post", "status": "Pending"})
+    # When the failed job is seen, the relay creates the order in its current state
+    assert run_event(shipped, handlers.ORDER)["reason"] == "order_job"
+    assert [s.method for s in engage.sent] == ["PUT", "GET", "POST"]
+    assert engage.sent[-1].json()["externalStatus"] == "Shipped"
+    # and once that job completes the event is applied
+    engage.reply(200, {"jobId": "job-post", "status": "Completed"})
+    assert run_event(shipped, handlers.ORDER)["outcome"] == "applied"
+
+
+def test_a_store_engage_does_not_have_rejects_the_order(rt: Runtime, engage: FakeTransport) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+    run_event(placed, handlers.ORDER)
+    engage.reply(200, {"jobId": "job-1", "status": "Failed", "errors": [{"message": "Store is missing"}]})
+    result = run_event(placed, handlers.ORDER)
+    assert result["outcome"] == "rejected" and "Store is missing" in result["detail"]
+
+
+def test_a_new_email_with_another_persons_phone_is_an_identity_conflict_never_merged(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a phone remembered for contact B, and Engage that knows no contact by the new e-mail
+    rt.contacts.put("acme-se", "mobilePhone", "+46701234567", OTHER_GUID)
+    engage.reply(404, {"errorCode": "ContactNotFound"})
+    # When customer.created comes with the new e-mail and that phone
+    result = run_event(example("customer.created"), handlers.CUSTOMER)
+    # Then nothing is created or merged: the event waits for an operator with both contacts
+    assert [s.method for s in engage.sent] == ["GET"]
+    assert result["outcome"] == "dead_lettered"
+    letter = rt.deadletters.get(f"acme-se:{example('customer.created')['id']}")
+    assert letter is not None and letter.error_class == "IdentityConflict"
+    assert letter.details == {
+        "contact_by_key": None,
+        "contact_by_other": OTHER_GUID,
+        "other_identifier": "mobilePhone",
+    }
+    # and the new e-mail is not remembered for B
+    assert rt.contacts.get("acme-se", "email", "anna.lindqvist@example.se") is None
+
+
+def test_a_key_and_another_identifier_of_two_known_contacts_is_a_conflict(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    rt.contacts.put("acme-se", "mobilePhone", "+46701234567", OTHER_GUID)
+    purchase = example("order.delivered")
+    purchase["data"]["customer"] = {"email": "anna.lindqvist@example.se", "mobile_phone": "+46701234567"}
+    result = run_event(purchase, handlers.PURCHASE)
+    assert engage.sent == [] and result["outcome"] == "dead_lettered"
+
+
+def test_an_identifier_of_another_contact_is_never_remembered_for_this_one(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a member number remembered for B, and an event that carries no e-mail (the key) but a contactId
+    rt.contacts.put("acme-se", "customKey", "100200300", OTHER_GUID)
+    engage.reply(202, {})
+    purchase = example("receipt.completed")
+    purchase["data"]["customer"] = {"contact_id": GUID, "member_number": "100200300"}
+    run_event(purchase, handlers.PURCHASE)
+    # Then the member number still names B
+    ref = rt.contacts.get("acme-se", "customKey", "100200300")
+    assert ref is not None and ref.contact_id == OTHER_GUID

@@ -1,9 +1,12 @@
-"""The stream consumer against a real Redis: route good envelopes, keep bad ones, acknowledge only after
-enqueueing, and take over what a dead consumer left pending."""
+"""The stream consumer against a real Redis: admit good envelopes, keep bad ones, acknowledge (and trim)
+only after admission, and take over what a dead consumer left pending."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import pytest
 import redis
 
 from fallback.rejected import MemoryRejectedStore
+from relay.admit import AdmitOutcome, Arrival
 from relay.outcomes import MemoryOutcomeSink
 from relay.tenants import Tenant, TenantRegistry
 from schemas.publish import publish
@@ -27,19 +31,17 @@ def envelope(event_id: str, tenant: str = "default") -> dict[str, Any]:
 
 
 class Broker:
+    """Stands in for admission into the schedule; `down` makes it fail as a Redis blip would."""
+
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.down = False
 
-    def enqueue(self, event: Any, envelope: dict[str, Any]) -> None:
+    def admit(self, arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
         if self.down:
-            raise ConnectionError("broker down")
-        self.sent.append(envelope["id"])
-
-
-@pytest.fixture(autouse=True)
-def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("workers.ingest.ENQUEUE_FAILURE_PAUSE_S", 0.0)
+            raise redis.ConnectionError("schedule unreachable")
+        self.sent += [a.event.id for a in arrivals]
+        return ["admitted" for _ in arrivals]
 
 
 class Sinks:
@@ -54,7 +56,7 @@ def consumer(
     registry = TenantRegistry([Tenant(name="default", base_url="http://127.0.0.1:1", api_key="k")])
     sinks = sinks or Sinks()
     return StreamConsumer(
-        client, registry, broker.enqueue, sinks.rejected, sinks.outcomes, consumer=name, **kw
+        client, lambda: registry, broker.admit, sinks.rejected, sinks.outcomes, consumer=name, **kw
     )
 
 
@@ -74,7 +76,8 @@ def test_good_envelopes_are_routed_and_bad_ones_kept_with_reasons(redis_client: 
     # When the consumer starts and polls
     ingest.ensure_group()
     ingest.poll_once()
-    # Then the good one is enqueued, every bad one is rejected with reasons, and all are acknowledged
+    # Then the good one is admitted, every bad one is rejected with reasons, and all are acknowledged and
+    # gone from the stream
     assert broker.sent == ["evt-good"]
     rejected = [r for _, r in sinks.rejected.list()]
     assert [r.event_id for r in rejected] == ["evt-bad", "evt-stranger", None]
@@ -87,22 +90,25 @@ def test_good_envelopes_are_routed_and_bad_ones_kept_with_reasons(redis_client: 
         ("evt-stranger", "rejected"),
     ]
     assert pending(redis_client) == 0
+    assert redis_client.xlen(STREAM) == 0
 
 
-def test_an_entry_is_acknowledged_only_once_its_task_is_enqueued(redis_client: redis.Redis) -> None:
-    # Given a broker that is down
+def test_an_entry_is_acknowledged_only_once_its_event_is_admitted(redis_client: redis.Redis) -> None:
+    # Given a schedule that cannot be reached
     broker = Broker()
     broker.down = True
     ingest = consumer(redis_client, broker, "c1")
     ingest.ensure_group()
     publish(redis_client, envelope("evt-1"))
-    # When the consumer polls, the entry stays pending
-    ingest.poll_once()
+    # When the consumer polls, the entry stays pending (and the run loop waits and carries on)
+    with pytest.raises(redis.ConnectionError):
+        ingest.poll_once()
     assert broker.sent == [] and pending(redis_client) == 1
     # When the broker is back and the consumer restarts under the same name, it routes the pending entry
     broker.down = False
     consumer(redis_client, broker, "c1")._drain_own_pending()
     assert broker.sent == ["evt-1"] and pending(redis_client) == 0
+    assert redis_client.xlen(STREAM) == 0
 
 
 def test_a_dead_consumers_pending_entries_are_reclaimed(redis_client: redis.Redis) -> None:
@@ -120,3 +126,30 @@ def test_a_dead_consumers_pending_entries_are_reclaimed(redis_client: redis.Redi
     assert broker.sent == ["evt-orphan"]
     assert pending(redis_client) == 0
     assert survivor.stats.reclaimed == 1
+
+
+def test_the_consumer_survives_a_redis_blip(redis_client: redis.Redis) -> None:
+    # Given a consumer running against a schedule that fails for a moment
+    broker = Broker()
+    broker.down = True
+    ingest = consumer(redis_client, broker, "c1")
+    publish(redis_client, envelope("evt-blip"))
+    stop = threading.Event()
+    runner = threading.Thread(target=ingest.run, args=(stop,))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while ingest.stats.redis_errors == 0:
+            assert time.monotonic() < deadline, "the consumer never met the blip"
+            stop.wait(0.05)
+        # When Redis is back
+        broker.down = False
+        while broker.sent != ["evt-blip"]:
+            assert time.monotonic() < deadline + 10, "the consumer did not carry on"
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        runner.join(10)
+    # Then it carried on by itself, and the entry is settled
+    assert not runner.is_alive()
+    assert pending(redis_client) == 0

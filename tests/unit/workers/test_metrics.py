@@ -16,6 +16,7 @@ from redis.retry import Retry
 
 import workers.celery_app  # noqa: F401 - connects the signal handlers under test
 from engage.transport import CallObservation, key_fingerprint
+from relay.mover import MoverStats
 from tests.support import relay_seed as seed
 from tests.support.processes import free_port
 from workers import metrics
@@ -163,11 +164,13 @@ def test_port_zero_disables_the_endpoint() -> None:
 
 def test_ingest_stats_are_exported() -> None:
     registry = CollectorRegistry()
-    stats = IngestStats(routed=7, rejected=2, by_type={"order.delivered": 7})
-    registry.register(metrics.IngestStatsCollector(stats))
-    assert registry.get_sample_value("engage_relay_ingest_routed_total") == 7
+    stats = IngestStats(admitted=7, rejected=2, duplicates=3, by_type={"order.delivered": 7})
+    registry.register(metrics.IngestStatsCollector(stats, MoverStats(sent=5)))
+    assert registry.get_sample_value("engage_relay_ingest_admitted_total") == 7
     assert registry.get_sample_value("engage_relay_ingest_rejected_total") == 2
+    assert registry.get_sample_value("engage_relay_ingest_duplicates_total") == 3
+    assert registry.get_sample_value("engage_relay_mover_sent_total") == 5
     assert (
-        registry.get_sample_value("engage_relay_ingest_routed_by_type_total", {"type": "order.delivered"})
+        registry.get_sample_value("engage_relay_ingest_admitted_by_type_total", {"type": "order.delivered"})
         == 7
     )

@@ -1,0 +1,499 @@
+"""The schedule: every event the relay has admitted and not yet settled, and when it may run next.
+
+DESIGN section 4: one owner of every event's life. Ingest *admits* an event into the schedule (a durable
+park, so its stream entry can be acknowledged and trimmed); from then on the schedule holds it until it is
+settled (a final outcome, or handed to the dead letters or the spill). Celery carries only work that is
+due now: the mover (relay/mover.py) *leases* due jobs and sends them; a worker *settles* a job when the
+event ends, or *parks* it again with the time it may run next (a ladder step, a 429 cooldown, a busy
+contact, a held tenant). Every wait lives here, in Redis, so the broker's visibility timeout can be short.
+
+A lease is the reconciler: a job leased and neither settled nor parked again before its lease runs out
+(its message was lost in the broker, its worker was killed, a process crashed between two steps) is due
+again, and the mover sends it again. The ledger (claims, applied markers) makes a second run harmless.
+
+Per tenant and lane (``live``, ``backlog``), in Redis::
+
+    engage:sched:{tenant}:jobs            hash   event id -> Job (JSON)
+    engage:sched:{tenant}:due:{lane}      zset   event id -> when it may run (ms since the epoch)
+    engage:sched:{tenant}:leased:{lane}   zset   event id -> when its lease runs out (ms)
+
+Admission refuses a second copy while the first is here: the same payload is a duplicate (nothing to
+do), another payload under the same id is a conflict (the caller keeps both for an operator).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, Protocol, cast
+
+import redis
+from pydantic import BaseModel, ConfigDict, Field
+
+from engage.ratelimit import Lane
+from relay.batch import Batch
+from relay.keys import SCHEDULE_PREFIX
+
+LANES: Final[tuple[Lane, ...]] = ("live", "backlog")
+"""The lanes a job waits in (reads never wait here)."""
+
+WaitReason = Literal[
+    "new",  # admitted, not yet run
+    "ladder",  # Engage failed; the next step of the retry ladder
+    "rate_limited",  # a 429 or our own limiter: the key's cooldown, not a ladder step
+    "busy",  # another copy of the event or another event of the contact is being applied
+    "held",  # the tenant's breaker is open (Engage down, or the key refused): drains by itself
+    "order_job",  # an order write Engage accepted: its job is followed until it completes
+    "paused",  # an operator paused the tenant
+]
+
+
+class Job(BaseModel):
+    """One admitted event and where it stands."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str
+    tenant: str
+    type: str
+    envelope: dict[str, Any]
+    digest: str  # of the envelope as admitted: a copy under the same id must match it
+    lane: Lane = "live"
+    attempt: int = 0  # the ladder step it is on
+    maybe_delivered: bool = False  # an earlier attempt timed out after sending
+    reason: WaitReason = "new"
+    admitted_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    stream_entry: str | None = None  # the events-stream entry it came from
+    state: dict[str, Any] = Field(default_factory=dict)  # what a handler keeps between runs (order job ids)
+
+    def waiting(self, *, reason: WaitReason, **changes: Any) -> Job:
+        return self.model_copy(update={"reason": reason, **changes})
+
+
+def envelope_digest(envelope: Mapping[str, Any]) -> str:
+    """A stable hash of an envelope's content (key order and spacing do not matter)."""
+    text = json.dumps(envelope, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+AdmitVerdict = Literal["admitted", "duplicate", "conflict"]
+
+
+@dataclass(frozen=True)
+class Admission:
+    verdict: AdmitVerdict
+    job: Job
+    existing: Job | None = None  # for a duplicate or a conflict: the copy already here
+
+
+@dataclass(frozen=True)
+class LaneCounts:
+    due: int  # waiting, due now
+    waiting: int  # waiting, due later
+    leased: int  # sent, not yet back
+
+
+class Schedule(Protocol):
+    def admit(self, jobs: Sequence[Job], now_s: float | None = None) -> list[Admission]:
+        """Add jobs due now; a job whose event id is already here is not added (see `Admission`)."""
+        ...
+
+    def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
+        """Take up to `limit` due jobs (oldest first), and jobs whose lease ran out, for `lease_s`."""
+        ...
+
+    def unlease(self, job: Job) -> None:
+        """A leased job that could not be sent: due again at once."""
+        ...
+
+    def touch(self, job: Job, lease_s: float) -> bool:
+        """A worker starts the job: renew its lease. False when the job is no longer here (settled)."""
+        ...
+
+    def park(self, job: Job, due_s: float) -> None:
+        """Keep the job (its new state) until `due_s` (seconds since the epoch), in its lane."""
+        ...
+
+    def settle(self, tenant: str, event_id: str) -> bool:
+        """The event ended (or moved to the dead letters or the spill): forget it. False if it was gone."""
+        ...
+
+    def settle_in(self, batch: Batch, tenant: str, event_id: str) -> None:
+        """`settle`, as part of an atomic batch."""
+        ...
+
+    def park_in(self, batch: Batch, job: Job, due_s: float) -> None:
+        """`park`, as part of an atomic batch."""
+        ...
+
+    def take(self, tenant: str, event_ids: Sequence[str]) -> list[Job]:
+        """Remove these jobs if they are waiting (never a leased one: a worker may be applying it)."""
+        ...
+
+    def get(self, tenant: str, event_id: str) -> Job | None: ...
+
+    def due_at(self, tenant: str, event_id: str) -> float | None:
+        """When a waiting job may run (seconds since the epoch); None when it is leased or not here."""
+        ...
+
+    def jobs(self, tenant: str) -> Iterable[Job]:
+        """Every job of the tenant, in no particular order (for the spill and for status)."""
+        ...
+
+    def counts(self, tenant: str, lane: Lane, now_s: float | None = None) -> LaneCounts: ...
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _keys(prefix: str, tenant: str) -> tuple[str, dict[Lane, str], dict[Lane, str]]:
+    base = f"{prefix}:{tenant}"
+    due = {lane: f"{base}:due:{lane}" for lane in LANES}
+    leased = {lane: f"{base}:leased:{lane}" for lane in LANES}
+    return f"{base}:jobs", due, leased
+
+
+# KEYS: 1 jobs hash, 2 due zset of the job's lane. ARGV: now_ms, then (event id, job json, digest) triples
+_ADMIT_LUA = """
+local out = {}
+local now = tonumber(ARGV[1])
+for i = 2, #ARGV, 3 do
+  local id, job, digest = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local existing = redis.call('HGET', KEYS[1], id)
+  if existing then
+    table.insert(out, existing)
+  else
+    redis.call('HSET', KEYS[1], id, job)
+    redis.call('ZADD', KEYS[2], now, id)
+    table.insert(out, '')
+  end
+end
+return out
+"""
+
+# KEYS: 1 jobs, 2 due, 3 leased. ARGV: now_ms, limit, lease_until_ms
+_LEASE_LUA = """
+local now, limit, until_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local taken = {}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+for _, id in ipairs(expired) do table.insert(taken, id) end
+local room = limit - #taken - redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
+if room > 0 then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, room)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', KEYS[2], id)
+    table.insert(taken, id)
+  end
+end
+local out = {}
+for _, id in ipairs(taken) do
+  local job = redis.call('HGET', KEYS[1], id)
+  if job then
+    redis.call('ZADD', KEYS[3], until_ms, id)
+    table.insert(out, job)
+  else
+    redis.call('ZREM', KEYS[3], id)
+  end
+end
+return out
+"""
+
+# KEYS: 1 jobs, 2 due of the lane, 3.. every due and leased zset. ARGV: id, job json, due_ms
+_PARK_LUA = """
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: 1 jobs, 2.. every due and leased zset. ARGV: id
+_SETTLE_LUA = """
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"""
+
+# KEYS: 1 jobs, 2.. every due zset. ARGV: ids
+_TAKE_LUA = """
+local out = {}
+for _, id in ipairs(ARGV) do
+  for i = 2, #KEYS do
+    if redis.call('ZREM', KEYS[i], id) == 1 then
+      local job = redis.call('HGET', KEYS[1], id)
+      redis.call('HDEL', KEYS[1], id)
+      if job then table.insert(out, job) end
+      break
+    end
+  end
+end
+return out
+"""
+
+# KEYS: 1 jobs, 2 leased of the lane. ARGV: id, lease_until_ms
+_TOUCH_LUA = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+
+class RedisSchedule:
+    """The schedule in Redis, shared by every ingest, mover and worker process."""
+
+    def __init__(self, client: redis.Redis, prefix: str = SCHEDULE_PREFIX) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._admit = client.register_script(_ADMIT_LUA)
+        self._lease = client.register_script(_LEASE_LUA)
+        self._park = client.register_script(_PARK_LUA)
+        self._settle = client.register_script(_SETTLE_LUA)
+        self._touch = client.register_script(_TOUCH_LUA)
+        self._take = client.register_script(_TAKE_LUA)
+
+    def __repr__(self) -> str:
+        return f"RedisSchedule(prefix={self._prefix!r})"
+
+    def admit(self, jobs: Sequence[Job], now_s: float | None = None) -> list[Admission]:
+        now_ms = _ms(time.time() if now_s is None else now_s)
+        groups: dict[tuple[str, Lane], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault((job.tenant, job.lane), []).append(job)
+        verdicts: dict[int, Admission] = {}
+        index = {id(job): n for n, job in enumerate(jobs)}
+        for (tenant, lane), group in groups.items():
+            jobs_key, due, _ = _keys(self._prefix, tenant)
+            args: list[str | int] = [now_ms]
+            for job in group:
+                args += [job.event_id, job.model_dump_json(), job.digest]
+            answers = cast(list[bytes], self._admit(keys=[jobs_key, due[lane]], args=args))
+            for job, answer in zip(group, answers, strict=True):
+                verdicts[index[id(job)]] = _verdict(job, answer)
+        return [verdicts[n] for n in range(len(jobs))]
+
+    def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
+        if limit <= 0:
+            return []
+        jobs_key, due, leased = _keys(self._prefix, tenant)
+        now = time.time()
+        raw = cast(
+            list[bytes],
+            self._lease(keys=[jobs_key, due[lane], leased[lane]], args=[_ms(now), limit, _ms(now + lease_s)]),
+        )
+        return [Job.model_validate_json(item) for item in raw]
+
+    def unlease(self, job: Job) -> None:
+        self.park(job, time.time())
+
+    def touch(self, job: Job, lease_s: float) -> bool:
+        jobs_key, _, leased = _keys(self._prefix, job.tenant)
+        until = _ms(time.time() + lease_s)
+        return bool(self._touch(keys=[jobs_key, leased[job.lane]], args=[job.event_id, until]))
+
+    def park(self, job: Job, due_s: float) -> None:
+        self._park(**self._park_call(job, due_s))
+
+    def park_in(self, batch: Batch, job: Job, due_s: float) -> None:
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            batch.then(lambda: self.park(job, due_s))
+        else:
+            self._park(**self._park_call(job, due_s), client=pipe)
+
+    def _park_call(self, job: Job, due_s: float) -> dict[str, Any]:
+        jobs_key, due, leased = _keys(self._prefix, job.tenant)
+        every = [*due.values(), *leased.values()]
+        args = [job.event_id, job.model_dump_json(), _ms(due_s)]
+        return {"keys": [jobs_key, due[job.lane], *every], "args": args}
+
+    def settle(self, tenant: str, event_id: str) -> bool:
+        jobs_key, due, leased = _keys(self._prefix, tenant)
+        return bool(self._settle(keys=[jobs_key, *due.values(), *leased.values()], args=[event_id]))
+
+    def settle_in(self, batch: Batch, tenant: str, event_id: str) -> None:
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            batch.then(lambda: self.settle(tenant, event_id))
+            return
+        jobs_key, due, leased = _keys(self._prefix, tenant)
+        self._settle(keys=[jobs_key, *due.values(), *leased.values()], args=[event_id], client=pipe)
+
+    def take(self, tenant: str, event_ids: Sequence[str]) -> list[Job]:
+        if not event_ids:
+            return []
+        jobs_key, due, _ = _keys(self._prefix, tenant)
+        raw = cast(list[bytes], self._take(keys=[jobs_key, *due.values()], args=list(event_ids)))
+        return [Job.model_validate_json(item) for item in raw]
+
+    def get(self, tenant: str, event_id: str) -> Job | None:
+        jobs_key, _, _ = _keys(self._prefix, tenant)
+        raw = cast(bytes | None, self._redis.hget(jobs_key, event_id))
+        return None if raw is None else Job.model_validate_json(raw)
+
+    def due_at(self, tenant: str, event_id: str) -> float | None:
+        _, due, _ = _keys(self._prefix, tenant)
+        pipe = self._redis.pipeline(transaction=False)
+        for lane in LANES:
+            pipe.zscore(due[lane], event_id)
+        scores = [s for s in pipe.execute() if s is not None]
+        return float(scores[0]) / 1000 if scores else None
+
+    def jobs(self, tenant: str) -> Iterable[Job]:
+        jobs_key, _, _ = _keys(self._prefix, tenant)
+        for _, raw in self._redis.hscan_iter(jobs_key, count=500):
+            yield Job.model_validate_json(raw)
+
+    def counts(self, tenant: str, lane: Lane, now_s: float | None = None) -> LaneCounts:
+        _, due, leased = _keys(self._prefix, tenant)
+        now_ms = _ms(time.time() if now_s is None else now_s)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcount(due[lane], "-inf", now_ms)
+        pipe.zcount(due[lane], f"({now_ms}", "+inf")
+        pipe.zcard(leased[lane])
+        ready, later, out = pipe.execute()
+        return LaneCounts(int(ready), int(later), int(out))
+
+
+def _verdict(job: Job, existing_raw: bytes | str) -> Admission:
+    if not existing_raw:
+        return Admission("admitted", job)
+    existing = Job.model_validate_json(existing_raw)
+    return Admission("duplicate" if existing.digest == job.digest else "conflict", job, existing)
+
+
+@dataclass
+class _TenantJobs:
+    jobs: dict[str, Job]
+    due: dict[Lane, dict[str, float]]
+    leased: dict[Lane, dict[str, float]]
+
+
+class MemorySchedule:
+    """The in-process twin, with the same rules."""
+
+    def __init__(self, *, clock: Any = time.time) -> None:
+        self._guard = threading.Lock()
+        self._tenants: dict[str, _TenantJobs] = {}
+        self._clock = clock
+
+    def _of(self, tenant: str) -> _TenantJobs:
+        return self._tenants.setdefault(
+            tenant, _TenantJobs({}, {lane: {} for lane in LANES}, {lane: {} for lane in LANES})
+        )
+
+    def admit(self, jobs: Sequence[Job], now_s: float | None = None) -> list[Admission]:
+        now = self._clock() if now_s is None else now_s
+        out = []
+        with self._guard:
+            for job in jobs:
+                state = self._of(job.tenant)
+                existing = state.jobs.get(job.event_id)
+                if existing is not None:
+                    verdict: AdmitVerdict = "duplicate" if existing.digest == job.digest else "conflict"
+                    out.append(Admission(verdict, job, existing))
+                    continue
+                state.jobs[job.event_id] = job
+                state.due[job.lane][job.event_id] = now
+                out.append(Admission("admitted", job))
+        return out
+
+    def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
+        now = self._clock()
+        with self._guard:
+            state = self._of(tenant)
+            leased = state.leased[lane]
+            expired = sorted((at, i) for i, at in leased.items() if at <= now)[:limit]
+            taken = [i for _, i in expired]
+            room = limit - len(taken) - sum(1 for at in leased.values() if at > now)
+            if room > 0:
+                due = sorted((at, i) for i, at in state.due[lane].items() if at <= now)[:room]
+                for _, event_id in due:
+                    del state.due[lane][event_id]
+                    taken.append(event_id)
+            out = []
+            for event_id in taken:
+                job = state.jobs.get(event_id)
+                if job is None:
+                    leased.pop(event_id, None)
+                    continue
+                leased[event_id] = now + lease_s
+                out.append(job)
+            return out
+
+    def unlease(self, job: Job) -> None:
+        self.park(job, self._clock())
+
+    def touch(self, job: Job, lease_s: float) -> bool:
+        with self._guard:
+            state = self._of(job.tenant)
+            if job.event_id not in state.jobs:
+                return False
+            state.leased[job.lane][job.event_id] = self._clock() + lease_s
+            return True
+
+    def park(self, job: Job, due_s: float) -> None:
+        with self._guard:
+            state = self._of(job.tenant)
+            self._forget_times(state, job.event_id)
+            state.jobs[job.event_id] = job
+            state.due[job.lane][job.event_id] = due_s
+
+    def settle(self, tenant: str, event_id: str) -> bool:
+        with self._guard:
+            state = self._of(tenant)
+            self._forget_times(state, event_id)
+            return state.jobs.pop(event_id, None) is not None
+
+    def settle_in(self, batch: Batch, tenant: str, event_id: str) -> None:
+        batch.then(lambda: self.settle(tenant, event_id))
+
+    def park_in(self, batch: Batch, job: Job, due_s: float) -> None:
+        batch.then(lambda: self.park(job, due_s))
+
+    @staticmethod
+    def _forget_times(state: _TenantJobs, event_id: str) -> None:
+        for lane in LANES:
+            state.due[lane].pop(event_id, None)
+            state.leased[lane].pop(event_id, None)
+
+    def take(self, tenant: str, event_ids: Sequence[str]) -> list[Job]:
+        out = []
+        with self._guard:
+            state = self._of(tenant)
+            for event_id in event_ids:
+                for lane in LANES:
+                    if state.due[lane].pop(event_id, None) is not None:
+                        job = state.jobs.pop(event_id, None)
+                        if job is not None:
+                            out.append(job)
+                        break
+        return out
+
+    def get(self, tenant: str, event_id: str) -> Job | None:
+        with self._guard:
+            return self._of(tenant).jobs.get(event_id)
+
+    def due_at(self, tenant: str, event_id: str) -> float | None:
+        with self._guard:
+            state = self._of(tenant)
+            for lane in LANES:
+                if event_id in state.due[lane]:
+                    return state.due[lane][event_id]
+            return None
+
+    def jobs(self, tenant: str) -> Iterable[Job]:
+        with self._guard:
+            return list(self._of(tenant).jobs.values())
+
+    def counts(self, tenant: str, lane: Lane, now_s: float | None = None) -> LaneCounts:
+        now = self._clock() if now_s is None else now_s
+        with self._guard:
+            state = self._of(tenant)
+            due = state.due[lane].values()
+            return LaneCounts(
+                sum(1 for at in due if at <= now), sum(1 for at in due if at > now), len(state.leased[lane])
+            )

@@ -1,0 +1,75 @@
+"""The per-field clock on the file and bulk paths: a contact record never carries a value older than what
+any path already sent.
+
+The API path cuts every customer event down to the fields that are newer and changed (relay/ledger.py).
+The fallback sweep does the same before it writes a contacts record or a bulk row: an update whose every
+field was overtaken is `superseded` (and never written), a create that travels after a newer update sends
+only what is still newer. The clock is kept under the contact's GUID when it is known, else under a hash
+of the tenant's key (`file_clock_ref`); the API path merges that clock into the GUID's once it learns the
+GUID of a contact a file created (relay/resolve.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fallback.deadletters import DeadLetter
+from fallback.records import CONTACT_TYPES, known_contact_id
+from mappers.contacts import CustomerEvent, contact_attributes, flatten_attributes
+from mappers.identity import lookup_keys
+from relay.ledger import file_clock_ref, plan_fields
+from relay.runtime import Runtime
+from relay.tenants import Tenant
+from schemas import InvalidEvent, parse_event
+from schemas.customer import CustomerCreatedEvent
+
+
+@dataclass
+class ContactFields:
+    """What the sweep may send of each customer letter, and the letters with nothing newer left."""
+
+    send: dict[str, dict[str, Any]] = field(default_factory=dict)  # letter id -> flat fields
+    superseded: list[tuple[DeadLetter, str]] = field(default_factory=list)  # (letter, which fields)
+    refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # letter id -> (clock ref, occurred_at)
+
+
+def plan_contact_fields(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> ContactFields:
+    out = ContactFields()
+    for letter in letters:
+        if letter.type not in CONTACT_TYPES:
+            continue
+        try:
+            event: CustomerEvent = parse_event(dict(letter.envelope))  # type: ignore[assignment]
+        except InvalidEvent:
+            continue  # plan_letters reports it as failed
+        ref = clock_ref(rt, tenant, event)
+        if ref is None:
+            continue
+        flat = flatten_attributes(contact_attributes(event, tenant.policy))
+        plan = plan_fields(rt.ledger.field_clock(tenant.name, ref), flat, event.occurred_at)
+        if plan.fully_superseded:
+            out.superseded.append((letter, ", ".join(plan.superseded)))
+            continue
+        kept = dict(plan.send)
+        if isinstance(event, CustomerCreatedEvent):  # a create carries what it must (its key), if not older
+            kept.update({name: flat[name] for name in plan.unchanged})
+        out.send[letter.id] = kept
+        out.refs[letter.id] = (ref, event.occurred_at)
+    return out
+
+
+def clock_ref(rt: Runtime, tenant: Tenant, event: CustomerEvent) -> str | None:
+    contact_id = known_contact_id(rt.contacts, tenant, event.data)
+    if contact_id is not None:
+        return contact_id
+    return file_clock_ref(lookup_keys(event.data, tenant.policy))
+
+
+def record_sent(rt: Runtime, tenant: Tenant, planned: ContactFields, letter_ids: Iterable[str]) -> None:
+    """The fields of these letters went into a file or a bulk batch: they are what Engage gets."""
+    for letter_id in letter_ids:
+        if letter_id in planned.refs and letter_id in planned.send:
+            ref, occurred_at = planned.refs[letter_id]
+            rt.ledger.record_fields(tenant.name, ref, planned.send[letter_id], occurred_at)

@@ -1,0 +1,86 @@
+"""The spill: a long outage hands the tenant's file-capable events to the file fallback.
+
+Voyado's guides keep files for long disruptions. While a tenant's breaker is open its events are held in
+the schedule and drain by themselves when Engage is back. Only when the outage outlasts the tenant's
+`fallback.spill_after_s` (default 10 minutes), or the hold has grown beyond what the budget drains in that
+time, do the events that have a documented file channel (receipts, returns, contacts) spill: they leave
+the schedule for the spill store (a dead-letter store of its own, `engage:spill`), and the fallback sweep
+writes and uploads them; each then ends as `delivered_by_file`. Everything else keeps waiting and drains
+through the API after the outage. Only waiting jobs spill, never one a worker holds; a tenant without a
+file transport never spills.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+import structlog
+
+from fallback.deadletters import DeadLetter
+from relay.batch import Batch
+from relay.runtime import Runtime
+from relay.schedule import LANES
+from relay.tenants import Tenant
+from relay.trail import TrailEntry
+
+log = structlog.get_logger(__name__)
+
+SPILL_TYPES: Final = frozenset(
+    {"customer.created", "customer.updated", "order.delivered", "receipt.completed", "return.created"}
+)
+"""The event types with a Voyado-documented file channel (contacts and transactions imports)."""
+SPILLED_ERROR_CLASS: Final = "Spilled"
+SPILL_BATCH: Final = 500
+
+
+def should_spill(rt: Runtime, tenant: Tenant, now: float) -> bool:
+    info = rt.circuit.info(tenant.name)
+    if info.state == "closed" or tenant.fallback.transport == "none":
+        return False
+    spill_after_s = tenant.fallback.spill_after_s
+    if info.outage_s(now) >= spill_after_s:
+        return True
+    held = sum(rt.schedule.counts(tenant.name, lane).due for lane in LANES)
+    return held > tenant.rate_budget_per_s * spill_after_s
+
+
+def spill_long_outages(rt: Runtime, now: float | None = None) -> dict[str, int]:
+    """Spill every tenant whose outage is long enough; the number of events spilled per tenant."""
+    if rt.spill is None:
+        return {}
+    moment = time.time() if now is None else now
+    spilled: dict[str, int] = {}
+    for tenant in rt.registry:
+        if should_spill(rt, tenant, moment):
+            count = spill_tenant(rt, tenant)
+            if count:
+                spilled[tenant.name] = count
+    return spilled
+
+
+def spill_tenant(rt: Runtime, tenant: Tenant) -> int:
+    assert rt.spill is not None
+    cause = rt.circuit.info(tenant.name).cause or "Engage unavailable"
+    wanted = [job.event_id for job in rt.schedule.jobs(tenant.name) if job.type in SPILL_TYPES]
+    count = 0
+    for first in range(0, len(wanted), SPILL_BATCH):
+        for job in rt.schedule.take(tenant.name, wanted[first : first + SPILL_BATCH]):
+            rt.spill.add(
+                DeadLetter(
+                    event_id=job.event_id,
+                    tenant=job.tenant,
+                    type=job.type,
+                    envelope=job.envelope,
+                    error_class=SPILLED_ERROR_CLASS,
+                    error_kind="systemic",
+                    message=f"spilled to files after a long outage: {cause}",
+                    attempts=job.attempt,
+                    stream_entry=job.stream_entry,
+                )
+            )
+            batch = Batch(rt.redis)
+            rt.trail.add_in(batch, job.tenant, job.event_id, TrailEntry(step="spilled", detail=cause))
+            batch.commit()
+            count += 1
+    return count

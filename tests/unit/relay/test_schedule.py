@@ -1,0 +1,117 @@
+"""The schedule, one body for the in-memory twin and Redis: admit, lease, park, settle, and the lease that
+re-drives a job whose message was lost."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from relay.schedule import Job, MemorySchedule, RedisSchedule, Schedule, envelope_digest
+
+
+@pytest.fixture(params=["memory", "redis"])
+def schedule(request: pytest.FixtureRequest) -> Schedule:
+    if request.param == "memory":
+        return MemorySchedule()
+    return RedisSchedule(request.getfixturevalue("redis_client"))
+
+
+def job(event_id: str, *, tenant: str = "acme", payload: Any = 1, **changes: Any) -> Job:
+    envelope = {"id": event_id, "tenant": tenant, "type": "customer.created", "data": {"n": payload}}
+    return Job(
+        event_id=event_id,
+        tenant=tenant,
+        type="customer.created",
+        envelope=envelope,
+        digest=envelope_digest(envelope),
+        **changes,
+    )
+
+
+def ids(jobs: list[Job]) -> list[str]:
+    return [j.event_id for j in jobs]
+
+
+def test_admitted_jobs_are_leased_oldest_first_up_to_the_cap(schedule: Schedule) -> None:
+    now = time.time()
+    schedule.admit([job("e1")], now_s=now - 3)
+    schedule.admit([job("e2"), job("e3")], now_s=now - 2)
+    # When three are due and two may be in flight
+    first = schedule.lease("acme", "live", 2, lease_s=60)
+    # Then the two oldest go, and nothing more while they are out
+    assert ids(first) == ["e1", "e2"]
+    assert schedule.lease("acme", "live", 2, lease_s=60) == []
+    assert schedule.counts("acme", "live").leased == 2
+    # and once one is settled, the next one goes
+    assert schedule.settle("acme", "e1")
+    assert ids(schedule.lease("acme", "live", 2, lease_s=60)) == ["e3"]
+
+
+def test_a_second_copy_is_a_duplicate_and_another_payload_a_conflict(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    same, other = schedule.admit([job("e1"), job("e1", payload=2)])
+    assert same.verdict == "duplicate" and same.existing is not None
+    assert other.verdict == "conflict" and other.existing is not None
+    assert other.existing.envelope["data"] == {"n": 1}
+    # a new event in the same batch is admitted
+    (fresh,) = schedule.admit([job("e2")])
+    assert fresh.verdict == "admitted"
+
+
+def test_a_parked_job_waits_until_due_and_keeps_its_state(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    (leased,) = schedule.lease("acme", "live", 10, lease_s=60)
+    # When the worker parks it on the next ladder step, 0.3 s from now
+    schedule.park(leased.waiting(reason="ladder", attempt=1), time.time() + 0.3)
+    # Then it is not due yet, and no longer counted as in flight
+    assert schedule.lease("acme", "live", 10, lease_s=60) == []
+    counts = schedule.counts("acme", "live")
+    assert (counts.due, counts.waiting, counts.leased) == (0, 1, 0)
+    time.sleep(0.35)
+    (again,) = schedule.lease("acme", "live", 10, lease_s=60)
+    assert (again.attempt, again.reason) == (1, "ladder")
+
+
+def test_a_lost_message_is_re_driven_when_its_lease_runs_out(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    (_sent,) = schedule.lease("acme", "live", 10, lease_s=0.2)
+    # When nobody settles or parks it (the broker lost the message)
+    assert schedule.lease("acme", "live", 10, lease_s=0.2) == []
+    time.sleep(0.25)
+    # Then it is leased again
+    assert ids(schedule.lease("acme", "live", 10, lease_s=60)) == ["e1"]
+
+
+def test_touch_renews_a_lease_and_tells_a_settled_job(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    (sent,) = schedule.lease("acme", "live", 10, lease_s=0.2)
+    assert schedule.touch(sent, lease_s=60)
+    time.sleep(0.25)
+    assert schedule.lease("acme", "live", 10, lease_s=60) == []
+    schedule.settle("acme", "e1")
+    assert not schedule.touch(sent, lease_s=60)
+    assert schedule.get("acme", "e1") is None
+
+
+def test_lanes_and_tenants_are_separate(schedule: Schedule) -> None:
+    schedule.admit([job("a1"), job("b1", tenant="beta"), job("a2", lane="backlog")])
+    assert ids(schedule.lease("acme", "live", 10, lease_s=60)) == ["a1"]
+    assert ids(schedule.lease("acme", "backlog", 10, lease_s=60)) == ["a2"]
+    assert ids(schedule.lease("beta", "live", 10, lease_s=60)) == ["b1"]
+    assert sorted(j.event_id for j in schedule.jobs("acme")) == ["a1", "a2"]
+
+
+def test_unlease_makes_a_job_due_at_once(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    (sent,) = schedule.lease("acme", "live", 1, lease_s=60)
+    schedule.unlease(sent)
+    assert ids(schedule.lease("acme", "live", 1, lease_s=60)) == ["e1"]
+
+
+def test_the_digest_ignores_key_order() -> None:
+    assert envelope_digest({"a": 1, "b": {"c": 2, "d": 3}}) == envelope_digest(
+        {"b": {"d": 3, "c": 2}, "a": 1}
+    )
+    assert envelope_digest({"a": 1}) != envelope_digest({"a": 2})

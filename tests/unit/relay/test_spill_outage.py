@@ -1,0 +1,87 @@
+"""The spill of long outages, on the memory twins: only after `spill_after_s` (or a hold the budget cannot
+drain in that time), only the types with a Voyado file channel, only waiting jobs, never one in flight."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from fallback.config import FallbackSettings
+from relay.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
+from relay.run import job_for
+from relay.runtime import Runtime
+from relay.spill.outage import spill_long_outages
+from tests.support.task_harness import memory_runtime, tenant_for
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
+
+
+class Clock:
+    now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def envelope(event_type: str, n: int) -> dict[str, Any]:
+    env: dict[str, Any] = json.loads((EXAMPLES / f"{event_type}.json").read_text())
+    return env | {"id": f"evt-{event_type}-{n}", "tenant": "acme-se"}
+
+
+def held_runtime(clock: Clock, **fallback: Any) -> Runtime:
+    breaker = MemoryCircuitBreaker(BreakerPolicy(open_s=30), clock=clock)
+    tenant = tenant_for("http://127.0.0.1:9", "k", fallback=FallbackSettings(**fallback))
+    rt = memory_runtime([tenant], breaker=breaker)
+    for _ in range(BREAKER_FAILURE_THRESHOLD):
+        breaker.record(breaker.allow("acme-se"), "failure", "Engage answers 503")
+    types = ["order.delivered", "customer.updated", "promotion.redeemed", "order.shipped", "product.viewed"]
+    rt.schedule.admit([job_for(envelope(t, n)) for n in range(3) for t in types])
+    return rt
+
+
+def test_a_short_outage_spills_nothing() -> None:
+    clock = Clock()
+    rt = held_runtime(clock)
+    clock.now += 60  # a minute into the outage, with the default spill_after of ten minutes
+    assert spill_long_outages(rt, now=clock.now) == {}
+    assert rt.spill is not None and rt.spill.count() == 0
+
+
+def test_a_long_outage_spills_receipts_and_contacts_and_keeps_the_rest_waiting() -> None:
+    clock = Clock()
+    rt = held_runtime(clock)
+    # One job is in flight (a worker probes with it): it must not be spilled
+    (in_flight,) = rt.schedule.lease("acme-se", "live", 1, lease_s=60)
+    clock.now += 601
+    spilled = spill_long_outages(rt, now=clock.now)
+    assert rt.spill is not None
+    letters = list(rt.spill.list())
+    # Then the file-capable waiting jobs moved to the spill store, with the outage's cause
+    assert {letter.type for letter in letters} == {"order.delivered", "customer.updated"}
+    assert spilled == {"acme-se": len(letters)}
+    assert all("Engage answers 503" in (letter.message or "") for letter in letters)
+    assert in_flight.event_id not in {letter.event_id for letter in letters}
+    # and the rest keeps waiting in the schedule, to drain through the API
+    left = {job.type for job in rt.schedule.jobs("acme-se")}
+    assert {"promotion.redeemed", "order.shipped", "product.viewed"} <= left
+    assert [e.step for e in rt.trail.read("acme-se", letters[0].event_id)] == ["spilled"]
+
+
+def test_a_hold_bigger_than_the_budget_drains_in_spill_after_spills_early() -> None:
+    clock = Clock()
+    rt = held_runtime(clock, spill_after_s=0.1)  # the budget drains 4 events in 0.1 s; 15 are held
+    assert spill_long_outages(rt, now=clock.now) != {}
+
+
+def test_a_tenant_without_a_file_transport_never_spills() -> None:
+    clock = Clock()
+    rt = held_runtime(clock, transport="none")
+    clock.now += 3600
+    assert spill_long_outages(rt, now=clock.now) == {}
+
+
+def test_the_first_versions_fallback_mode_means_spill_at_once() -> None:
+    assert FallbackSettings(on_breaker_open="fallback").spill_after_s == 0
+    assert FallbackSettings().spill_after_s == 600
