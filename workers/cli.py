@@ -91,10 +91,12 @@ class RelayGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, --help, Ctrl-C at a prompt
         except Exception as exc:
             from workers.commands._failures import explain
 
-            line = explain(exc, redis_url=_redis_url(ctx))
+            line = explain(exc, redis_url=lambda: _redis_url(ctx))
             if line is None:
                 raise  # not a failure we know: a bug, whose traceback is worth reading
             raise click.ClickException(line) from None

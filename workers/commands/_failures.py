@@ -142,15 +142,21 @@ def http_origin(exc: BaseException) -> str:
     return redact_url(f"{parts.scheme}://{parts.netloc}") if parts.netloc else "an HTTP server"
 
 
-def explain(exc: BaseException, *, redis_url: str) -> str | None:
-    """The one line to print for a known failure, or None for anything else (a bug: keep the traceback)."""
-    for failure in FAILURES:
-        if failure.matches(exc):
-            line = failure.text.format(
-                redis=redis_url,
-                url=http_origin(exc),
-                kind=type(exc).__name__,
-                detail=failure.detail(exc) or "no message",
-            )
-            return redact_url(line)
-    return None
+def known(exc: BaseException) -> Failure | None:
+    """The first row of FAILURES that `exc` is, or None (a bug, whose traceback is worth reading)."""
+    return next((failure for failure in FAILURES if failure.matches(exc)), None)
+
+
+def explain(exc: BaseException, *, redis_url: Callable[[], str]) -> str | None:
+    """The one line to print for a known failure, or None for anything else. `redis_url` is asked for
+    only when the line names Redis (building the settings costs an import)."""
+    failure = known(exc)
+    if failure is None:
+        return None
+    line = failure.text.format(
+        redis=redis_url() if "{redis}" in failure.text else "",
+        url=http_origin(exc),
+        kind=type(exc).__name__,
+        detail=failure.detail(exc) or "no message",
+    )
+    return redact_url(line)
