@@ -52,7 +52,9 @@ def redis_url_problem(url: str) -> str | None:
     except ValueError:
         return f"{REDIS_URL_ENV} {shown} is not a URL (host:port?)"
     if parts.scheme not in REDIS_URL_SCHEMES:
-        return f"{REDIS_URL_ENV} {shown} is not a Redis URL: it must start with redis://, rediss:// or unix://"
+        return (
+            f"{REDIS_URL_ENV} {shown} is not a Redis URL: it must start with redis://, rediss:// or unix://"
+        )
     database = parts.path.strip("/")
     if parts.scheme != "unix" and database and not database.isdigit():
         return f"{REDIS_URL_ENV} {shown}: the path must be a database number (/0), not /{database}"
