@@ -1,20 +1,128 @@
-"""The `engage-relay` command: one entry point for every process and operator task."""
+"""The `engage-relay` command: one entry point for every process and operator task.
+
+Quick to start: an operator command's module (`workers/commands/`) is imported only when the command runs
+or shows its --help (click's lazy-group pattern: `LAZY_COMMANDS` holds each name and its help line), and
+every command imports what it needs inside its body, so `engage-relay --help` imports click and little
+else. A service that is down or answers badly, or a wrong setting, is one line on stderr and exit status 1,
+never a traceback: `RelayGroup.invoke` asks `workers.commands._failures.explain` for the line.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
-from engage.version import __version__
-from workers.process import ProcessEnv, pass_env
+from workers.process import REDIS_URL_ENV, ProcessEnv, SettingsError, pass_env
+
+PACKAGE = "engage-relay"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="engage-relay")
-def main() -> None:
+@dataclass(frozen=True)
+class LazyCommand:
+    """An operator command known by its module (which exports `command`) and the first paragraph of its
+    help, so `engage-relay --help` lists it without importing it (a test keeps the two in step)."""
+
+    module: str
+    help: str
+
+    def load(self) -> click.Command:
+        command = importlib.import_module(self.module).command
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.module}.command is not a click command")
+        return command
+
+
+LAZY_COMMANDS: Mapping[str, LazyCommand] = {
+    "demo": LazyCommand(
+        "workers.commands.demo",
+        "Bring up a local stack, publish a sample e-com and POS day, and show what happened.",
+    ),
+    "dlq": LazyCommand(
+        "workers.commands.dlq",
+        "Dead letters: events whose retries ran out. List, show, replay onto the stream, or drop.",
+    ),
+    "fallback": LazyCommand(
+        "workers.commands.fallback",
+        "The fallback path: dead letters delivered by import files or the bulk API.",
+    ),
+    "migrate": LazyCommand(
+        "workers.commands.migrate",
+        "Migrate historical contacts and receipts into Engage (before go-live); resumable.",
+    ),
+    "rejected": LazyCommand(
+        "workers.commands.rejected",
+        "Rejected envelopes: invalid, for an unknown tenant, or refused by Engage as wrong data.",
+    ),
+    "status": LazyCommand(
+        "workers.commands.status",
+        "Per tenant: breaker, rate budget and cooldown, dead letters, files pending, last hour's outcomes.",
+    ),
+    "tenants": LazyCommand(
+        "workers.commands.tenants",
+        "Add, list, show, test and remove Engage tenants (secrets encrypted in Redis).",
+    ),
+}
+
+
+class RelayGroup(click.Group):
+    """A group whose lazy commands are imported on use, and whose known failures are one line."""
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, LazyCommand], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        lazy = self.lazy_commands.get(cmd_name)
+        return lazy.load() if lazy is not None else super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's own listing, over stand-ins that carry each lazy command's help: nothing is imported."""
+        stand_ins = {name: click.Command(name, help=lazy.help) for name, lazy in self.lazy_commands.items()}
+        click.Group(commands={**stand_ins, **self.commands}).format_commands(ctx, formatter)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, --help, Ctrl-C at a prompt
+        except Exception as exc:
+            from workers.commands._failures import explain
+
+            line = explain(exc, redis_url=lambda: _redis_url(ctx))
+            if line is None:
+                raise  # not a failure we know: a bug, whose traceback is worth reading
+            raise click.ClickException(line) from None
+
+
+def _redis_url(ctx: click.Context) -> str:
+    """The REDIS_URL a failure names (`explain` redacts it): the settings', else the environment's."""
+    env = ctx.find_object(ProcessEnv)
+    if env is None:
+        return REDIS_URL_ENV
+    try:
+        return env.settings.redis_url
+    except SettingsError:
+        return env.environ.get(REDIS_URL_ENV, REDIS_URL_ENV)
+
+
+@click.group(
+    cls=RelayGroup,
+    lazy_commands=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name=PACKAGE, prog_name=PACKAGE)
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Relay retail events from Redis to Voyado Engage."""
+    ctx.ensure_object(ProcessEnv)  # one per process, shared by every command (and seen by `invoke`)
 
 
 @main.command()
@@ -75,18 +183,13 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
     """Run a Celery worker: a thread pool over every tenant's queue and the fallback queue."""
     import logging
 
-    from relay.retry import LadderError
-    from relay.tenants_file import TenantConfigError
+    settings = env.settings  # a wrong environment is one line before anything heavy is imported
     from workers.celery_app import create_app
     from workers.logs import configure_logging, known_secrets
 
-    settings = env.settings
     level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
-    try:
-        configure_logging(level, secrets=known_secrets(env.registry()))
-        app = create_app(env)
-    except (LadderError, TenantConfigError) as exc:
-        raise click.ClickException(str(exc)) from None
+    configure_logging(level, secrets=known_secrets(env.registry()))
+    app = create_app(env)  # a wrong ladder or tenants file is one line too (RelayGroup.invoke)
     app.worker_main(
         [
             "worker",
@@ -106,6 +209,7 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
 @pass_env
 def ingest(env: ProcessEnv, consumer: str | None) -> None:
     """Consume the events stream: validate, route to Celery, acknowledge; keep what is invalid."""
+    env.settings  # noqa: B018 - a wrong environment is one line before anything heavy is imported
     from workers.ingest_process import run_ingest
 
     run_ingest(env, consumer)
@@ -117,11 +221,23 @@ def ingest(env: ProcessEnv, consumer: str | None) -> None:
 @pass_env
 def publish(env: ProcessEnv, source: IO[bytes], stream: str | None) -> None:
     """Publish envelopes from a file or stdin onto the events stream: one JSON envelope (an example
-    file), a JSON array of them, or NDJSON (one per line)."""
-    from schemas.publish import publish_many, read_envelopes
+    file), a JSON array of them, or NDJSON (one per line).
+
+    The whole input is read and checked first: one in none of these forms is refused, with the line and
+    column of its first error, before anything is published."""
+    from schemas.publish import EnvelopeInputError, publish_input
 
     target = stream or env.settings.events_stream
-    count = publish_many(env.redis_client(), read_envelopes(source), target)
+    client = env.redis_client()
+    try:
+        count = publish_input(client, source, target)
+    except EnvelopeInputError as exc:
+        raise click.ClickException(
+            f"{source.name}: {exc}; nothing was published "
+            "(give one JSON envelope, a JSON array of them, or NDJSON: one envelope per line)"
+        ) from None
+    finally:
+        client.close()
     click.echo(f"published {count} event(s) to {target}")
 
 
@@ -135,22 +251,6 @@ def schema(output: IO[str]) -> None:
 
     json.dump(export_json_schema(), output, indent=2, sort_keys=True)
     output.write("\n")
-
-
-def _add_operator_commands() -> None:
-    import importlib
-    import pkgutil
-
-    import workers.commands
-
-    for info in pkgutil.iter_modules(workers.commands.__path__):
-        module = importlib.import_module(f"workers.commands.{info.name}")
-        command = getattr(module, "command", None)
-        if isinstance(command, click.Command):
-            main.add_command(command)
-
-
-_add_operator_commands()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workers.process import current_env
+from workers.process import current_env, redact_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -129,6 +129,11 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
             console=console,
             still_running=still_running,
         )
+    except redis.RedisError as exc:
+        still_running()  # the demo's own Redis died: say so, with the end of its log
+        raise DemoStartError(
+            f"Redis at {redact_url(stack.redis_url)} stopped answering ({type(exc).__name__})"
+        ) from None
     finally:
         client.close()
     try:

@@ -14,32 +14,36 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import click
-import redis
 
-from fallback.deadletters import (
-    DeadLetter,
-    DeadLetterFilter,
-    FallbackState,
-    RedisDeadLetterStore,
-)
-from fallback.replay import DeadLetterReplayer, ReplayResult
 from workers.commands._moments import MOMENT
 from workers.process import current_env
 
+if TYPE_CHECKING:
+    import redis
+
+    from fallback.deadletters import DeadLetter, DeadLetterFilter, RedisDeadLetterStore
+    from fallback.replay import ReplayResult
+
+# fallback.deadletters.FallbackState, written out so that `dlq --help` imports nothing (a test compares them)
+FALLBACK_STATES = ("pending", "written", "delivered_by_file", "superseded", "failed", "not_applicable")
 TABLE_COLUMNS = ("id", "tenant", "type", "error", "status/code", "attempts", "dead-lettered at", "fallback")
 MAX_CELL_CHARS = 48
 
 
 def _redis() -> redis.Redis:
-
     return current_env().redis_client()
 
 
-def _events_stream() -> str:
+def _store() -> RedisDeadLetterStore:
+    from fallback.deadletters import RedisDeadLetterStore
 
+    return RedisDeadLetterStore(_redis())
+
+
+def _events_stream() -> str:
     return current_env().settings.events_stream
 
 
@@ -52,7 +56,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--until", type=MOMENT, default=None, help="Dead-lettered at or before (ISO or 2h)."),
         click.option(
             "--fallback-state",
-            type=click.Choice(get_args(FallbackState)),
+            type=click.Choice(FALLBACK_STATES),
             default=None,
             help="Only letters in this fallback state.",
         ),
@@ -71,6 +75,8 @@ def _filter(
     until: datetime | None,
     fallback_state: str | None,
 ) -> DeadLetterFilter:
+    from fallback.deadletters import DeadLetterFilter
+
     return DeadLetterFilter(
         tenant=tenant,
         type=type_,
@@ -82,6 +88,8 @@ def _filter(
 
 
 def _is_narrowed(where: DeadLetterFilter) -> bool:
+    from fallback.deadletters import DeadLetterFilter
+
     return where != DeadLetterFilter()
 
 
@@ -146,7 +154,7 @@ def list_letters(
     limit: int | None,
 ) -> None:
     """List dead letters, oldest first."""
-    store = RedisDeadLetterStore(_redis())
+    store = _store()
     letters = store.list(_filter(tenant, type_, error, since, until, fallback_state))
     chosen = list(_take(letters, limit))
     if as_json:
@@ -173,7 +181,7 @@ def _take(letters: Iterator[DeadLetter], limit: int | None) -> Iterator[DeadLett
 @click.option("--json", "as_json", is_flag=True, help="The dead letter as one JSON object.")
 def show(letter_id: str, as_json: bool) -> None:
     """Show one dead letter with its original envelope."""
-    letter = RedisDeadLetterStore(_redis()).get(letter_id)
+    letter = _store().get(letter_id)
     if letter is None:
         raise click.ClickException(f"no dead letter {letter_id!r}")
     if as_json:
@@ -217,6 +225,9 @@ def replay(
     include_delivered: bool,
 ) -> None:
     """Re-publish the original envelopes onto the events stream, then remove the dead letters."""
+    from fallback.deadletters import RedisDeadLetterStore
+    from fallback.replay import DeadLetterReplayer
+
     client = _redis()
     store = RedisDeadLetterStore(client)
     letters = _select(store, ids, _filter(tenant, type_, error, since, until, fallback_state), everything)
@@ -261,7 +272,7 @@ def drop(
     yes: bool,
 ) -> None:
     """Delete dead letters for good (their events are then neither replayed nor delivered by file)."""
-    store = RedisDeadLetterStore(_redis())
+    store = _store()
     letters = _select(store, ids, _filter(tenant, type_, error, since, until, fallback_state), everything)
     if dry_run:
         for letter in letters:

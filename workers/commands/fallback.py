@@ -12,28 +12,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-import redis
 
-from fallback.outbox import Outbox, OutboxEntry
-from relay.tenants import Tenant
 from workers.process import current_env
 
+if TYPE_CHECKING:
+    import redis
 
-def _load(tenant: str | None) -> tuple[Any, list[Tenant], redis.Redis]:
-    from relay.tenants_file import TenantConfigError
+    from fallback.outbox import OutboxEntry
+    from relay.tenants import Tenant
+    from workers.settings import Settings
 
+
+def _load(tenant: str | None) -> tuple[Settings, list[Tenant], redis.Redis]:
+    """The settings, the tenants asked for, a Redis client; a wrong tenants file, an unknown tenant or
+    Redis down is one line (workers.cli)."""
     settings = current_env().settings
-    client = redis.Redis.from_url(settings.redis_url)
+    client = current_env().redis_client()
     try:
         registry = current_env().registry(client)
         tenants = [registry.get(tenant)] if tenant else list(registry)
-    except TenantConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+    except BaseException:
+        client.close()
+        raise
     return settings, tenants, client
 
 
@@ -95,6 +98,8 @@ def _entry_line(entry: OutboxEntry) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
 def outbox(tenant: str | None, as_json: bool) -> None:
     """Files waiting in each tenant's outbox, with upload attempts and errors."""
+    from fallback.outbox import Outbox
+
     _, tenants, client = _load(tenant)
     client.close()
     for target in tenants:

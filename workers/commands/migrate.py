@@ -17,17 +17,22 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from engage.models.contacts import MAX_BULK_CONTACTS
-from fallback.xmlfiles import MAX_RECORDS_PER_FILE
-from migration.jobs import MigrationKind
-from migration.receipts import DEFAULT_HISTORY_MONTHS
 from workers.process import current_env
 
+if TYPE_CHECKING:
+    from fallback.uploaders import Uploader
+    from migration.jobs import MigrationKind
+    from relay.tenants import Tenant
+
 INTERRUPTED_EXIT_CODE = 130
+# Written out so that `migrate ... --help` imports nothing heavy; a test compares each with its owner:
+MAX_BULK_CONTACTS = 4000  # engage.models.contacts.MAX_BULK_CONTACTS
+MAX_RECORDS_PER_FILE = 20_000  # fallback.xmlfiles.MAX_RECORDS_PER_FILE
+DEFAULT_HISTORY_MONTHS = 24  # migration.receipts.DEFAULT_HISTORY_MONTHS
 
 
 @click.group("migrate")
@@ -158,34 +163,32 @@ def receipts(
 
 
 def _run(kind: MigrationKind, file: Path, tenant_name: str, out: Path | None, **options: Any) -> None:
-    from fallback.checkpoint import CheckpointError
-    from migration.jobs import MigrationSetupError, run_migration
+    from migration.jobs import run_migration
     from migration.rejects import MemoryRejects
     from migration.report import ProgressBar, summary_lines
     from migration.session import prepare
     from migration.sinks import MigrationStopped
-    from relay.tenants import UnknownTenant
-    from relay.tenants_file import TenantConfigError
 
+    # an unknown tenant, a wrong tenants file, options the job refuses or a checkpoint of another run:
+    # one line each (workers.cli)
     settings = current_env().settings
-    try:
-        tenant = current_env().registry().get(tenant_name)
-    except (UnknownTenant, TenantConfigError) as exc:
-        raise click.ClickException(str(exc)) from None
+    tenant = current_env().registry().get(tenant_name)
     spec, services = prepare(
         kind, file, tenant, out=out, data_dir=settings.data_dir, redis_url=settings.redis_url, **options
     )
+    if spec.uses_files and spec.upload and not spec.dry_run and services.uploader is None:
+        services.uploader = _uploader(tenant)
     rejects = MemoryRejects() if spec.dry_run else None
     unit = "files" if spec.uses_files else "bulk"
     bar = ProgressBar(file.stat().st_size, unit, 0) if sys.stdout.isatty() else None
     try:
         with _sigterm_as_interrupt(), bar or nullcontext():
             result = run_migration(spec, services, progress=bar, rejects=rejects)
-    except (MigrationSetupError, CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
     except MigrationStopped as exc:
-        click.echo(f"stopped: {exc}", err=True)
-        click.echo(f"the checkpoint in {spec.out} is kept; run the same command again to resume", err=True)
+        click.echo(
+            f"stopped: {exc}; the checkpoint in {spec.out} is kept: run the same command again to resume",
+            err=True,
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo(f"interrupted; the checkpoint in {spec.out} is kept; run again to resume", err=True)
@@ -198,6 +201,20 @@ def _run(kind: MigrationKind, file: Path, tenant_name: str, out: Path | None, **
     if isinstance(rejects, MemoryRejects):
         for line_no, stage, reasons in rejects.first:
             click.echo(f"  line {line_no} ({stage}): {'; '.join(reasons)}")
+
+
+def _uploader(tenant: Tenant) -> Uploader:
+    """The tenant's uploader, or one line saying why its fallback settings cannot make one."""
+    from migration.jobs import MigrationSetupError, default_uploader
+
+    try:
+        return default_uploader(tenant)
+    except MigrationSetupError:
+        raise  # says it all (workers.cli)
+    except ValueError as exc:  # the settings cannot make an upload target (UploadTarget's checks)
+        raise click.ClickException(
+            f"tenant {tenant.name} cannot upload files: {exc}; fix its fallback settings or use --no-upload"
+        ) from None
 
 
 @contextmanager

@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-import redis
 
-from fallback.rejected import REJECTED_STREAM, Rejection
-from fallback.replay import Claims
-from schemas.publish import publish
 from workers.commands._moments import MOMENT
 from workers.process import current_env
+
+if TYPE_CHECKING:
+    import redis
+
+    from fallback.rejected import Rejection
+    from fallback.replay import Claims
 
 PAGE = 500
 MAX_REASON_CHARS = 80
@@ -29,9 +31,13 @@ TABLE_COLUMNS = ("entry", "at", "stage", "tenant", "type", "event id", "first re
 
 
 def iter_rejections(
-    client: redis.Redis, *, since: datetime | None = None, stream: str = REJECTED_STREAM
+    client: redis.Redis, *, since: datetime | None = None, stream: str | None = None
 ) -> Iterator[tuple[str, Rejection]]:
-    """Every rejection from `since` on (stream ids are times, so older pages are never read), oldest first."""
+    """Every rejection from `since` on (stream ids are times, so older pages are never read), oldest first;
+    `stream` defaults to the rejected store's."""
+    from fallback.rejected import REJECTED_STREAM, Rejection
+
+    stream = stream or REJECTED_STREAM
     low = f"{int(since.timestamp() * 1000)}-0" if since else "-"
     while True:
         page = cast(list[tuple[bytes, dict[bytes, bytes]]], client.xrange(stream, min=low, count=PAGE))
@@ -70,7 +76,6 @@ def _record_json(entry_id: str, r: Rejection) -> str:
 
 
 def _redis() -> redis.Redis:
-
     return current_env().redis_client()
 
 
@@ -120,14 +125,12 @@ def list_rejected(tenant: str | None, since: datetime | None, limit: int | None,
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def replay_rejected(tenant: str | None, since: datetime | None, dry_run: bool, as_json: bool) -> None:
     """Re-publish envelopes rejected for an unknown tenant whose tenant now exists."""
-    from relay.tenants_file import TenantConfigError
+    from fallback.rejected import REJECTED_STREAM
+    from fallback.replay import Claims
 
     settings = current_env().settings
     client = _redis()
-    try:
-        known = set(current_env().registry(client).names())
-    except TenantConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    known = set(current_env().registry(client).names())  # a wrong tenants file: one line (workers.cli)
     claims = Claims(client, f"{REJECTED_STREAM}:claim")
     counts = {"replayed": 0, "would_replay": 0, "still_unknown": 0, "claimed_elsewhere": 0}
     for entry_id, rejection in _selected(client, tenant, since):
@@ -156,6 +159,9 @@ def _replay_one(
     dry_run: bool,
     stream: str,
 ) -> str:
+    from fallback.rejected import REJECTED_STREAM
+    from schemas.publish import publish
+
     if rejection.tenant not in known:
         return "still_unknown"
     if dry_run:

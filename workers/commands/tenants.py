@@ -10,36 +10,34 @@ from __future__ import annotations
 import json
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import SecretStr, ValidationError
 
-from engage.transport import key_fingerprint
-from fallback.config import BreakerMode, ContactsFallback, Transport
-from mappers.policy import ContactKey, TenantPolicy
-from relay.tenant_store import (
-    SECRET_KEY_ENV,
-    RedisTenantStore,
-    SecretBox,
-    SecretKeyError,
-    TenantStoreError,
-    new_secret_key,
-)
-from relay.tenants import DEFAULT_RATE_BUDGET_PER_S, Tenant
 from workers.process import current_env
 
+if TYPE_CHECKING:
+    from pydantic import SecretStr, ValidationError
+
+    from relay.tenant_store import RedisTenantStore
+    from relay.tenants import Tenant
+
 SECRET_SHOWN_AS = "***"  # noqa: S105 - the placeholder printed instead of a secret
+# Written out so that `tenants add --help` imports nothing heavy; a test compares each with its owner:
+CONTACT_KEYS = ("email", "mobile_phone", "member_number", "social_security_number", "external_id")
+TRANSPORTS = ("none", "local", "ftp", "ftps", "sftp")  # fallback.config.Transport
+CONTACTS_FALLBACKS = ("bulk", "xml")  # fallback.config.ContactsFallback
+BREAKER_MODES = ("hold", "fallback")  # fallback.config.BreakerMode
+DEFAULT_RATE_BUDGET_PER_S = 40.0  # relay.tenants.DEFAULT_RATE_BUDGET_PER_S
 
 
 def _store(*, need_key: bool) -> RedisTenantStore:
+    """The encrypted store; a missing or wrong ENGAGE_RELAY_SECRET_KEY is one line (workers.cli)."""
+    from relay.tenant_store import SECRET_KEY_ENV, RedisTenantStore, SecretBox
 
     box: SecretBox | None = None
-    try:
-        if need_key or current_env().environ.get(SECRET_KEY_ENV):
-            box = SecretBox.from_env(current_env().environ)
-    except SecretKeyError as exc:
-        raise click.ClickException(str(exc)) from None
+    if need_key or current_env().environ.get(SECRET_KEY_ENV):
+        box = SecretBox.from_env(current_env().environ)
     return RedisTenantStore(current_env().redis_client(), box)
 
 
@@ -54,6 +52,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 
 
 def _secret(value: str | None, env_var: str | None, prompt: str | None) -> SecretStr | None:
+    from pydantic import SecretStr
+
     if value is not None and env_var is not None:
         raise click.UsageError("give the secret or the name of its environment variable, not both")
     if env_var is not None:
@@ -74,6 +74,8 @@ def command() -> None:
 @command.command()
 def keygen() -> None:
     """Print a new key for ENGAGE_RELAY_SECRET_KEY (keep it in a secret manager, not in a file)."""
+    from relay.tenant_store import new_secret_key
+
     click.echo(new_secret_key())
 
 
@@ -85,12 +87,12 @@ def keygen() -> None:
 @click.option("--source", default=None, help="Engage source for new contacts (default ECOM).")
 @click.option("--store", default=None, help="Default storeExternalId.")
 @click.option("--store-map", multiple=True, metavar="CODE=ID", help="Shop store code to storeExternalId.")
-@click.option("--contact-key", type=click.Choice(get_args(ContactKey)), default=None)
+@click.option("--contact-key", type=click.Choice(CONTACT_KEYS), default=None)
 @click.option("--group-currency", default=None, help="ISO currency of the group (default SEK).")
 @click.option("--exchange-rate", multiple=True, metavar="CUR=RATE", help="Rate to the group currency.")
 @click.option("--include-freight/--no-include-freight", default=None)
 @click.option("--rate-budget", type=float, default=DEFAULT_RATE_BUDGET_PER_S, show_default=True)
-@click.option("--fallback-transport", type=click.Choice(get_args(Transport)), default=None)
+@click.option("--fallback-transport", type=click.Choice(TRANSPORTS), default=None)
 @click.option("--fallback-host", default=None)
 @click.option("--fallback-port", type=int, default=None)
 @click.option("--fallback-username", default=None)
@@ -99,8 +101,8 @@ def keygen() -> None:
 @click.option("--fallback-private-key-path", default=None)
 @click.option("--fallback-remote-dir", default=None)
 @click.option("--fallback-local-dir", default=None)
-@click.option("--contacts-via", type=click.Choice(get_args(ContactsFallback)), default=None)
-@click.option("--on-breaker-open", type=click.Choice(get_args(BreakerMode)), default=None)
+@click.option("--contacts-via", type=click.Choice(CONTACTS_FALLBACKS), default=None)
+@click.option("--on-breaker-open", type=click.Choice(BREAKER_MODES), default=None)
 @click.option("--replace", is_flag=True, help="Overwrite a stored tenant of the same name.")
 def add(
     name: str,
@@ -129,6 +131,12 @@ def add(
     replace: bool,
 ) -> None:
     """Add (or with --replace, update) tenant NAME; its secrets are encrypted before they reach Redis."""
+    from pydantic import SecretStr, ValidationError
+
+    from engage.transport import key_fingerprint
+    from mappers.policy import TenantPolicy
+    from relay.tenants import Tenant
+
     store_ = _store(need_key=True)
     key = _secret(api_key, api_key_env, None if api_key_env else "Engage API key")
     password = _secret(None, fallback_password_env, "FTP/SFTP password" if fallback_password_prompt else None)
@@ -180,10 +188,7 @@ def add(
         raise click.ClickException(_plain_errors(exc)) from None
     if not tenant.api_key.get_secret_value():
         raise click.ClickException("the API key is empty")
-    try:
-        store_.put(tenant, replace=replace)
-    except TenantStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    store_.put(tenant, replace=replace)  # a name already taken is one line (workers.cli)
     click.echo(
         f"{'updated' if replace else 'added'} tenant {name} "
         f"(key {key_fingerprint(tenant.api_key.get_secret_value())}); check it with "
@@ -217,6 +222,8 @@ def list_() -> None:
 
 def describe(tenant: Tenant) -> dict[str, Any]:
     """The tenant as shown to an operator: every setting, each secret as `***` plus the key fingerprint."""
+    from engage.transport import key_fingerprint
+
     shown = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": {"password"}})
     shown["api_key"] = SECRET_SHOWN_AS
     shown["api_key_fingerprint"] = key_fingerprint(tenant.api_key.get_secret_value())
@@ -228,11 +235,7 @@ def describe(tenant: Tenant) -> dict[str, Any]:
 @click.argument("name")
 def show(name: str) -> None:
     """Show one stored tenant; secrets as `***` (decrypting them proves the key is right)."""
-    store_ = _store(need_key=True)
-    try:
-        tenant = store_.get(name)
-    except (TenantStoreError, SecretKeyError) as exc:
-        raise click.ClickException(str(exc)) from None
+    tenant = _store(need_key=True).get(name)  # missing, or a wrong key: one line (workers.cli)
     click.echo(json.dumps(describe(tenant), indent=2, sort_keys=True))
 
 

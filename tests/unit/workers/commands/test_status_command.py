@@ -101,7 +101,7 @@ def test_status_with_redis_down_says_so(relay_env: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
     result = CliRunner().invoke(main, ["status"])
     assert result.exit_code == 1
-    assert "cannot read Redis" in result.output
+    assert "is not reachable (ConnectionError): is it running? REDIS_URL selects it" in result.stderr
 
 
 def test_rich_rendering_runs(relay_env: Path, redis_client: redis.Redis) -> None:
