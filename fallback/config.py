@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 Transport = Literal["none", "local", "ftp", "ftps", "sftp"]
 ContactsFallback = Literal["bulk", "xml"]
 BreakerMode = Literal["hold", "fallback"]
-DEFAULT_SPILL_AFTER_S = 600.0  # Voyado: files are for long disruptions; ten minutes of outage is long
+DEFAULT_SPILL_AFTER_S = 600.0
+DEFAULT_IMPORT_GRACE_S = 900.0  # Voyado: files are for long disruptions; ten minutes of outage is long
 
 
 class FallbackSettings(BaseModel):
@@ -38,6 +39,9 @@ class FallbackSettings(BaseModel):
     contacts_via: ContactsFallback = "bulk"
     # an outage longer than this spills receipts, returns and contacts to files (the rest waits and drains)
     spill_after_s: float = Field(default=DEFAULT_SPILL_AFTER_S, ge=0)
+    # after an upload, how long Engage may take to import the file: its contacts get nothing newer by the
+    # API meanwhile (the file would overwrite it). [inferred: Voyado imports files on its own schedule]
+    import_grace_s: float = Field(default=DEFAULT_IMPORT_GRACE_S, ge=0)
     # promotion and voucher redemptions by our own redemptions file: only with a format agreed with Voyado
     redemptions_by_file: bool = False
     # first version: "fallback" dead-lettered at once while the breaker was open; now it means spill_after_s 0

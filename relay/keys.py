@@ -18,6 +18,7 @@ ASSIGNMENT_PREFIX = "engage:assignment"
 BREAKER_PREFIX = "engage:breaker"
 TENANT_KEY_PREFIX = "engage:tenant"  # one hash per stored tenant; the set of names is f"{prefix}s"
 SWEEP_KICK_PREFIX = "engage:fallback:kick"
+FENCE_PREFIX = "engage:fence"  # relay/spill/fence.py: contacts whose record travels by file
 SPILL_PREFIX = "engage:spill"  # events a long outage handed to the file fallback (a dead-letter store)
 PAUSED_PREFIX = "engage:paused"  # relay/control.py: tenants an operator paused
 TRAIL_PREFIX = "engage:trail"  # relay/trail.py: each event's steps, for the event lookup

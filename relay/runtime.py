@@ -30,6 +30,7 @@ from relay.ledger import Ledger
 from relay.outcomes import OutcomeSink
 from relay.retry import MAX_RATE_WAIT_S, REDRIVE_AFTER_S, RETRY_LADDER_S
 from relay.schedule import MemorySchedule, Schedule
+from relay.spill.fence import FileFence, MemoryFileFence
 from relay.tenants import Tenant, TenantRegistry
 from relay.trail import MemoryTrail, Trail
 
@@ -77,6 +78,7 @@ class Runtime:
     spill: DeadLetterStore | None = None  # events handed to the files by a long outage (None: none)
     lease_s: float = REDRIVE_AFTER_S  # a job sent and not back within this is sent again
     control: TenantControl = field(default_factory=MemoryTenantControl)  # paused tenants
+    fence: FileFence = field(default_factory=MemoryFileFence)  # contacts whose record travels by file
     _clients: dict[tuple[str, str, str, str], EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -16,6 +16,7 @@ from relay.ledger import RedisLedger
 from relay.outcomes import RedisOutcomeSink
 from relay.runtime import Runtime
 from relay.schedule import RedisSchedule
+from relay.spill.fence import RedisFileFence
 from relay.spill.kick import DebouncedSweepKick
 from relay.tenants import TenantRegistry
 from relay.trail import RedisTrail
@@ -35,6 +36,7 @@ def build_runtime(
         trail=RedisTrail(client, ttl_s=int(settings.outcomes_retention_s)),
         spill=RedisDeadLetterStore(client, prefix=SPILL_PREFIX),
         control=RedisTenantControl(client),
+        fence=RedisFileFence(client),
         lease_s=settings.redrive_after_s,
         limiter=RedisRateLimiter(client, budgets=budgets),
         contacts=RedisContactIdStore(client),

@@ -14,9 +14,11 @@ from mappers.contacts import (
     plan_create,
     plan_update,
 )
+from mappers.identity import lookup_keys
 from relay.context import Applied, EventContext
-from relay.ledger import plan_fields
+from relay.ledger import file_clock_ref, plan_fields
 from relay.resolve import contact_ref, resolve_contact
+from relay.spill.fence import check_fence
 
 CONTACT_TYPE_FIELD = "contactType"
 
@@ -38,6 +40,9 @@ def apply_customer(ctx: EventContext, event: CustomerEvent) -> Applied:
                 event.occurred_at,
             )
             return Applied(contact_id=contact_id)
+        # a record of this contact still travelling by file would overwrite what we send now: wait for it
+        file_ref = file_clock_ref(lookup_keys(event.data, policy))
+        check_fence(ctx.runtime.fence, ctx.tenant.name, [contact_id] + ([file_ref] if file_ref else []))
         clock = ledger.field_clock(ctx.tenant.name, contact_id)
         fields = plan_fields(clock, flat, event.occurred_at)
         if fields.send:

@@ -36,6 +36,7 @@ from fallback.records import NO_FILE_CHANNEL, FileRecord, plan_letters
 from fallback.sweep_lock import MemorySweepLock, RedisSweepLock, SweepLock
 from fallback.uploaders import Uploader, uploader_for
 from fallback.xmlfiles import MAX_RECORDS_PER_FILE, RecordError, XmlBatchWriter
+from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bulk, settle_open_batches
 from relay.spill.clock import plan_contact_fields, record_sent
@@ -201,11 +202,17 @@ def _publish(
     hooks: FileHooks,
 ) -> str:
     entry = outbox.publish(writer, [item.letter.id for item in batch if not item.companion])
+    fenced: list[str] = []
     for item in batch:
         if not item.companion:
             set_state(rt, item.letter.id, "written", file=entry.name)
-        if item.kind == "contacts" and item.keys:
-            remember_created(rt, tenant, item.keys, None)
+        if item.kind == "contacts":
+            ref = item.contact_id or file_clock_ref(item.keys)
+            if ref is not None:
+                fenced.append(ref)
+            if item.keys:
+                remember_created(rt, tenant, item.keys, None)
+    rt.fence.raise_for(tenant.name, entry.name, fenced)
     hooks.written(tenant.name, entry.kind)
     log.info("fallback.file.written", file=entry.name, kind=entry.kind, records=entry.records)
     return entry.name
@@ -234,10 +241,15 @@ def _upload(rt: Runtime, tenant: Tenant, outbox: Outbox, options: SweepOptions, 
     report.upload_error = result.rejected or result.unavailable
 
 
+def _tenant_grace(rt: Runtime, tenant: str) -> float:
+    return rt.registry.get(tenant).fallback.import_grace_s if tenant in rt.registry else 0.0
+
+
 def _finish(rt: Runtime, outbox: Outbox, entry: OutboxEntry, hooks: FileHooks) -> None:
     detail = f"import file {entry.name} uploaded to {entry.remote_path}"
     for letter_id in entry.letter_ids:
         deliver(rt, letter_id, entry.upload_name, detail)
+    rt.fence.uploaded(entry.tenant, entry.name, _tenant_grace(rt, entry.tenant))
     hooks.uploaded(entry.tenant, entry.kind)
     outbox.finish(entry)
     log.info("fallback.file.delivered", file=entry.name, remote_path=entry.remote_path, records=entry.records)

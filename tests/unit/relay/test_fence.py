@@ -1,0 +1,40 @@
+"""The file fence, one body for Redis and the memory twin: raised when a contact's record goes into a file,
+lowered to the import grace when the file is uploaded, and a fenced customer event waits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from relay.spill.fence import FileFence, FileInFlight, MemoryFileFence, RedisFileFence, check_fence
+
+
+@pytest.fixture(params=["memory", "redis"])
+def fence(request: pytest.FixtureRequest) -> FileFence:
+    if request.param == "memory":
+        return MemoryFileFence()
+    return RedisFileFence(request.getfixturevalue("redis_client"))
+
+
+def test_a_contact_in_a_file_is_fenced_until_the_file_is_uploaded_and_imported(fence: FileFence) -> None:
+    fence.raise_for("acme", "f1.xml", ["guid-1", "ref:abc"])
+    # While the file waits for its upload, events for those contacts wait
+    assert fence.remaining_s("acme", ["guid-1"]) > 3600
+    with pytest.raises(FileInFlight) as waiting:
+        check_fence(fence, "acme", ["guid-1"])
+    assert waiting.value.retry_after_s is not None and waiting.value.retry_after_s <= 5
+    # other contacts and tenants are untouched
+    check_fence(fence, "acme", ["guid-2"])
+    check_fence(fence, "beta", ["guid-1"])
+    # When the file is uploaded, the fence lasts the import grace only
+    fence.uploaded("acme", "f1.xml", grace_s=0.2)
+    assert 0 < fence.remaining_s("acme", ["ref:abc"]) <= 0.2
+    time.sleep(0.25)
+    check_fence(fence, "acme", ["guid-1", "ref:abc"])
+
+
+def test_no_grace_lifts_the_fence_at_once(fence: FileFence) -> None:
+    fence.raise_for("acme", "f1.xml", ["guid-1"])
+    fence.uploaded("acme", "f1.xml", grace_s=0)
+    check_fence(fence, "acme", ["guid-1"])
