@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import structlog
 
-from engage.errors import ContactBeingCreated, ContactKeyTaken, RetryableError, ValidationFailed
+from engage.errors import ContactKeyTaken, RetryableError, ValidationFailed
 from mappers.contacts import CreateContactPlan
 from mappers.identity import LOOKUP_KIND, Identity, LookupKey, identity_ref, lookup_keys
 from relay.context import EventContext
 from relay.errors import IdentityConflict
 from relay.ledger import file_clock_ref
+from relay.spill.fence import check_fence
 from schemas.identity import CustomerIdentity
 
 log = structlog.get_logger(__name__)
@@ -123,8 +124,11 @@ def resolve_contact(
     if lookup.contact_id is not None:
         return Resolved(lookup.contact_id)
     if lookup.created_by_file:
-        # An import file will create it; creating it here too could make a second contact.
-        raise ContactBeingCreated("contact was sent by import file and Engage has not applied it yet")
+        # An import file will create it; creating it here too could make a second contact. Wait while the
+        # file travels (the fence); once it was uploaded and given time, Engage lacking the contact means the
+        # file did not create it, and the API path does.
+        file_ref = file_clock_ref(keys)
+        check_fence(ctx.runtime.fence, ctx.tenant.name, [file_ref] if file_ref else [])
     try:
         ctx.called("contacts.create")
         contact = ctx.client.create_contact(

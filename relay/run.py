@@ -45,11 +45,12 @@ from relay import runtime as runtime_slot
 from relay.batch import Batch
 from relay.breaker import guarded
 from relay.context import Applied, E, EventContext, Handler
-from relay.errors import EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
+from relay.errors import ContactBusy, EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
 from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
 from relay.schedule import Job, WaitReason, envelope_digest
 from relay.settle import MAX_DETAIL_CHARS, finish, reject, reject_conflict, reject_undecodable
+from relay.spill.fence import FileInFlight
 from relay.tenants import Tenant
 from relay.trail import TrailEntry
 from schemas import InvalidEvent, parse_event
@@ -148,7 +149,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
     except DeferredError as exc:
         wait_s = max(exc.retry_after_s or 0.0, rt.limiter_cooldown_s(tenant))
         wait_s += random.uniform(0, DEFERRED_JITTER_S)  # noqa: S311 - spreading, not security
-        reason: WaitReason = "busy" if type(exc).__name__ == "ContactBusy" else "rate_limited"
+        reason = _deferred_reason(exc)
         return park(rt, job, reason, time.time() + wait_s, error=exc)
     except SkippableError as exc:
         log.info("engage.event.skipped", **exc.log_fields())
@@ -177,6 +178,14 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         detail=result.detail,
         calls=ctx.calls,
     )
+
+
+def _deferred_reason(exc: DeferredError) -> WaitReason:
+    if isinstance(exc, ContactBusy):
+        return "busy"
+    if isinstance(exc, FileInFlight):
+        return "file"
+    return "rate_limited"
 
 
 def park(

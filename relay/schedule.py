@@ -47,6 +47,7 @@ WaitReason = Literal[
     "ladder",  # Engage failed; the next step of the retry ladder
     "rate_limited",  # a 429 or our own limiter: the key's cooldown, not a ladder step
     "busy",  # another copy of the event or another event of the contact is being applied
+    "file",  # the contact's record travels by import file: its import comes first
     "held",  # the tenant's breaker is open (Engage down, or the key refused): drains by itself
     "order_job",  # an order write Engage accepted: its job is followed until it completes
     "paused",  # an operator paused the tenant

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from engage.contact_store import MemoryContactIdStore
+from mappers.identity import LookupKey
 from relay import handlers
+from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from tests.support.task_harness import installed, memory_runtime, outcomes_of, parked, run_event, tenant_for
 from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
@@ -89,17 +91,35 @@ def test_a_key_taken_on_create_is_looked_up_again(rt: Runtime, engage: FakeTrans
     assert result["contact_id"] == GUID
 
 
-def test_a_contact_sent_by_file_is_not_created_again(rt: Runtime, engage: FakeTransport) -> None:
-    # Given a buyer whose contact an import file is creating (GUID unknown) and who Engage does not show yet
+def test_a_contact_sent_by_file_is_not_created_again_while_the_file_travels(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a buyer whose contact an import file is creating (GUID unknown), the file not imported yet
     rt.contacts.mark_created_by_file("acme-se", "email", "anna.lindqvist@example.se")
+    ref = file_clock_ref([LookupKey("email", "anna.lindqvist@example.se")])
+    assert ref is not None
+    rt.fence.raise_for("acme-se", "20261124100000_1_contacts.xml", [ref])
     engage.reply(404, {"errorCode": "ContactNotFound"})
     # When their order is delivered
-    # Then the event waits on the ladder instead of creating a second contact
+    # Then the event waits for the file (not a ladder step) instead of creating a second contact
     result = run_event(example("order.delivered"), handlers.PURCHASE)
     assert [s.method for s in engage.sent] == ["GET"]
     job = parked(rt, example("order.delivered"))
-    assert result["reason"] == "ladder" and job is not None and job.attempt == 1
+    assert result["reason"] == "file" and job is not None and job.attempt == 0
     assert outcomes_of(rt) == []
+
+
+def test_a_contact_the_file_did_not_create_is_created_once_its_import_had_time(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a key marked "created by file" whose file was uploaded and given its import grace
+    rt.contacts.mark_created_by_file("acme-se", "email", "anna.lindqvist@example.se")
+    engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact()).reply(202, {})
+    # When the order comes and Engage still has no such contact
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
+    # Then the API path creates it (the file did not) and the receipt goes
+    assert [s.method for s in engage.sent] == ["GET", "POST", "POST"]
+    assert result["outcome"] == "applied" and result["contact_id"] == GUID
 
 
 def test_an_older_update_is_superseded_without_a_call(rt: Runtime, engage: FakeTransport) -> None:
