@@ -45,8 +45,13 @@ def admit(rt: Runtime, arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
     marks = rt.ledger.settled_many([(a.event.tenant, a.event.id) for a in arrivals])
     held = {t: _held(rt, t) for t in {a.event.tenant for a in arrivals}}
     jobs: list[tuple[int, Job]] = []
-    for n, (arrival, mark) in enumerate(zip(arrivals, marks, strict=True)):
+    for n, (arrival, known) in enumerate(zip(arrivals, marks, strict=True)):
         job = _job(arrival, "backlog" if held[arrival.event.tenant] else arrival.lane)
+        mark = known
+        if mark is not None and mark.outcome == "dead_lettered" and mark.matches(job.digest):
+            # an operator replays a dead letter: it runs again (the letter was removed by the replay)
+            rt.ledger.unsettle(job.tenant, job.event_id)
+            mark = None
         if mark is not None:
             verdicts[n] = "duplicate" if mark.matches(job.digest) else "conflict"
             _copy(rt, job, verdicts[n] or "duplicate", None)

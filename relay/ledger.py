@@ -96,9 +96,17 @@ class Settled:
     def matches(self, digest: str) -> bool:
         return self.digest is None or self.digest == digest
 
+    @property
+    def final(self) -> bool:
+        """An outcome, not a hand-over to the spill or the dead letters."""
+        return self.outcome not in HANDED_OVER
+
 
 APPLIED_OUTCOMES = frozenset({"applied", "superseded", "skipped", "delivered_by_file"})
 """Final outcomes after which Engage has (or needs) nothing more of the event."""
+HANDED_OVER = frozenset({"spilled", "dead_lettered"})
+"""Markers that are not outcomes: the event left the schedule for the spill or the dead letters, so a stale
+task message of it is dropped; its one outcome comes later (delivered by file, or after a replay)."""
 
 
 class Ledger(Protocol):

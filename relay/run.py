@@ -275,6 +275,7 @@ def dead_letter(
     rt.deadletters.add(letter)
     batch = Batch(rt.redis)
     rt.schedule.settle_in(batch, tenant.name, event.id)
+    rt.ledger.mark_settled_in(batch, tenant.name, event.id, "dead_lettered", job.digest)
     entry = TrailEntry(
         step="dead_lettered",
         attempt=ctx.attempt + 1,

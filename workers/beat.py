@@ -22,7 +22,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         FALLBACK_SWEEP_ENTRY: {
             "task": "engage.fallback.sweep",
             "schedule": settings.fallback_sweep_s,
-            "options": {"queue": FALLBACK_QUEUE, "expires": settings.fallback_sweep_s},
+            # expires: a sweep that waited this long behind event tasks is dropped (the next one comes);
+            # never shorter than a minute, or busy workers would let every sweep expire unrun
+            "options": {"queue": FALLBACK_QUEUE, "expires": max(settings.fallback_sweep_s * 5, 60.0)},
         }
     }
 

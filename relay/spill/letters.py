@@ -75,7 +75,8 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
     letter = store.get(letter_id)
     if letter is None or letter.fallback_state == "delivered_by_file":
         return False
-    if rt.ledger.settled(letter.tenant, letter.event_id) is None:
+    mark = rt.ledger.settled(letter.tenant, letter.event_id)
+    if mark is None or not mark.final:
         outcome = Outcome(
             event_id=letter.event_id,
             type=letter.type,
@@ -93,7 +94,8 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
 def supersede(rt: Runtime, letter: DeadLetter, detail: str) -> None:
     """A customer letter whose every field was overtaken by a newer value: it ends `superseded`, unwritten."""
     store = letters_of(rt)
-    if rt.ledger.settled(letter.tenant, letter.event_id) is None:
+    mark = rt.ledger.settled(letter.tenant, letter.event_id)
+    if mark is None or not mark.final:
         outcome = Outcome(
             event_id=letter.event_id,
             type=letter.type,

@@ -36,7 +36,8 @@ SPILL_BATCH: Final = 500
 
 def should_spill(rt: Runtime, tenant: Tenant, now: float) -> bool:
     info = rt.circuit.info(tenant.name)
-    if info.state == "closed" or tenant.fallback.transport == "none":
+    # only while open: half open, the mover is probing with one event and the rest must stay for the API
+    if info.state != "open" or tenant.fallback.transport == "none":
         return False
     spill_after_s = tenant.fallback.spill_after_s
     if info.outage_s(now) >= spill_after_s:
@@ -80,6 +81,7 @@ def spill_tenant(rt: Runtime, tenant: Tenant) -> int:
                 )
             )
             batch = Batch(rt.redis)
+            rt.ledger.mark_settled_in(batch, job.tenant, job.event_id, "spilled", job.digest)
             rt.trail.add_in(batch, job.tenant, job.event_id, TrailEntry(step="spilled", detail=cause))
             batch.commit()
             count += 1

@@ -366,7 +366,7 @@ def run_chaos(
     )
     assert unknown == set()
     check_nothing_waits(stack)
-    check_engage_state(ecom_sim, pos_sim)
+    check_engage_state(ecom_sim, pos_sim, stack)
     check_file_names(ecom_sim, pos_sim)
     check_no_secrets(stack, secrets, outboxes)
     assert any("delivered_by_file" in v for v in history.values()), "the outage should have spilled to files"
@@ -437,7 +437,7 @@ def check_nothing_waits(stack: RelayStack) -> None:
         client.close()
 
 
-def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator) -> None:
+def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator, stack: RelayStack) -> None:
     ecom = ecom_sim.admin.state()
     ids = [r["uniqueReceiptId"] for r in ecom["receipts"]]
     assert len(ids) == len(set(ids)), "a receipt was applied twice"
@@ -453,6 +453,14 @@ def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator) ->
         got = {k: contacts[f"kund{n}@example.se"].get(k) for k in want}
         if got != want:
             stale[n] = (got, want)
+    if stale:
+        from relay.trail import RedisTrail
+
+        trail = RedisTrail(redis.Redis.from_url(stack.redis_url))
+        for n in list(stale)[:3]:
+            for event_id in (f"c-{n}", f"u1-{n}", f"u2-{n}", f"o-{n}"):
+                steps = [(e.step, e.reason, e.outcome, e.detail) for e in trail.read(ECOM, event_id)]
+                print(n, event_id, steps[-5:])
     assert stale == {}, (
         f"{len(stale)} contacts hold an older value over a newer one, e.g. {list(stale.items())[:3]}"
     )

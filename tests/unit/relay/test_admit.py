@@ -68,3 +68,15 @@ def test_a_held_tenants_events_go_to_the_backlog_lane() -> None:
     admit(rt, [arrival("e1")])
     job = rt.schedule.get("acme-se", "e1")
     assert job is not None and job.lane == "backlog"
+
+
+def test_a_replayed_dead_letter_is_admitted_again_and_a_spilled_event_is_not() -> None:
+    rt = runtime()
+    replayed, spilled = arrival("e1"), arrival("e2")
+    rt.ledger.mark_settled("acme-se", "e1", "dead_lettered", envelope_digest(replayed.envelope))
+    rt.ledger.mark_settled("acme-se", "e2", "spilled", envelope_digest(spilled.envelope))
+    # When both come through the stream (a replay of the dead letter, a copy of the spilled event)
+    assert admit(rt, [replayed, spilled]) == ["admitted", "duplicate"]
+    # Then the replay runs again, and the spilled one stays with the file fallback
+    assert rt.ledger.settled("acme-se", "e1") is None
+    assert rt.schedule.get("acme-se", "e2") is None

@@ -328,3 +328,13 @@ def test_an_identifier_of_another_contact_is_never_remembered_for_this_one(
     # Then the member number still names B
     ref = rt.contacts.get("acme-se", "customKey", "100200300")
     assert ref is not None and ref.contact_id == OTHER_GUID
+
+
+def test_a_stale_message_of_a_spilled_event_never_brings_it_back(rt: Runtime, engage: FakeTransport) -> None:
+    # Given an event the spill handed to the file fallback
+    rt.ledger.mark_settled("acme-se", example("order.delivered")["id"], "spilled", None)
+    # When an old task message of it runs
+    result = run_event(example("order.delivered"), handlers.PURCHASE)
+    # Then nothing is sent and it is not put back in the schedule
+    assert result["outcome"] == "duplicate" and engage.sent == []
+    assert parked(rt, example("order.delivered")) is None
