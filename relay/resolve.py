@@ -104,10 +104,9 @@ def find_contact(ctx: EventContext, identity: Identity) -> Lookup:
         raise IdentityConflict(found, known.other_owner[1], known.other_owner[0])
     if found is not None:
         _remember(ctx, known.keys, found)
-        if known.created_by_file:  # what the file path sent is now this GUID's: one clock per contact
-            file_ref = file_clock_ref(known.keys)
-            if file_ref is not None:
-                ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, found)
+        file_ref = file_clock_ref(known.keys)
+        if file_ref is not None:  # what the file path sent before the GUID was known is now this GUID's
+            ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, found)
     return Lookup(found, known.keys, known.created_by_file)
 
 

@@ -14,6 +14,7 @@ import structlog
 
 from fallback.deadletters import DeadLetter, DeadLetterFilter, DeadLetterStore, FallbackState
 from mappers.identity import LookupKey, lookup_keys
+from relay.ledger import file_clock_ref
 from relay.outcomes import Outcome
 from relay.run import job_for
 from relay.runtime import FileHooks, Runtime
@@ -158,6 +159,11 @@ def contact_keys(letter: DeadLetter, tenant: Tenant) -> list[LookupKey]:
 def remember_created(rt: Runtime, tenant: Tenant, keys: Iterable[LookupKey], contact_id: str | None) -> None:
     """A file or bulk batch creates (or updates) the contact: store its GUID when Engage told us, else mark
     each key "created by file" so the next event looks the contact up (never over a known GUID)."""
+    keys = list(keys)
+    if contact_id is not None:
+        file_ref = file_clock_ref(keys)
+        if file_ref is not None:  # what the file path sent before the GUID was known is now the GUID's
+            rt.ledger.merge_clock(tenant.name, file_ref, contact_id)
     for key in keys:
         if contact_id is not None:
             rt.contacts.put(tenant.name, key.kind, key.value, contact_id)
