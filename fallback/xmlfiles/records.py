@@ -135,6 +135,8 @@ RECEIPT: Final = Group(
 
 
 def as_mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # the common case, without the ABC check
+        return value
     if not isinstance(value, Mapping):
         raise RecordError(field, f"must be an object, not {type(value).__name__}")
     return value
