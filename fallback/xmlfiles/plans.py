@@ -104,6 +104,8 @@ def _leaf_writer(name: str, convert: Converter) -> _FieldWriter:
     start, end = f"<{name}>", f"</{name}>"
     if convert is v.text:
         return _text_writer(start, end, name)
+    if isinstance(convert, v.OneOf) and all(escape_text(word) == word for word in convert.allowed):
+        return _one_of_writer(start, end, name, convert)
     if convert in MARKUP_SAFE_CONVERTERS:
 
         def write_safe(value: Any, out: list[str]) -> bool:
@@ -143,6 +145,26 @@ def _text_writer(start: str, end: str, name: str) -> _FieldWriter:
         return True
 
     return write_text
+
+
+def _one_of_writer(start: str, end: str, name: str, convert: v.OneOf) -> _FieldWriter:
+    """Enumerations whose words need no escaping: a word of the set, stripped, is its own text."""
+    allowed = convert.allowed
+
+    def write_one_of(value: Any, out: list[str]) -> bool:
+        if type(value) is str:
+            text = value.strip()
+            if text in allowed:
+                out.append(start + text + end)
+                return True
+            if not text:
+                return False
+        elif type(value) in _CONTAINERS and not value:
+            return False
+        out.append(start + convert(value, name) + end)  # raises: not a word of the set
+        return True
+
+    return write_one_of
 
 
 def _group_writer(name: str, spec: Group) -> _FieldWriter:

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from engage.models import match_key_type_pattern
+from engage.models import MATCH_KEY_TYPES, match_key_type_pattern
 from fallback.xmlfiles import values as v
 from fallback.xmlfiles.values import Converter, RecordError
 
@@ -67,6 +67,11 @@ class ExtraData:
 Spec: TypeAlias = Leaf | Group | Repeated | ExtraData
 
 MATCH_KEY_TYPE_RE: Final = re.compile(match_key_type_pattern())  # the one list, engage.models
+MATCH_KEY_SPELLINGS: Final = frozenset(
+    spelling for name in MATCH_KEY_TYPES for spelling in (name, name[0].upper() + name[1:])
+)
+"""The words ``MATCH_KEY_TYPE_RE`` admits, as a set: the writer checks membership."""
+ITEM_TYPES: Final = frozenset({"PURCHASE", "RETURN", "ADJUSTMENT"})
 _TEXT: Final = Leaf(v.text)
 _REQ_TEXT: Final = Leaf(v.text, required=True)
 _DEC: Final = Leaf(v.decimal)
@@ -75,7 +80,7 @@ _REQ_DEC: Final = Leaf(v.decimal, required=True)
 CONTACT_MATCH: Final = Group(
     (
         ("matchKey", _REQ_TEXT),
-        ("matchKeyType", Leaf(v.pattern_text(MATCH_KEY_TYPE_RE, "a known matchKeyType"), required=True)),
+        ("matchKeyType", Leaf(v.one_of(MATCH_KEY_SPELLINGS, "a known matchKeyType"), required=True)),
         ("contactType", _TEXT),
     ),
     required=True,
@@ -95,7 +100,7 @@ PAYMENT_METHOD: Final = Group(
 DISCOUNT: Final = Group((("value", _REQ_DEC), ("type", _TEXT), ("description", _TEXT)))
 RECEIPT_ITEM: Final = Group(
     (
-        ("type", Leaf(v.pattern_text(re.compile("PURCHASE|RETURN|ADJUSTMENT"), "an item type"), True)),
+        ("type", Leaf(v.one_of(ITEM_TYPES, "an item type"), required=True)),
         ("sku", _REQ_TEXT),
         ("quantity", _REQ_DEC),
         ("grossPaidPrice", _REQ_DEC),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
@@ -64,6 +65,24 @@ def pattern_text(pattern: re.Pattern[str], what: str) -> Converter:
         return result
 
     return convert
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """A :func:`text` converter for an enumeration: the text must be one of ``allowed``."""
+
+    allowed: frozenset[str]
+    what: str
+
+    def __call__(self, value: Any, field: str) -> str:
+        result = text(value, field)
+        if result not in self.allowed:
+            raise RecordError(field, f"is not {self.what}")
+        return result
+
+
+def one_of(allowed: Iterable[str], what: str) -> OneOf:
+    return OneOf(frozenset(allowed), what)
 
 
 def decimal(value: Any, field: str) -> str:

@@ -114,10 +114,9 @@ class XmlBatchWriter(ABC):
         """Append one record; RecordError leaves the file as it was."""
         if self._file is None:
             raise RuntimeError("writer not started")
-        if self.is_full:
+        if self.count >= self.max_records:
             raise BatchFullError(f"{self.name} already holds {self.max_records} records")
-        line = (self.to_xml(record) + "\n").encode()
-        self._file.write(line)
+        self._file.write((self.to_xml(record) + "\n").encode())
         self.count += 1
 
     def close(self) -> Path:
