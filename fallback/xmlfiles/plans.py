@@ -2,11 +2,18 @@
 
 :func:`compile_record` turns a :class:`~fallback.xmlfiles.records.Group` (``RECEIPT``...) into one
 function ``record -> str``: the same checks, error fields and messages as the generic walk
-:func:`~fallback.xmlfiles.records.render_fields`, and the markup lxml would serialise for the tree
-that walk returns (a test holds the two to each other). The walk decides at every field what kind of
-spec it holds and builds a tuple tree that is then walked again; a plan decides once, when it is
-compiled, and appends finished strings (tags are precomputed), so a field costs a dictionary look-up,
-its conversion and an append.
+:func:`~fallback.xmlfiles.records.render_fields`, and the markup lxml writes for the tree that walk
+returns (``tests/unit/fallback/test_xml_plans.py`` holds the two to each other, on mutated records).
+
+Why: the walk decides at every field what kind of spec it holds and builds a tuple tree that is then
+walked again. A plan decides once, when it is compiled:
+
+- each field has a writer (a closure) that does everything the walk does for it: the blank check,
+  the conversion, escaping, error fields relative to its group;
+- each group is one generated function that visits its fields in order with the tags as constants
+  and writes the common case inline (a printable string with nothing to escape, a word of an
+  enumeration, a number), calling the field's writer for anything else, so a field costs a
+  dictionary look-up, a type test and an append.
 
 A plan raises :class:`~fallback.xmlfiles.values.RecordError` before returning anything, so a bad
 record never reaches a file.
@@ -14,12 +21,14 @@ record never reaches a file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Final, Protocol, TypeAlias
 
 from fallback.xmlfiles import values as v
 from fallback.xmlfiles.markup import escape_attribute, escape_text
-from fallback.xmlfiles.records import ExtraData, Group, Leaf, Repeated, Spec, as_mapping
+from fallback.xmlfiles.records import Group, Leaf, Repeated, Spec, as_mapping
 from fallback.xmlfiles.values import Converter, RecordError
 
 
@@ -40,12 +49,13 @@ MARKUP_SAFE_CONVERTERS: Final[frozenset[Converter]] = frozenset(
 )
 """Converters whose text never holds a character markup must escape (digits, signs, letters, ':')."""
 _CONTAINERS: Final = (list, tuple, dict)
+_XML_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _EXTRA_ITEM_KEYS: Final = frozenset({"name", "value"})
 
 
 def compile_record(tag: str, spec: Group) -> RecordPlan:
     """The plan of the ``<tag>`` element whose children ``spec`` describes."""
-    write_fields = _compile_group(spec)
+    write_fields = _compile_group(spec, tag)
     start, end = f"<{tag}>", f"</{tag}>"
 
     def record_xml(record: Mapping[str, Any]) -> str:
@@ -57,21 +67,76 @@ def compile_record(tag: str, spec: Group) -> RecordPlan:
     return record_xml
 
 
-def _compile_group(spec: Group) -> _GroupWriter:
-    steps = tuple(
-        (name, field_spec.required, _compile_field(name, field_spec)) for name, field_spec in spec.fields
-    )
-    names = spec.names
-
-    def write_fields(record: Mapping[str, Any], out: list[str]) -> None:
-        if not record.keys() <= names:
-            _refuse_unknown(record, names)
-        for name, required, write_field in steps:
-            value = record.get(name)
-            if (value is None or not write_field(value, out)) and required:
-                raise RecordError(name, "is required")
-
+def _compile_group(spec: Group, label: str) -> _GroupWriter:
+    """One function for the group's fields, generated from the spec (as ``dataclasses`` generates
+    ``__init__``): for each field in order, a fast path inline for the common case (a clean string,
+    a word of an enumeration, a number), else the field's writer, which does all the checks. Only
+    tag names, checked to be XML names, are written into the source; the rest is passed in."""
+    namespace: dict[str, Any] = {
+        "Decimal": Decimal,
+        "RecordError": RecordError,
+        "decimal": v.decimal,
+        "names": spec.names,
+        "refuse_unknown": _refuse_unknown,
+    }
+    lines = [
+        "def write_fields(record, out):",
+        "    if not record.keys() <= names:",
+        "        refuse_unknown(record, names)",
+        "    get = record.get",
+        "    append = out.append",
+    ]
+    for i, (name, field_spec) in enumerate(spec.fields):
+        namespace[f"write_{i}"] = _compile_field(name, field_spec)
+        lines.append(f"    value = get({_xml_name(name)!r})")
+        fast = _fast_path(i, name, field_spec, namespace)
+        if fast:
+            lines += fast
+            branch = "elif"
+        else:
+            branch = "if"
+        if field_spec.required:
+            lines.append(f"    {branch} value is None or not write_{i}(value, out):")
+            lines.append(f"        raise RecordError({name!r}, 'is required')")
+        else:
+            lines.append(f"    {branch} value is not None:")
+            lines.append(f"        write_{i}(value, out)")
+    code = compile("\n".join(lines), f"<plan {_xml_name(label)}>", "exec")
+    exec(code, namespace)  # noqa: S102  # the source holds only checked tag names from a spec
+    write_fields: _GroupWriter = namespace["write_fields"]
     return write_fields
+
+
+def _fast_path(i: int, name: str, spec: Spec, namespace: dict[str, Any]) -> list[str]:
+    """Source lines that write the field when its value is common and clean, or [] for none."""
+    if not isinstance(spec, Leaf):
+        return []
+    element = f"{f'<{name}>'!r} + text + {f'</{name}>'!r}"
+    if spec.convert is v.text:  # printable text holds no character XML 1.0 forbids, nor a \r
+        return [
+            "    if type(value) is str and (text := value.strip()) and text.isprintable() "
+            "and '&' not in text and '<' not in text and '>' not in text:",
+            f"        append({element})",
+        ]
+    if isinstance(spec.convert, v.OneOf) and _is_markup_safe(spec.convert):
+        namespace[f"words_{i}"] = spec.convert.allowed
+        return [
+            f"    if type(value) is str and (text := value.strip()) in words_{i}:",
+            f"        append({element})",
+        ]
+    if spec.convert is v.decimal:
+        return [
+            "    if (kind := type(value)) is Decimal or kind is int or kind is float:",
+            f"        text = decimal(value, {name!r})",
+            f"        append({element})",
+        ]
+    return []
+
+
+def _xml_name(name: str) -> str:
+    if _XML_NAME.fullmatch(name) is None:
+        raise ValueError(f"not an XML element name: {name!r}")
+    return name
 
 
 def _is_blank(value: Any) -> bool:
@@ -97,79 +162,41 @@ def _compile_field(name: str, spec: Spec) -> _FieldWriter:
         return _group_writer(name, spec)
     if isinstance(spec, Repeated):
         return _repeated_writer(name, spec)
-    return _extra_data_writer(name, spec)
+    return _extra_data_writer(name)  # its only setting, required, is applied by the enclosing group
 
 
 def _leaf_writer(name: str, convert: Converter) -> _FieldWriter:
     start, end = f"<{name}>", f"</{name}>"
-    if convert is v.text:
-        return _text_writer(start, end, name)
-    if isinstance(convert, v.OneOf) and all(escape_text(word) == word for word in convert.allowed):
-        return _one_of_writer(start, end, name, convert)
-    if convert in MARKUP_SAFE_CONVERTERS:
-
-        def write_safe(value: Any, out: list[str]) -> bool:
-            kind = type(value)
-            if (kind is str and not value.strip()) or (kind in _CONTAINERS and not value):
-                return False
-            out.append(start + convert(value, name) + end)
-            return True
-
-        return write_safe
+    escape = _as_is if _is_markup_safe(convert) else escape_text
 
     def write_leaf(value: Any, out: list[str]) -> bool:
         kind = type(value)
         if (kind is str and not value.strip()) or (kind in _CONTAINERS and not value):
             return False
-        out.append(start + escape_text(convert(value, name)) + end)
+        out.append(start + escape(convert(value, name)) + end)
         return True
 
     return write_leaf
 
 
-def _text_writer(start: str, end: str, name: str) -> _FieldWriter:
-    """``v.text`` leaves: a printable string with nothing to escape is its own text (printable text
-    holds no character XML 1.0 forbids, and no carriage return); anything else takes the full path."""
-
-    def write_text(value: Any, out: list[str]) -> bool:
-        if type(value) is str:
-            text = value.strip()
-            if not text:
-                return False
-            if text.isprintable() and "&" not in text and "<" not in text and ">" not in text:
-                out.append(start + text + end)
-                return True
-        elif type(value) in _CONTAINERS and not value:
-            return False
-        out.append(start + escape_text(v.text(value, name)) + end)
-        return True
-
-    return write_text
+def _as_is(text: str) -> str:
+    return text
 
 
-def _one_of_writer(start: str, end: str, name: str, convert: v.OneOf) -> _FieldWriter:
-    """Enumerations whose words need no escaping: a word of the set, stripped, is its own text."""
-    allowed = convert.allowed
+def _is_markup_safe(convert: Converter) -> bool:
+    if isinstance(convert, v.OneOf):
+        return all(map(_is_plain_word, convert.allowed))
+    return convert in MARKUP_SAFE_CONVERTERS
 
-    def write_one_of(value: Any, out: list[str]) -> bool:
-        if type(value) is str:
-            text = value.strip()
-            if text in allowed:
-                out.append(start + text + end)
-                return True
-            if not text:
-                return False
-        elif type(value) in _CONTAINERS and not value:
-            return False
-        out.append(start + convert(value, name) + end)  # raises: not a word of the set
-        return True
 
-    return write_one_of
+def _is_plain_word(word: str) -> bool:
+    """``text`` returns it unchanged and it needs no escaping."""
+    return bool(word) and word.strip() == word and word.isprintable() and escape_text(word) == word
 
 
 def _group_writer(name: str, spec: Group) -> _FieldWriter:
     start, end = f"<{name}>", f"</{name}>"
-    write_fields = _compile_group(spec)
+    write_fields = _compile_group(spec, name)
 
     def write_group(value: Any, out: list[str]) -> bool:
         if _is_blank(value):
@@ -189,12 +216,12 @@ def _group_writer(name: str, spec: Group) -> _FieldWriter:
 def _repeated_writer(name: str, spec: Repeated) -> _FieldWriter:
     start, end = f"<{name}>", f"</{name}>"
     item_start, item_end = f"<{spec.child_tag}>", f"</{spec.child_tag}>"
-    write_fields = _compile_group(spec.item)
+    write_fields = _compile_group(spec.item, spec.child_tag)
 
     def write_repeated(value: Any, out: list[str]) -> bool:
         if _is_blank(value):
             return False
-        items = as_list(value, name)
+        items = _as_list(value, name)
         out.append(start)
         for i, item in enumerate(items):
             out.append(item_start)
@@ -209,17 +236,16 @@ def _repeated_writer(name: str, spec: Repeated) -> _FieldWriter:
     return write_repeated
 
 
-def _extra_data_writer(name: str, spec: ExtraData) -> _FieldWriter:
-    del spec  # its only setting, required, is applied by the enclosing group
+def _extra_data_writer(name: str) -> _FieldWriter:
     start, end = f"<{name}>", f"</{name}>"
 
     def write_extra_data(value: Any, out: list[str]) -> bool:
         if _is_blank(value):
             return False
         parts: list[str] = []
-        for i, raw in enumerate(as_list(value, name)):
+        for i, raw in enumerate(_as_list(value, name)):
             try:
-                parts.append(extra_item_xml(raw))
+                parts.append(_extra_item_xml(raw))
             except RecordError as exc:
                 raise RecordError(_within(f"{name}[{i}]", exc.field), exc.problem) from None
         markup = "".join(parts)
@@ -231,7 +257,7 @@ def _extra_data_writer(name: str, spec: ExtraData) -> _FieldWriter:
     return write_extra_data
 
 
-def extra_item_xml(raw: Any) -> str:
+def _extra_item_xml(raw: Any) -> str:
     """``<item name="...">value</item>``, or "" for an item without a value (it carries nothing)."""
     item = as_mapping(raw, "")
     if not item.keys() <= _EXTRA_ITEM_KEYS:
@@ -244,7 +270,7 @@ def extra_item_xml(raw: Any) -> str:
     return f'<item name="{name}">{text}</item>'
 
 
-def as_list(value: Any, field: str) -> Sequence[Any]:
+def _as_list(value: Any, field: str) -> Sequence[Any]:
     if type(value) is list:
         return value
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):

@@ -4,7 +4,9 @@ Each format is described once, as data (``RECEIPT``, ``CONTACT_MATCH``...), in t
 order of the shipped XSDs. :func:`render` walks a spec over a record and returns a
 :data:`Node` tree, or raises :class:`~fallback.xmlfiles.values.RecordError` before anything
 is written. Unknown keys are errors, never dropped silently: a field we cannot place in
-the file would otherwise be lost without a trace.
+the file would otherwise be lost without a trace. The writers compile the same specs into
+plans (:mod:`~fallback.xmlfiles.plans`), which check a record and write its markup in one
+pass; this walk is their reference, and what ``XmlBatchWriter.render`` returns.
 
 Record shapes (``Mapping[str, Any]``, e.g. a pydantic model's
 ``model_dump(by_alias=True, mode="json")``):

@@ -20,8 +20,10 @@ from lxml import etree
 
 from bench.xml_write import receipt as bench_receipt
 from fallback.xmlfiles import ContactsFileWriter, RecordError, RedemptionsFileWriter, TransactionsFileWriter
+from fallback.xmlfiles import values as v
 from fallback.xmlfiles.contacts import render_contact
-from fallback.xmlfiles.records import Node, render_receipt
+from fallback.xmlfiles.plans import compile_record
+from fallback.xmlfiles.records import Group, Leaf, Node, render_receipt
 from fallback.xmlfiles.redemptions import render_redemption
 from tests.support import xml_records as rec
 
@@ -165,7 +167,7 @@ VALUES = st.one_of(
     st.just([{}]),
     st.just([{"name": "k", "value": "v"}]),
     st.just({"matchKey": "x", "matchKeyType": "email"}),
-)
+).map(copy.deepcopy)  # a drawn list or object is mutated by later replacements: never share one
 
 
 @PROPERTY
@@ -195,3 +197,9 @@ def test_decimal_objects_and_wire_numbers_write_alike() -> None:
     wire, python = rec.purchase(), rec.purchase()
     wire["totalGrossPrice"], python["totalGrossPrice"] = 540.5, Decimal("540.5")
     assert TransactionsFileWriter.to_xml(wire) == TransactionsFileWriter.to_xml(python)
+
+
+@pytest.mark.parametrize("name", ["bad name", "x')\nimport os", "1st", ""])
+def test_a_spec_whose_names_are_not_xml_names_does_not_compile(name: str) -> None:
+    with pytest.raises(ValueError, match="not an XML element name"):
+        compile_record("receipt", Group(((name, Leaf(v.text)),)))
