@@ -111,7 +111,7 @@ def _fast_path(i: int, name: str, spec: Spec, namespace: dict[str, Any]) -> list
     """Source lines that write the field when its value is common and clean, or [] for none."""
     if not isinstance(spec, Leaf):
         return []
-    element = f"{f'<{name}>'!r} + text + {f'</{name}>'!r}"
+    element = f"f'<{name}>{{text}}</{name}>'"
     if spec.convert is v.text:  # printable text holds no character XML 1.0 forbids, nor a \r
         return [
             "    if type(value) is str and (text := value.strip()) and text.isprintable() "
@@ -124,11 +124,15 @@ def _fast_path(i: int, name: str, spec: Spec, namespace: dict[str, Any]) -> list
             f"    if type(value) is str and (text := value.strip()) in words_{i}:",
             f"        append({element})",
         ]
-    if spec.convert is v.decimal:
+    if spec.convert is v.decimal:  # as v.decimal: a Decimal's str() is plain unless E, NaN or Infinity
         return [
-            "    if (kind := type(value)) is Decimal or kind is int or kind is float:",
-            f"        text = decimal(value, {name!r})",
+            "    if (kind := type(value)) is Decimal and 'E' not in (text := str(value)) "
+            "and 'n' not in text and 'N' not in text:",
             f"        append({element})",
+            "    elif kind is int:",
+            f"        append(f'<{name}>{{value}}</{name}>')",
+            "    elif kind is float:",
+            f'        append(f"<{name}>{{decimal(value, {name!r})}}</{name}>")',
         ]
     return []
 
@@ -226,7 +230,7 @@ def _repeated_writer(name: str, spec: Repeated) -> _FieldWriter:
         for i, item in enumerate(items):
             out.append(item_start)
             try:
-                write_fields(as_mapping(item, ""), out)
+                write_fields(item if type(item) is dict else as_mapping(item, ""), out)
             except RecordError as exc:
                 raise RecordError(_within(f"{name}[{i}]", exc.field), exc.problem) from None
             out.append(item_end)
