@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any, Final, Protocol, TypeAlias
 
 from fallback.xmlfiles import values as v
@@ -67,6 +68,7 @@ def compile_record(tag: str, spec: Group) -> RecordPlan:
     return record_xml
 
 
+@cache  # a group appears both as a field's writer and inline in its parent: compiled once
 def _compile_group(spec: Group, label: str) -> _GroupWriter:
     """One function for the group's fields, generated from the spec (as ``dataclasses`` generates
     ``__init__``): for each field in order, a fast path inline for the common case (a clean string,
@@ -109,6 +111,8 @@ def _compile_group(spec: Group, label: str) -> _GroupWriter:
 
 def _fast_path(i: int, name: str, spec: Spec, namespace: dict[str, Any]) -> list[str]:
     """Source lines that write the field when its value is common and clean, or [] for none."""
+    if isinstance(spec, Group | Repeated):
+        return _nested_fast_path(i, name, spec, namespace)
     if not isinstance(spec, Leaf):
         return []
     element = f"f'<{name}>{{text}}</{name}>'"
@@ -135,6 +139,38 @@ def _fast_path(i: int, name: str, spec: Spec, namespace: dict[str, Any]) -> list
             f'        append(f"<{name}>{{decimal(value, {name!r})}}</{name}>")',
         ]
     return []
+
+
+def _nested_fast_path(i: int, name: str, spec: Group | Repeated, namespace: dict[str, Any]) -> list[str]:
+    """A non-empty dict (group) or list (repeated) written here, its fields by their own function;
+    errors inside are re-raised with this field's path in front, as the field's writer does."""
+    namespace["within"] = _within
+    namespace["as_mapping"] = as_mapping
+    if isinstance(spec, Group):
+        namespace[f"fields_{i}"] = _compile_group(spec, name)
+        return [
+            "    if type(value) is dict and value:",
+            f"        append('<{name}>')",
+            "        try:",
+            f"            fields_{i}(value, out)",
+            "        except RecordError as exc:",
+            f"            raise RecordError(within({name!r}, exc.field), exc.problem) from None",
+            f"        append('</{name}>')",
+        ]
+    child = _xml_name(spec.child_tag)
+    namespace[f"fields_{i}"] = _compile_group(spec.item, child)
+    return [
+        "    if type(value) is list and value:",
+        f"        append('<{name}>')",
+        "        for index, item in enumerate(value):",
+        f"            append('<{child}>')",
+        "            try:",
+        f"                fields_{i}(item if type(item) is dict else as_mapping(item, ''), out)",
+        "            except RecordError as exc:",
+        f"                raise RecordError(within(f'{name}[{{index}}]', exc.field), exc.problem) from None",
+        f"            append('</{child}>')",
+        f"        append('</{name}>')",
+    ]
 
 
 def _xml_name(name: str) -> str:
@@ -266,12 +302,21 @@ def _extra_item_xml(raw: Any) -> str:
     item = as_mapping(raw, "")
     if not item.keys() <= _EXTRA_ITEM_KEYS:
         raise RecordError("", f"unknown field(s) {sorted(set(item) - _EXTRA_ITEM_KEYS)}")
-    value = item.get("value")
+    value, name = item.get("value"), item.get("name")
+    if type(value) is str and type(name) is str:  # printable: no \n, \t or \r for the attribute either
+        text, key = value.strip(), name.strip()
+        if text and key and _is_plain(text) and _is_plain(key) and '"' not in key:
+            return f'<item name="{key}">{text}</item>'
     if v.is_absent(value):
         return ""
-    name = escape_attribute(v.text(item.get("name"), "name"))
+    name = escape_attribute(v.text(name, "name"))
     text = escape_text(v.text(value, "value")) if isinstance(value, str) else v.decimal(value, "value")
     return f'<item name="{name}">{text}</item>'
+
+
+def _is_plain(text: str) -> bool:
+    """Text ``v.text`` returns unchanged (once stripped) and markup takes as it is."""
+    return text.isprintable() and "&" not in text and "<" not in text and ">" not in text
 
 
 def _as_list(value: Any, field: str) -> Sequence[Any]:
