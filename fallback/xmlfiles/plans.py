@@ -21,14 +21,13 @@ record never reaches a file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from typing import Any, Final, Protocol, TypeAlias
 
 from fallback.xmlfiles import values as v
-from fallback.xmlfiles.markup import escape_attribute, escape_text
+from fallback.xmlfiles.markup import escape_attribute, escape_text, xml_name
 from fallback.xmlfiles.records import Group, Leaf, Repeated, Spec, as_mapping
 from fallback.xmlfiles.values import Converter, RecordError
 
@@ -50,7 +49,6 @@ MARKUP_SAFE_CONVERTERS: Final[frozenset[Converter]] = frozenset(
 )
 """Converters whose text never holds a character markup must escape (digits, signs, letters, ':')."""
 _CONTAINERS: Final = (list, tuple, dict)
-_XML_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _EXTRA_ITEM_KEYS: Final = frozenset({"name", "value"})
 
 
@@ -90,7 +88,7 @@ def _compile_group(spec: Group, label: str) -> _GroupWriter:
     ]
     for i, (name, field_spec) in enumerate(spec.fields):
         namespace[f"write_{i}"] = _compile_field(name, field_spec)
-        lines.append(f"    value = get({_xml_name(name)!r})")
+        lines.append(f"    value = get({xml_name(name)!r})")
         fast = _fast_path(i, name, field_spec, namespace)
         if fast:
             lines += fast
@@ -103,7 +101,7 @@ def _compile_group(spec: Group, label: str) -> _GroupWriter:
         else:
             lines.append(f"    {branch} value is not None:")
             lines.append(f"        write_{i}(value, out)")
-    code = compile("\n".join(lines), f"<plan {_xml_name(label)}>", "exec")
+    code = compile("\n".join(lines), f"<plan {xml_name(label)}>", "exec")
     exec(code, namespace)  # noqa: S102  # the source holds only checked tag names from a spec
     write_fields: _GroupWriter = namespace["write_fields"]
     return write_fields
@@ -157,7 +155,7 @@ def _nested_fast_path(i: int, name: str, spec: Group | Repeated, namespace: dict
             f"            raise RecordError(within({name!r}, exc.field), exc.problem) from None",
             f"        append('</{name}>')",
         ]
-    child = _xml_name(spec.child_tag)
+    child = xml_name(spec.child_tag)
     namespace[f"fields_{i}"] = _compile_group(spec.item, child)
     return [
         "    if type(value) is list and value:",
@@ -171,12 +169,6 @@ def _nested_fast_path(i: int, name: str, spec: Group | Repeated, namespace: dict
         f"            append('</{child}>')",
         f"        append('</{name}>')",
     ]
-
-
-def _xml_name(name: str) -> str:
-    if _XML_NAME.fullmatch(name) is None:
-        raise ValueError(f"not an XML element name: {name!r}")
-    return name
 
 
 def _is_blank(value: Any) -> bool:

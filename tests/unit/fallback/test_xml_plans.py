@@ -22,6 +22,7 @@ from bench.xml_write import receipt as bench_receipt
 from fallback.xmlfiles import ContactsFileWriter, RecordError, RedemptionsFileWriter, TransactionsFileWriter
 from fallback.xmlfiles import values as v
 from fallback.xmlfiles.contacts import render_contact
+from fallback.xmlfiles.markup import node_xml
 from fallback.xmlfiles.plans import compile_record
 from fallback.xmlfiles.records import Group, Leaf, Node, render_receipt
 from fallback.xmlfiles.redemptions import render_redemption
@@ -201,5 +202,13 @@ def test_decimal_objects_and_wire_numbers_write_alike() -> None:
 
 @pytest.mark.parametrize("name", ["bad name", "x')\nimport os", "1st", ""])
 def test_a_spec_whose_names_are_not_xml_names_does_not_compile(name: str) -> None:
-    with pytest.raises(ValueError, match="not an XML element name"):
+    with pytest.raises(ValueError, match="not an XML element or attribute name"):
         compile_record("receipt", Group(((name, Leaf(v.text)),)))
+
+
+def test_markup_refuses_a_name_that_is_not_an_xml_name() -> None:
+    # A contact attribute name is checked by contacts.ATTRIBUTE_NAME_RE; markup checks again, as lxml did
+    with pytest.raises(ValueError, match="not an XML element or attribute name"):
+        node_xml(("member", [("a b", "x", None)], None))
+    with pytest.raises(ValueError, match="not an XML element or attribute name"):
+        node_xml(("member", "x", {'a"': "x"}))
