@@ -4,7 +4,9 @@ Each format is described once, as data (``RECEIPT``, ``CONTACT_MATCH``...), in t
 order of the shipped XSDs. :func:`render` walks a spec over a record and returns a
 :data:`Node` tree, or raises :class:`~fallback.xmlfiles.values.RecordError` before anything
 is written. Unknown keys are errors, never dropped silently: a field we cannot place in
-the file would otherwise be lost without a trace.
+the file would otherwise be lost without a trace. The writers compile the same specs into
+plans (:mod:`~fallback.xmlfiles.plans`), which check a record and write its markup in one
+pass; this walk is their reference, and what ``XmlBatchWriter.render`` returns.
 
 Record shapes (``Mapping[str, Any]``, e.g. a pydantic model's
 ``model_dump(by_alias=True, mode="json")``):
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from engage.models import match_key_type_pattern
+from engage.models import MATCH_KEY_TYPES, match_key_type_pattern
 from fallback.xmlfiles import values as v
 from fallback.xmlfiles.values import Converter, RecordError
 
@@ -67,6 +69,11 @@ class ExtraData:
 Spec: TypeAlias = Leaf | Group | Repeated | ExtraData
 
 MATCH_KEY_TYPE_RE: Final = re.compile(match_key_type_pattern())  # the one list, engage.models
+MATCH_KEY_SPELLINGS: Final = frozenset(
+    spelling for name in MATCH_KEY_TYPES for spelling in (name, name[0].upper() + name[1:])
+)
+"""The words ``MATCH_KEY_TYPE_RE`` admits, as a set: the writer checks membership."""
+ITEM_TYPES: Final = frozenset({"PURCHASE", "RETURN", "ADJUSTMENT"})
 _TEXT: Final = Leaf(v.text)
 _REQ_TEXT: Final = Leaf(v.text, required=True)
 _DEC: Final = Leaf(v.decimal)
@@ -75,7 +82,7 @@ _REQ_DEC: Final = Leaf(v.decimal, required=True)
 CONTACT_MATCH: Final = Group(
     (
         ("matchKey", _REQ_TEXT),
-        ("matchKeyType", Leaf(v.pattern_text(MATCH_KEY_TYPE_RE, "a known matchKeyType"), required=True)),
+        ("matchKeyType", Leaf(v.one_of(MATCH_KEY_SPELLINGS, "a known matchKeyType"), required=True)),
         ("contactType", _TEXT),
     ),
     required=True,
@@ -95,7 +102,7 @@ PAYMENT_METHOD: Final = Group(
 DISCOUNT: Final = Group((("value", _REQ_DEC), ("type", _TEXT), ("description", _TEXT)))
 RECEIPT_ITEM: Final = Group(
     (
-        ("type", Leaf(v.pattern_text(re.compile("PURCHASE|RETURN|ADJUSTMENT"), "an item type"), True)),
+        ("type", Leaf(v.one_of(ITEM_TYPES, "an item type"), required=True)),
         ("sku", _REQ_TEXT),
         ("quantity", _REQ_DEC),
         ("grossPaidPrice", _REQ_DEC),
@@ -135,6 +142,8 @@ RECEIPT: Final = Group(
 
 
 def as_mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # the common case, without the ABC check
+        return value
     if not isinstance(value, Mapping):
         raise RecordError(field, f"must be an object, not {type(value).__name__}")
     return value

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeAlias
@@ -19,6 +20,7 @@ _DATETIME_WITH_OFFSET: Final = re.compile(
     r"-?[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
 )
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 Converter: TypeAlias = Callable[[Any, str], str]
 
@@ -39,12 +41,16 @@ def is_absent(value: Any) -> bool:
 
 def text(value: Any, field: str) -> str:
     """A non-empty string (ints are accepted and written in decimal)."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if type(value) is str:
+        result = value.strip()
+    elif isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(field, f"must be a string, not {type(value).__name__}")
-    result = str(value).strip()
+    else:
+        result = str(value).strip()
     if not result:
         raise RecordError(field, "must not be empty")
-    if _XML_INVALID_CHARS.search(result):
+    # Every character XML 1.0 cannot carry is unprintable, so printable text skips the search.
+    if not result.isprintable() and _XML_INVALID_CHARS.search(result):
         raise RecordError(field, "contains characters XML 1.0 cannot carry")
     return result
 
@@ -61,8 +67,46 @@ def pattern_text(pattern: re.Pattern[str], what: str) -> Converter:
     return convert
 
 
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """A :func:`text` converter for an enumeration: the text must be one of ``allowed``."""
+
+    allowed: frozenset[str]
+    what: str
+
+    def __call__(self, value: Any, field: str) -> str:
+        result = text(value, field)
+        if result not in self.allowed:
+            raise RecordError(field, f"is not {self.what}")
+        return result
+
+
+def one_of(allowed: Iterable[str], what: str) -> OneOf:
+    return OneOf(frozenset(allowed), what)
+
+
 def decimal(value: Any, field: str) -> str:
     """A number with '.' as separator and no exponent (``1E+2`` becomes ``100``)."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    plain: str
+    if kind is str:
+        plain = value.strip()
+        if _PLAIN_DECIMAL.fullmatch(plain):  # already as format(Decimal(plain), "f") would write it
+            return plain
+    elif kind is float:
+        plain = repr(value)  # shortest round trip; plain already unless it has an exponent or is inf/nan
+        if "e" not in plain and "n" not in plain:
+            return plain
+    elif kind is Decimal:
+        plain = str(value)  # the same as format(value, "f") unless it has an exponent or is not finite
+        if "E" not in plain and "n" not in plain and "N" not in plain:
+            return plain
+    return _decimal(value, field)
+
+
+def _decimal(value: Any, field: str) -> str:
     if isinstance(value, bool):
         raise RecordError(field, "must be a number, not a boolean")
     if isinstance(value, int):

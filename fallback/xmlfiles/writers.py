@@ -1,13 +1,18 @@
-"""Streaming writers for the Voyado XML import files (lxml incremental writer).
+"""Streaming writers for the Voyado XML import files.
 
 Lifecycle (as singer-sdk batch sinks): ``start()``, ``add(record)`` until ``is_full``,
 then ``close()`` (which flushes and publishes the file and returns its path) or
 ``abort()``. Also a context manager: ``with TransactionsFileWriter(folder, seq=1) as w``
 closes on success and aborts on an exception.
 
-- Each record is rendered to a small element tree first and only then streamed out, so
-  a bad record raises :class:`RecordError` and leaves the file untouched; memory stays
-  flat however many files are written.
+- Each record is checked and turned into its markup (a string) first and only then
+  appended to the file, so a bad record raises :class:`RecordError` and leaves the file
+  untouched; memory stays flat however many files are written (the file's own buffer,
+  :data:`WRITE_BUFFER_BYTES`, is all a writer holds).
+- Receipts go through a compiled plan (:mod:`~fallback.xmlfiles.plans`), the other kinds
+  through their element tree and :func:`~fallback.xmlfiles.markup.node_xml`; both write
+  what lxml's serialiser would, and every file is validated against its XSD with lxml
+  before upload (``fallback.outbox``).
 - A file is written under a hidden temporary name in the target folder
   (``.{final name}.{random}.part``), fsynced, then published under its final name in one
   atomic step that never overwrites an existing file.
@@ -27,11 +32,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar, Final, Self
 
-from lxml import etree
-
 from fallback.xmlfiles.contacts import render_contact
+from fallback.xmlfiles.markup import node_xml
 from fallback.xmlfiles.naming import FileKind, build_file_name, check_seq
-from fallback.xmlfiles.records import Node, render_receipt
+from fallback.xmlfiles.plans import compile_record
+from fallback.xmlfiles.records import RECEIPT, Node, render_receipt
 from fallback.xmlfiles.redemptions import REDEMPTIONS_NAMESPACE, render_redemption
 from fallback.xmlfiles.values import RecordError
 
@@ -40,6 +45,7 @@ CONTACTS_NAMESPACE: Final = "http://eClub.Schemas.ImportContact"
 TRANSACTIONS_NAMESPACE: Final = "http://voyado.Schemas.ImportReceipts"
 XML_DECLARATION: Final = b'<?xml version="1.0" encoding="utf-8"?>\n'
 TEMP_SUFFIX: Final = ".part"
+WRITE_BUFFER_BYTES: Final = 1 << 20
 
 
 class BatchFullError(RuntimeError):
@@ -69,10 +75,7 @@ class XmlBatchWriter(ABC):
         self.path = self.folder / self.name
         self.temp_path = self.folder / f".{self.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
         self.count = 0
-        self._stack: contextlib.ExitStack | None = None
         self._file: IO[bytes] | None = None
-        self._xf: Any = None  # lxml's incremental writer (untyped in lxml-stubs)
-        self._tags: dict[str, str] = {}
 
     @property
     def is_full(self) -> bool:
@@ -80,61 +83,57 @@ class XmlBatchWriter(ABC):
 
     @property
     def is_open(self) -> bool:
-        return self._stack is not None
+        return self._file is not None
 
     @staticmethod
     @abstractmethod
     def render(record: Mapping[str, Any]) -> Node:
         """Record -> element tree; raises RecordError."""
 
+    @staticmethod
+    @abstractmethod
+    def to_xml(record: Mapping[str, Any]) -> str:
+        """Record -> the markup of its element, as lxml would serialise ``render(record)``; raises
+        RecordError."""
+
     def start(self) -> None:
         """Create the temporary file and open the root element."""
-        if self._stack is not None:
+        if self._file is not None:
             raise RuntimeError("writer already started")
         self.folder.mkdir(parents=True, exist_ok=True)
-        stack = contextlib.ExitStack()
+        file = self.temp_path.open("xb", buffering=WRITE_BUFFER_BYTES)
         try:
-            self._file = stack.enter_context(self.temp_path.open("xb"))
-            self._file.write(XML_DECLARATION)
-            self._xf = stack.enter_context(etree.xmlfile(self._file, encoding="utf-8"))
-            stack.enter_context(self._xf.element(self._tag(self.root_tag), nsmap={None: self.namespace}))
-            self._xf.write("\n")
+            file.write(XML_DECLARATION + f'<{self.root_tag} xmlns="{self.namespace}">\n'.encode())
         except BaseException:
-            stack.close()
+            file.close()
             self.temp_path.unlink(missing_ok=True)
             raise
-        self._stack = stack
+        self._file = file
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Append one record; RecordError leaves the file as it was."""
-        if self._stack is None:
+        if self._file is None:
             raise RuntimeError("writer not started")
-        if self.is_full:
+        if self.count >= self.max_records:
             raise BatchFullError(f"{self.name} already holds {self.max_records} records")
-        node = self.render(record)
-        self._emit(node)
-        self._xf.write("\n")
+        self._file.write((self.to_xml(record) + "\n").encode())
         self.count += 1
 
     def close(self) -> Path:
         """Finish the document, fsync, publish under the final name; returns that path."""
-        if self._stack is None or self._file is None:
+        if self._file is None:
             raise RuntimeError("writer not started")
         if self.count == 0:
             self.abort()
             raise RuntimeError("refusing to publish an import file without records")
-        stack, file = self._stack, self._file
-        self._stack = None
+        file, self._file = self._file, None
         try:
-            stack.close()  # closes the root element, flushes lxml's buffer, closes the file
-            fd = os.open(self.temp_path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            with file:
+                file.write(f"</{self.root_tag}>".encode())
+                file.flush()
+                os.fsync(file.fileno())
             _publish(self.temp_path, self.path)
         except BaseException:
-            file.close()
             self.temp_path.unlink(missing_ok=True)
             raise
         return self.path
@@ -143,12 +142,10 @@ class XmlBatchWriter(ABC):
 
     def abort(self) -> None:
         """Drop the temporary file; nothing is published."""
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            with contextlib.suppress(Exception):  # the document is discarded anyway
-                stack.close()
-        if self._file is not None:
-            self._file.close()
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):  # flushing a discarded document may fail (disk full)
+                file.close()
         self.temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
@@ -162,27 +159,6 @@ class XmlBatchWriter(ABC):
             self.close()
         else:
             self.abort()
-
-    def _tag(self, local: str) -> str:
-        tag = self._tags.get(local)
-        if tag is None:
-            tag = self._tags[local] = f"{{{self.namespace}}}{local}"
-        return tag
-
-    def _emit(self, node: Node) -> None:
-        xf, qualify = self._xf, self._tag
-        tag, body, attributes = node
-        with xf.element(qualify(tag), attributes or {}):
-            if isinstance(body, str):
-                xf.write(body)
-                return
-            for child in body:
-                child_tag, child_body, child_attributes = child
-                if isinstance(child_body, str):  # leaf: no recursion on the hot path
-                    with xf.element(qualify(child_tag), child_attributes or {}):
-                        xf.write(child_body)
-                else:
-                    self._emit(child)
 
 
 def _publish(temp: Path, final: Path) -> None:
@@ -205,12 +181,17 @@ class ContactsFileWriter(XmlBatchWriter):
     root_tag = "contacts"
     render = staticmethod(render_contact)
 
+    @staticmethod
+    def to_xml(record: Mapping[str, Any]) -> str:
+        return node_xml(render_contact(record))
+
 
 class TransactionsFileWriter(XmlBatchWriter):
     kind = "transactions"
     namespace = TRANSACTIONS_NAMESPACE
     root_tag = "transactions"
     render = staticmethod(render_receipt)
+    to_xml = staticmethod(compile_record("receipt", RECEIPT))
 
 
 class RedemptionsFileWriter(XmlBatchWriter):
@@ -218,6 +199,10 @@ class RedemptionsFileWriter(XmlBatchWriter):
     namespace = REDEMPTIONS_NAMESPACE
     root_tag = "redemptions"
     render = staticmethod(render_redemption)
+
+    @staticmethod
+    def to_xml(record: Mapping[str, Any]) -> str:
+        return node_xml(render_redemption(record))
 
 
 WRITERS: Final[Mapping[FileKind, type[XmlBatchWriter]]] = {

@@ -38,6 +38,20 @@ def test_file_is_utf8_with_declaration_root_namespace_and_one_record_per_line(tm
     assert b'<item name="cardIssuer">ICA Banken</item>' in raw
 
 
+def test_file_is_the_declaration_the_root_and_each_records_markup_on_its_own_line(tmp_path: Path) -> None:
+    # Given a writer with two receipts
+    records = [rec.purchase("r-1"), rec.return_receipt()]
+    with TransactionsFileWriter(tmp_path, seq=1, now=AT) as writer:
+        for record in records:
+            writer.add(record)
+    # Then the file holds exactly their markup (tests/unit/fallback/test_xml_plans.py: lxml's), line by line
+    assert writer.path.read_bytes() == (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<transactions xmlns="http://voyado.Schemas.ImportReceipts">\n'
+        + b"".join((TransactionsFileWriter.to_xml(record) + "\n").encode() for record in records)
+        + b"</transactions>"
+    )
+
+
 @pytest.mark.parametrize(
     ("kind", "records"),
     [
