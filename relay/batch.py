@@ -10,16 +10,23 @@ event that ends silently).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import redis
 from redis.client import Pipeline
 
 
 class Batch:
-    def __init__(self, client: redis.Redis | None) -> None:
+    """One transaction; with `watch`, an optimistic one: `commit` raises `redis.WatchError` when a watched
+    key changed since the batch began (the caller reads, decides, and tries again)."""
+
+    def __init__(self, client: redis.Redis | None, *, watch: Sequence[str] = ()) -> None:
         self._client = client
         self._pipe: Pipeline | None = None if client is None else client.pipeline(transaction=True)
+        self._watching = bool(watch) and self._pipe is not None
+        if self._pipe is not None and watch:
+            cast(Any, self._pipe).watch(*watch)  # redis-py leaves Pipeline.watch untyped
         self._after: list[Callable[[], object]] = []
 
     def pipeline_for(self, client: redis.Redis) -> Pipeline | None:
@@ -27,8 +34,17 @@ class Batch:
         if self._pipe is None or self._client is None:
             return None
         if client is self._client or client.connection_pool is self._client.connection_pool:
+            if self._watching:
+                self._pipe.multi()
+                self._watching = False
             return self._pipe
         return None
+
+    def abort(self) -> None:
+        """Queue nothing more, send nothing (and stop watching)."""
+        if self._pipe is not None:
+            self._pipe.reset()
+        self._after.clear()
 
     def then(self, step: Callable[[], object]) -> None:
         """A step of a store that cannot join the transaction (a twin): run once it is committed."""

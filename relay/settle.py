@@ -8,15 +8,18 @@ its job in the schedule and its trail entry are one atomic write (`relay.batch.B
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import redis
 import structlog
 
 from engage.errors import PermanentError
 from fallback.rejected import Rejection
 from relay.batch import Batch
 from relay.errors import EventUndecodable, IdConflict, UnknownTenant
+from relay.keys import applied_key
 from relay.outcomes import Outcome, OutcomeKind
 from relay.runtime import Runtime
 from relay.schedule import Job
@@ -58,13 +61,40 @@ def finish(
         attempts=max(attempts, 1),
         calls=list(calls or []),
     )
-    write_final(rt, job, entry)
+    if not write_final(rt, job, entry):
+        return {"outcome": "duplicate", "type": entry.type, "tenant": entry.tenant}
     return entry.model_dump(mode="json", exclude_none=True)
 
 
-def write_final(rt: Runtime, job: Job, entry: Outcome) -> None:
-    """The atomic end of an event (also used by the file fallback for `delivered_by_file`)."""
-    batch = Batch(rt.redis)
+FINAL_WRITE_TRIES = 5
+_memory_final = threading.Lock()  # the in-memory twins: one final write at a time in the process
+
+
+def write_final(rt: Runtime, job: Job, entry: Outcome) -> bool:
+    """The atomic end of an event (also used by the file fallback for `delivered_by_file`): the outcome,
+    the marker, the trail and the end of the job, unless the event already has its final outcome (a copy
+    applied by the API while the file fallback delivered it, or the other way round). True when written.
+
+    With Redis this is an optimistic transaction on the event's marker: read it, decide, write; a marker
+    that changed meanwhile makes the transaction fail and the decision is taken again."""
+    if rt.redis is None:
+        with _memory_final:
+            return _write_final_once(rt, job, entry, None)
+    for _ in range(FINAL_WRITE_TRIES):
+        try:
+            return _write_final_once(rt, job, entry, [applied_key(entry.tenant, entry.event_id)])
+        except redis.WatchError:
+            continue
+    raise RuntimeError(f"the final outcome of {entry.event_id} kept changing under a concurrent write")
+
+
+def _write_final_once(rt: Runtime, job: Job, entry: Outcome, watch: list[str] | None) -> bool:
+    batch = Batch(rt.redis, watch=watch or ())
+    mark = rt.ledger.settled(entry.tenant, entry.event_id)
+    if mark is not None and mark.final:
+        batch.abort()
+        log.info("engage.event.duplicate", detail=f"already settled as {mark.outcome}: no second outcome")
+        return False
     rt.outcomes.record_in(batch, entry)
     rt.ledger.mark_settled_in(batch, entry.tenant, entry.event_id, entry.outcome, job.digest)
     rt.schedule.settle_in(batch, entry.tenant, entry.event_id)
@@ -78,6 +108,7 @@ def write_final(rt: Runtime, job: Job, entry: Outcome) -> None:
     )
     rt.trail.add_in(batch, entry.tenant, entry.event_id, trail)
     batch.commit()
+    return True
 
 
 def reject(

@@ -76,18 +76,16 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
     letter = store.get(letter_id)
     if letter is None or letter.fallback_state == "delivered_by_file":
         return False
-    mark = rt.ledger.settled(letter.tenant, letter.event_id)
-    if mark is None or not mark.final:
-        outcome = Outcome(
-            event_id=letter.event_id,
-            type=letter.type,
-            tenant=letter.tenant,
-            outcome="delivered_by_file",
-            contact_id=contact_id,
-            detail=detail,
-            attempts=max(letter.attempts, 1),
-        )
-        write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    outcome = Outcome(
+        event_id=letter.event_id,
+        type=letter.type,
+        tenant=letter.tenant,
+        outcome="delivered_by_file",
+        contact_id=contact_id,
+        detail=detail,
+        attempts=max(letter.attempts, 1),
+    )
+    write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
     store.update(letter.model_copy(update={"fallback_state": "delivered_by_file", "fallback_file": ref}))
     return True
 
@@ -95,17 +93,15 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
 def supersede(rt: Runtime, letter: DeadLetter, detail: str) -> None:
     """A customer letter whose every field was overtaken by a newer value: it ends `superseded`, unwritten."""
     store = letters_of(rt)
-    mark = rt.ledger.settled(letter.tenant, letter.event_id)
-    if mark is None or not mark.final:
-        outcome = Outcome(
-            event_id=letter.event_id,
-            type=letter.type,
-            tenant=letter.tenant,
-            outcome="superseded",
-            detail=detail[:MAX_DETAIL_CHARS],
-            attempts=max(letter.attempts, 1),
-        )
-        write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    outcome = Outcome(
+        event_id=letter.event_id,
+        type=letter.type,
+        tenant=letter.tenant,
+        outcome="superseded",
+        detail=detail[:MAX_DETAIL_CHARS],
+        attempts=max(letter.attempts, 1),
+    )
+    write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
     store.update(letter.model_copy(update={"fallback_state": "superseded", "message": detail}))
 
 

@@ -16,7 +16,13 @@ from fallback.deadletters import (
     RedisDeadLetterStore,
 )
 from fallback.rejected import MemoryRejectedStore, RedisRejectedStore, RejectedStore, Rejection
+from relay.ledger import RedisLedger
 from relay.outcomes import MemoryOutcomeSink, Outcome, RedisOutcomeSink
+from relay.run import job_for
+from relay.schedule import RedisSchedule
+from relay.settle import write_final
+from relay.trail import RedisTrail
+from tests.support.task_harness import memory_runtime, tenant_for
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -115,3 +121,19 @@ def test_outcomes_are_read_back_in_order(outcomes: MemoryOutcomeSink | RedisOutc
         ("e1", "applied", "c"),
         ("e2", "dead_lettered", None),
     ]
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_a_second_final_outcome_is_never_written(backend: str, request: pytest.FixtureRequest) -> None:
+    """The API path and the file path racing for one event: whichever writes second writes nothing."""
+    rt = memory_runtime([tenant_for("http://127.0.0.1:9", "k")])
+    if backend == "redis":
+        client: redis.Redis = request.getfixturevalue("redis_client")
+        rt.redis, rt.outcomes, rt.ledger = client, RedisOutcomeSink(client), RedisLedger(client)
+        rt.schedule, rt.trail = RedisSchedule(client), RedisTrail(client)
+    job = job_for({"id": "e1", "tenant": "acme-se", "type": "order.delivered"})
+    first = Outcome(event_id="e1", type="order.delivered", tenant="acme-se", outcome="applied")
+    second = Outcome(event_id="e1", type="order.delivered", tenant="acme-se", outcome="delivered_by_file")
+    assert write_final(rt, job, first)
+    assert not write_final(rt, job, second)
+    assert [o.outcome for o in rt.outcomes.read_all()] == ["applied"]  # type: ignore[attr-defined]
