@@ -104,9 +104,6 @@ def find_contact(ctx: EventContext, identity: Identity) -> Lookup:
         raise IdentityConflict(found, known.other_owner[1], known.other_owner[0])
     if found is not None:
         _remember(ctx, known.keys, found)
-        file_ref = file_clock_ref(known.keys)
-        if file_ref is not None:  # what the file path sent before the GUID was known is now this GUID's
-            ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, found)
     return Lookup(found, known.keys, known.created_by_file)
 
 
@@ -182,11 +179,18 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
     """Remember the contact under the event's identifiers; never one that already belongs to another
     contact (a shared phone, a reused member number): that one keeps its owner."""
     store = ctx.runtime.contacts
+    learned = False
     for key in keys:
         if key.kind == "contactId":
             continue
         existing = store.get(ctx.tenant.name, key.kind, key.value)
-        if existing is not None and existing.contact_id and existing.contact_id != contact_id:
-            log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
+        if existing is not None and existing.contact_id:
+            if existing.contact_id != contact_id:
+                log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
             continue
         store.put(ctx.tenant.name, key.kind, key.value, contact_id)
+        learned = True
+    file_ref = file_clock_ref(keys)
+    if learned and file_ref is not None:
+        # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
+        ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, contact_id)

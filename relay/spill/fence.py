@@ -7,13 +7,13 @@ contact (its GUID, or the hash of its key when the GUID is not known yet), kept 
 and then for the tenant's `fallback.import_grace_s`; a customer event for a fenced contact waits (a
 deferred error, parked in the schedule, not a ladder step) and then applies on top of what the file set.
 
-Redis: ``engage:fence:{tenant}:{ref}`` per contact (its TTL is the fence), and
-``engage:fence:file:{tenant}:{file}``, the refs of one file, so the upload can lower them.
+A contact may be fenced by several holders at once (a spilled event waiting for the sweep, the file it
+went into); it is free once none holds it. Redis: ``engage:fence:{tenant}:{ref}``, a sorted set of holders
+and until when each holds (ms), and ``engage:fence:holder:{tenant}:{holder}``, the refs of one holder.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterable
@@ -36,71 +36,98 @@ class FileInFlight(DeferredError):
 
 
 class FileFence(Protocol):
-    def raise_for(self, tenant: str, file: str, refs: Iterable[str]) -> None: ...
+    def raise_for(self, tenant: str, holder: str, refs: Iterable[str]) -> None:
+        """`holder` (a file's name, or a spilled event's) fences these contacts until it is released."""
+        ...
 
-    def uploaded(self, tenant: str, file: str, grace_s: float) -> None: ...
+    def uploaded(self, tenant: str, holder: str, grace_s: float) -> None:
+        """The holder's file is uploaded: its fences last `grace_s` more (0: lifted now)."""
+        ...
 
     def remaining_s(self, tenant: str, refs: Iterable[str]) -> float: ...
 
 
 class RedisFileFence:
+    """Per contact a sorted set of holders and until when each holds it; per holder the set of its refs."""
+
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def raise_for(self, tenant: str, file: str, refs: Iterable[str]) -> None:
+    def _ref_key(self, tenant: str, ref: str) -> str:
+        return f"{FENCE_PREFIX}:{tenant}:{ref}"
+
+    def _holder_key(self, tenant: str, holder: str) -> str:
+        return f"{FENCE_PREFIX}:holder:{tenant}:{holder}"
+
+    def raise_for(self, tenant: str, holder: str, refs: Iterable[str]) -> None:
         refs = list(refs)
         if not refs:
             return
+        until_ms = int((time.time() + FENCE_UNTIL_UPLOADED_S) * 1000)
         pipe = self._redis.pipeline(transaction=False)
         for ref in refs:
-            pipe.set(f"{FENCE_PREFIX}:{tenant}:{ref}", file, ex=FENCE_UNTIL_UPLOADED_S)
-        pipe.sadd(f"{FENCE_PREFIX}:file:{tenant}:{file}", *refs)
-        pipe.expire(f"{FENCE_PREFIX}:file:{tenant}:{file}", FENCE_UNTIL_UPLOADED_S)
+            pipe.zadd(self._ref_key(tenant, ref), {holder: until_ms})
+            pipe.pexpireat(self._ref_key(tenant, ref), until_ms)
+        pipe.sadd(self._holder_key(tenant, holder), *refs)
+        pipe.expire(self._holder_key(tenant, holder), FENCE_UNTIL_UPLOADED_S)
         pipe.execute()
 
-    def uploaded(self, tenant: str, file: str, grace_s: float) -> None:
-        members = cast(set[bytes], self._redis.smembers(f"{FENCE_PREFIX}:file:{tenant}:{file}"))
+    def uploaded(self, tenant: str, holder: str, grace_s: float) -> None:
+        refs = cast(set[bytes], self._redis.smembers(self._holder_key(tenant, holder)))
+        until_ms = int((time.time() + grace_s) * 1000)
         pipe = self._redis.pipeline(transaction=False)
-        for ref in members:
-            key = f"{FENCE_PREFIX}:{tenant}:{ref.decode()}"
+        for raw in refs:
+            key = self._ref_key(tenant, raw.decode())
             if grace_s > 0:
-                pipe.set(key, file, px=max(1, math.ceil(grace_s * 1000)))
+                pipe.zadd(key, {holder: until_ms}, xx=True)
             else:
-                pipe.delete(key)
-        pipe.delete(f"{FENCE_PREFIX}:file:{tenant}:{file}")
+                pipe.zrem(key, holder)
+        pipe.delete(self._holder_key(tenant, holder))
         pipe.execute()
 
     def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
-        keys = [f"{FENCE_PREFIX}:{tenant}:{ref}" for ref in refs]
+        keys = [self._ref_key(tenant, ref) for ref in refs]
         if not keys:
             return 0.0
+        now_ms = int(time.time() * 1000)
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
-            pipe.pttl(key)
-        return max((max(ttl, 0) / 1000 for ttl in pipe.execute()), default=0.0)
+            pipe.zrange(key, -1, -1, withscores=True)
+        latest = [row[0][1] for row in pipe.execute() if row]
+        return max(0.0, (max(latest, default=now_ms) - now_ms) / 1000)
 
 
 class MemoryFileFence:
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._until: dict[tuple[str, str], float] = {}
-        self._files: dict[tuple[str, str], set[str]] = {}
+        self._until: dict[tuple[str, str], dict[str, float]] = {}
+        self._holders: dict[tuple[str, str], set[str]] = {}
 
-    def raise_for(self, tenant: str, file: str, refs: Iterable[str]) -> None:
+    def raise_for(self, tenant: str, holder: str, refs: Iterable[str]) -> None:
         with self._guard:
             for ref in refs:
-                self._until[(tenant, ref)] = time.monotonic() + FENCE_UNTIL_UPLOADED_S
-                self._files.setdefault((tenant, file), set()).add(ref)
+                self._until.setdefault((tenant, ref), {})[holder] = time.monotonic() + FENCE_UNTIL_UPLOADED_S
+                self._holders.setdefault((tenant, holder), set()).add(ref)
 
-    def uploaded(self, tenant: str, file: str, grace_s: float) -> None:
+    def uploaded(self, tenant: str, holder: str, grace_s: float) -> None:
         with self._guard:
-            for ref in self._files.pop((tenant, file), set()):
-                self._until[(tenant, ref)] = time.monotonic() + grace_s
+            for ref in self._holders.pop((tenant, holder), set()):
+                held = self._until.get((tenant, ref), {})
+                if grace_s > 0:
+                    held[holder] = time.monotonic() + grace_s
+                else:
+                    held.pop(holder, None)
 
     def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
         now = time.monotonic()
         with self._guard:
-            return max((self._until.get((tenant, ref), now) - now for ref in refs), default=0.0)
+            ends = [end for ref in refs for end in self._until.get((tenant, ref), {}).values()]
+        return max([0.0, *(end - now for end in ends)])
+
+
+def spill_holder(event_id: str) -> str:
+    """The holder name of a spilled customer event (fenced from the spill until its record is in a file)."""
+    return f"spill:{event_id}"
 
 
 def check_fence(fence: FileFence, tenant: str, refs: Iterable[str]) -> None:

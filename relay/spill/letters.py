@@ -19,6 +19,7 @@ from relay.outcomes import Outcome
 from relay.run import job_for
 from relay.runtime import FileHooks, Runtime
 from relay.settle import MAX_DETAIL_CHARS, write_final
+from relay.spill.fence import spill_holder
 from relay.tenants import Tenant
 from schemas import InvalidEvent, parse_event
 
@@ -64,6 +65,7 @@ def set_state(
 
 def fail(rt: Runtime, letter: DeadLetter, reason: str, *, error_code: str | None = None) -> None:
     log.error("fallback.letter.failed", letter=letter.id, event_type=letter.type, reason=reason[:200])
+    rt.fence.uploaded(letter.tenant, spill_holder(letter.event_id), 0)
     set_state(rt, letter.id, "failed", file=letter.fallback_file, message=reason, error_code=error_code)
 
 
@@ -86,6 +88,7 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
         attempts=max(letter.attempts, 1),
     )
     write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    rt.fence.uploaded(letter.tenant, spill_holder(letter.event_id), 0)
     store.update(letter.model_copy(update={"fallback_state": "delivered_by_file", "fallback_file": ref}))
     return True
 
@@ -102,6 +105,7 @@ def supersede(rt: Runtime, letter: DeadLetter, detail: str) -> None:
         attempts=max(letter.attempts, 1),
     )
     write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
+    rt.fence.uploaded(letter.tenant, spill_holder(letter.event_id), 0)
     store.update(letter.model_copy(update={"fallback_state": "superseded", "message": detail}))
 
 

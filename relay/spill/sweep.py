@@ -40,6 +40,7 @@ from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bulk, settle_open_batches
 from relay.spill.clock import plan_contact_fields, record_sent
+from relay.spill.fence import spill_holder
 from relay.spill.letters import FileHooks, deliver, fail, letters_of, remember_created, set_state, supersede
 from relay.tenants import Tenant
 
@@ -213,6 +214,9 @@ def _publish(
             if item.keys:
                 remember_created(rt, tenant, item.keys, None)
     rt.fence.raise_for(tenant.name, entry.name, fenced)
+    for item in batch:  # the file fences them now: the spill's own fences go
+        if item.kind == "contacts" and not item.companion:
+            rt.fence.uploaded(tenant.name, spill_holder(item.letter.event_id), 0)
     hooks.written(tenant.name, entry.kind)
     log.info("fallback.file.written", file=entry.name, kind=entry.kind, records=entry.records)
     return entry.name
