@@ -55,6 +55,10 @@ NO_FILE_CHANNEL: Final = (
 )
 
 BulkOperation = Literal["create", "update"]
+KEY_ATTRIBUTES: Final = frozenset(
+    {"email", "mobilePhone", "memberNumber", "externalId", "socialSecurityNumber"}
+)
+"""The attributes a contacts record or bulk row is matched by when its GUID is not known."""
 
 
 class Tenant(Protocol):
@@ -205,7 +209,11 @@ def contact_row(
             record["createAsUnapproved"] = True
         file_record = FileRecord(letter, "contacts", "contacts", record, None, keys)
         return BulkRow("create", plan.contact_type, row, file_record)
-    body = plan_update(contact_attributes(event, policy) if fields is None else fields)
+    attributes = contact_attributes(event, policy)
+    body = plan_update(attributes if fields is None else fields)
+    if contact_id is None:
+        # without its GUID a record is matched by its keys: they travel whatever the clock cut away
+        body = {**{k: v for k, v in attributes.items() if k in KEY_ATTRIBUTES}, **body}
     record = dict(body)
     if event.data.contact_type:
         record["contactType"] = event.data.contact_type

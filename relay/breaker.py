@@ -71,7 +71,12 @@ _NEUTRAL = (RateLimited, RateLimitWaitExceeded, ContactBusy)
 
 def verdict(exc: BaseException | None) -> Verdict:
     """What a handler's result says about the tenant's Engage: up, down, unusable (trip), or nothing."""
-    if exc is None or isinstance(exc, (SkippableError, PermanentError)):
+    # deferred for our own reasons after Engage answered (a fenced contact) also proves Engage is up
+    if (
+        exc is None
+        or isinstance(exc, (SkippableError, PermanentError))
+        or getattr(exc, "engage_answered", False)
+    ):
         return "success"
     if isinstance(exc, _NEUTRAL):
         return "neutral"

@@ -145,7 +145,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         return park(rt, job, "held", time.time() + wait_s, lane="backlog", detail="breaker open")
     ctx = EventContext(rt, tenant, rt.client_for(tenant, job.lane), job.attempt, job.maybe_delivered, job)
     try:
-        result: Applied = guarded(rt.circuit, permit, lambda: handler(ctx, typed))
+        result: Applied = guarded(rt.circuit, permit, lambda: _applied(handler, ctx, typed))
     except DeferredError as exc:
         wait_s = max(exc.retry_after_s or 0.0, rt.limiter_cooldown_s(tenant))
         wait_s += random.uniform(0, DEFERRED_JITTER_S)  # noqa: S311 - spreading, not security
@@ -178,6 +178,14 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         detail=result.detail,
         calls=ctx.calls,
     )
+
+
+def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:
+    try:
+        return handler(ctx, event)
+    except FileInFlight as exc:
+        exc.engage_answered = bool(ctx.calls)  # every call before it succeeded: Engage is up (a probe counts)
+        raise
 
 
 def _deferred_reason(exc: DeferredError) -> WaitReason:

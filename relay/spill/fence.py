@@ -29,7 +29,11 @@ FENCE_RETRY_S: Final = 5.0  # a fenced event looks again after at most this
 
 
 class FileInFlight(DeferredError):
-    """The contact's record is in an import file Engage has not applied yet: wait, then apply on top."""
+    """The contact's record is in an import file Engage has not applied yet: wait, then apply on top.
+
+    `engage_answered`: Engage answered the calls made before it (the breaker counts that as up)."""
+
+    engage_answered = False
 
     def _text(self) -> str:
         return self.summary

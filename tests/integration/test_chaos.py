@@ -454,10 +454,22 @@ def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator, st
         if got != want:
             stale[n] = (got, want)
     if stale:
+        from engage.contact_store import RedisContactIdStore
+        from mappers.identity import LookupKey
+        from relay.ledger import RedisLedger, file_clock_ref
         from relay.trail import RedisTrail
 
-        trail = RedisTrail(redis.Redis.from_url(stack.redis_url))
+        client = redis.Redis.from_url(stack.redis_url)
+        trail, ledger, store = RedisTrail(client), RedisLedger(client), RedisContactIdStore(client)
         for n in list(stale)[:3]:
+            email = f"kund{n}@example.se"
+            ref = file_clock_ref([LookupKey("email", email)]) or ""
+            known = store.get(ECOM, "email", email)
+            guid = known.contact_id if known else None
+            engage_contact = next(c for c in ecom["contacts"] if c["attributes"]["email"] == email)
+            print(n, "store", known, "engage", engage_contact["id"], engage_contact.get("meta"))
+            print(n, "clock guid", ledger.field_clock(ECOM, guid) if guid else None)
+            print(n, "clock ref", ledger.field_clock(ECOM, ref))
             for event_id in (f"c-{n}", f"u1-{n}", f"u2-{n}", f"o-{n}"):
                 steps = [(e.step, e.reason, e.outcome, e.detail) for e in trail.read(ECOM, event_id)]
                 print(n, event_id, steps[-5:])
