@@ -202,6 +202,11 @@ def contact_row(
     keys = () if contact_id else tuple(k for k in lookup_keys(event.data, policy) if k.kind != "contactId")
     record: dict[str, Any]
     if isinstance(event, CustomerCreatedEvent) and contact_id is None:
+        if (
+            fields is not None
+        ):  # a create is matched (and made) by its keys: they travel whatever the clock says
+            keys_given = {k: v for k, v in contact_attributes(event, policy).items() if k in KEY_ATTRIBUTES}
+            fields = {**keys_given, **fields}
         plan = plan_create(event, policy) if fields is None else plan_create_of_fields(event, policy, fields)
         row = {k: v for k, v in plan.body.items() if k != "contactType"}
         record = {**plan.body, "source": plan.source, "storeExternalId": plan.store_external_id}

@@ -444,6 +444,18 @@ def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator, st
     expected = {f"order-C-{n}" for n in range(CUSTOMERS)} | {
         f"return-C-{n}-R1" for n in range(CUSTOMERS) if n % 4 == 1
     }
+    if set(ids) != expected:
+        from relay.trail import RedisTrail
+
+        trail = RedisTrail(redis.Redis.from_url(stack.redis_url))
+        for receipt in ecom["unmatched_receipts"][:3]:
+            n = receipt["uniqueReceiptId"].split("-")[2]
+            for event_id in (f"c-{n}", f"o-{n}"):
+                print(
+                    event_id, [(e.step, e.reason, e.outcome, e.at.time()) for e in trail.read(ECOM, event_id)]
+                )
+        for entry in ecom["imports"]:
+            print("import", {k: entry.get(k) for k in ("file", "folder", "kind", "records", "applied", "at")})
     assert set(ids) == expected, (sorted(expected - set(ids))[:5], ecom["unmatched_receipts"][:3])
     contacts = {c["attributes"]["email"]: c["attributes"] for c in ecom["contacts"]}
     assert len(contacts) == CUSTOMERS == len(ecom["contacts"]), "a customer was created twice or not at all"
@@ -470,6 +482,13 @@ def check_engage_state(ecom_sim: RunningSimulator, pos_sim: RunningSimulator, st
             print(n, "store", known, "engage", engage_contact["id"], engage_contact.get("meta"))
             print(n, "clock guid", ledger.field_clock(ECOM, guid) if guid else None)
             print(n, "clock ref", ledger.field_clock(ECOM, ref))
+        for entry in ecom["imports"]:
+            if entry.get("errors") or entry.get("skipped"):
+                print(
+                    "import",
+                    {k: entry.get(k) for k in ("file", "kind", "records", "applied", "skipped")},
+                    entry.get("errors", [])[:3],
+                )
             for event_id in (f"c-{n}", f"u1-{n}", f"u2-{n}", f"o-{n}"):
                 steps = [(e.step, e.reason, e.outcome, e.detail) for e in trail.read(ECOM, event_id)]
                 print(n, event_id, steps[-5:])

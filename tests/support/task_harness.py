@@ -29,6 +29,7 @@ from fallback.deadletters import MemoryDeadLetterStore
 from fallback.rejected import MemoryRejectedStore
 from mappers.policy import TenantPolicy
 from relay import runtime as runtime_slot
+from relay.admit import Arrival, admit
 from relay.breaker import CircuitBreaker
 from relay.context import Applied, EventContext, Handler
 from relay.ledger import MemoryLedger
@@ -38,6 +39,7 @@ from relay.run import job_for
 from relay.runtime import Runtime
 from relay.schedule import Job
 from relay.tenants import Tenant, TenantRegistry
+from schemas import InvalidEvent, parse_event
 from schemas.envelope import Envelope
 from tasks.adapter import run_task
 
@@ -133,8 +135,20 @@ def run_event(
         job = envelope
     else:
         waiting = rt.schedule.get(str(envelope["tenant"]), str(envelope["id"]))
+        if waiting is None and attempt == 0 and not maybe_delivered:
+            _admit_as_ingest_would(rt, envelope)  # a new event comes in by the stream
+            waiting = rt.schedule.get(str(envelope["tenant"]), str(envelope["id"]))
         job = waiting or job_for(envelope, attempt=attempt, maybe_delivered=maybe_delivered)
     return run_task(task or FakeTask(), handler, job=job.model_dump(mode="json"))
+
+
+def _admit_as_ingest_would(rt: Runtime, envelope: Mapping[str, Any]) -> None:
+    try:
+        event = parse_event(dict(envelope))
+    except InvalidEvent:
+        return  # the run rejects it, as a task of an edited message would be
+    if event.tenant in rt.registry:
+        admit(rt, [Arrival(event, dict(envelope))])
 
 
 def parked(rt: Runtime, envelope: Mapping[str, Any]) -> Job | None:
