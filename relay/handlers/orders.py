@@ -41,6 +41,7 @@ from relay.resolve import resolve_buyer
 ORDER_JOB_POLL_S: Final = 1.0  # Engage processes an order job within moments; asked again this often
 JOB_KEY: Final = "order_job"
 WRITE_KEY: Final = "order_write"
+CALLS_KEY: Final = "calls_so_far"  # the calls of the runs before, so the outcome lists all the event cost
 ORDER_MISSING: Final = "order is missing"
 CONTACT_MISSING: Final = "contact is missing"
 
@@ -109,7 +110,8 @@ def wait_for_job(
     if job.done and not job.failed:
         return Applied(contact_id=contact_id)
     due = time.time() + ORDER_JOB_POLL_S
-    return ctx.wait_for_engage(due, "order_job", {**state, JOB_KEY: job.job_id, WRITE_KEY: write})
+    waiting = {**state, JOB_KEY: job.job_id, WRITE_KEY: write, CALLS_KEY: list(ctx.calls)}
+    return ctx.wait_for_engage(due, "order_job", waiting)
 
 
 def follow_job(
@@ -124,10 +126,12 @@ def follow_job(
     A failed job "Order is missing" is answered by `on_order_missing(write)` (None: no answer, a
     permanent failure); "Contact is missing" waits on the ladder; others are permanent. `prefix` starts
     the error's text (what was already done)."""
+    ctx.calls[:0] = [str(call) for call in state.get(CALLS_KEY, [])]
     ctx.called("orders.job")
     job = ctx.client.get_order_job(str(state[JOB_KEY]))
     if not job.done:
-        return ctx.wait_for_engage(time.time() + ORDER_JOB_POLL_S, "order_job", state)
+        waiting = {**state, CALLS_KEY: list(ctx.calls)}
+        return ctx.wait_for_engage(time.time() + ORDER_JOB_POLL_S, "order_job", waiting)
     if not job.failed:
         return Applied(contact_id=contact_id)
     reason = job_error(job)

@@ -252,16 +252,21 @@ def test_an_order_is_applied_only_once_its_job_completes(rt: Runtime, engage: Fa
     # When the order is placed, it waits for its job (no outcome yet), parked in the schedule
     assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
     job = parked(rt, placed)
-    assert job is not None and job.state == {"order_job": "job-1", "order_write": "create"}
+    assert job is not None and job.state == {
+        "order_job": "job-1",
+        "order_write": "create",
+        "calls_so_far": ["orders.create"],
+    }
     assert outcomes_of(rt) == []
     # When the job is still pending, then completed (Engage answers 302 to the order)
     engage.reply(200, {"jobId": "job-1", "status": "Pending"})
     assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
     engage.reply(302, None, {"Location": "/api/v3/orders/SE-100234"})
     result = run_event(placed, handlers.ORDER)
-    # Then it is applied, after one write and two looks at its job
+    # Then it is applied, after one write and two looks at its job, and its outcome lists all three
     assert result["outcome"] == "applied"
     assert [s.method for s in engage.sent] == ["POST", "GET", "GET"]
+    assert result["calls"] == ["orders.create", "orders.job", "orders.job"]
 
 
 def test_a_shipped_order_engage_never_stored_is_created_when_its_job_fails(
