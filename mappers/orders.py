@@ -23,6 +23,8 @@ Lines: `description` is the line name, `grossPaidPricePerUnit` the unit price, `
 total to the cent; `subTotal` the stated sub-total, else the lines' sum. Order-level discount and freight go
 in `discounts: {"total": x}` and `fees: {"freight": x}` [inferred shapes: Voyado has not published them].
 `lastChangedAt` is the event's `occurred_at`; `channel` the envelope's source, else the tenant's.
+`line_items`, `order_delivery`, `order_fees` and `order_discounts` build those parts, also for the order
+moves of deliveries and returns (`mappers.order_journey`), whose plans may carry no action.
 """
 
 from __future__ import annotations
