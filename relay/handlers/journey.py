@@ -4,7 +4,7 @@
 an e-com `order.delivered` and a `return.created` naming its order (`mappers.order_journey` plans the
 move: a replacement with the whole order, or a status change). Each run of the event:
 
-1. The receipt, once. A ledger mark under `receipt:{uniqueReceiptId}` says it went, so a later run
+1. The receipt, once. A mark in the order's clock (`receipt:{uniqueReceiptId}`) says it went, so a later run
    (the order job followed, a ladder step after a failed order job, a 429, a held tenant) does not send
    it again; a crash between the post and the mark re-sends it, and Engage ignores a repeated
    uniqueReceiptId. Nothing that happens to the order write takes the receipt back or sends it twice.
@@ -19,8 +19,10 @@ move: a replacement with the whole order, or a status change). Each run of the e
      (the receipt went; Engage has no order to move).
    - "Contact is missing" waits on the ladder; other failures reject the event, saying the receipt went.
 
-A move without the whole order is a status change, which fires no automation, so repeating it after a
-timeout is harmless; a replacement that may have arrived is checked with a GET first, as order events are.
+A move that may have arrived before a timeout is checked with a GET first, as order events are (a
+replacement may carry an automation, which must not fire twice).
+
+Public: `send_with_order_move`, `ORDER_MISSING_WAIT_STEPS`, `OrderNotInEngage`.
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ from relay.handlers.orders import (
     write_order,
 )
 
-RECEIPT_REF_PREFIX: Final = "receipt:"
-RECEIPT_SENT_FIELD: Final = "sent"
 ORDER_MISSING_WAIT_STEPS: Final = 3
 """Ladder steps (10 s, 30 s, 60 s by default) a move waits for its order to reach Engage."""
 VERDICT_KEY: Final = "order_verdict"
@@ -64,8 +64,11 @@ def send_with_order_move(
         ctx.called("receipts.create")
         ctx.client.create_receipt(receipt)
         return Applied(contact_id=contact_id)
-    _send_receipt_once(ctx, event, receipt)
     clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, move.order_id)
+    if not clock.receipt_sent(receipt.unique_receipt_id):
+        ctx.called("receipts.create")
+        ctx.client.create_receipt(receipt)
+        clock.mark_receipt_sent(receipt.unique_receipt_id, event.id, event.occurred_at)
     with clock.lock():
         verdict = clock.verdict(event.id, event.occurred_at)
         if verdict == "superseded":
@@ -85,16 +88,6 @@ def send_with_order_move(
     if ctx.parked is None and verdict == "send":  # the write's answer already said completed
         clock.mark_stored(event.id, event.occurred_at)
     return result
-
-
-def _send_receipt_once(ctx: EventContext, event: JourneyEvent, receipt: ReceiptRequest) -> None:
-    ledger, tenant = ctx.runtime.ledger, ctx.tenant.name
-    ref = f"{RECEIPT_REF_PREFIX}{receipt.unique_receipt_id}"
-    if RECEIPT_SENT_FIELD in ledger.field_clock(tenant, ref):
-        return
-    ctx.called("receipts.create")
-    ctx.client.create_receipt(receipt)
-    ledger.record_fields(tenant, ref, {RECEIPT_SENT_FIELD: event.id}, event.occurred_at)
 
 
 def _write(ctx: EventContext, move: OrderMove) -> OrderJob:

@@ -11,6 +11,8 @@ no personal data), with two fields:
   older event is not superseded by it: one that can create the order is sent after all (`behind`),
   without moving the clock, while the newest waits on the ladder and is sent again on top of it. Once
   it is stored, `unstored` is cleared.
+- `receipt:{uniqueReceiptId}`: the receipt of a delivery or a return of this order was sent (kept here, in
+  the order's own hash, so an order costs one key however many receipts it has).
 
 Public: `verdict(clock, event_id, occurred_at)` (pure) and `OrderClock` (the ledger's side).
 """
@@ -28,6 +30,7 @@ ORDER_REF_PREFIX: Final = "order:"
 VERSION_FIELD: Final = "version"
 UNSTORED_FIELD: Final = "unstored"
 STORED_MARK: Final = "stored"  # `unstored` once the state it named reached Engage
+RECEIPT_FIELD_PREFIX: Final = "receipt:"
 
 Verdict = Literal["send", "behind", "superseded"]
 """send: the newest state (send, record it); behind: older than the newest, which never reached Engage
@@ -70,3 +73,12 @@ class OrderClock:
         seen = self._ledger.field_clock(self._tenant, self._ref).get(UNSTORED_FIELD)
         if seen is not None and seen[1] == value_hash(event_id):
             self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: STORED_MARK}, occurred_at)
+
+    def receipt_sent(self, unique_receipt_id: str) -> bool:
+        return f"{RECEIPT_FIELD_PREFIX}{unique_receipt_id}" in self._ledger.field_clock(
+            self._tenant, self._ref
+        )
+
+    def mark_receipt_sent(self, unique_receipt_id: str, event_id: str, occurred_at: datetime) -> None:
+        field = f"{RECEIPT_FIELD_PREFIX}{unique_receipt_id}"
+        self._ledger.record_fields(self._tenant, self._ref, {field: event_id}, occurred_at)
