@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+import requests
 
 from mappers.policy import TenantPolicy
 from relay import handlers
@@ -207,3 +208,17 @@ def test_the_order_clock_lets_an_older_event_through_only_while_the_newest_is_un
     assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "behind"
     ledger.record_fields("t", "order:1", {"unstored": "stored"}, _at("2026-12-02T10:00:00+01:00"))
     assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "superseded"
+
+
+def test_a_move_that_timed_out_is_checked_before_it_is_sent_again(rt: Runtime, engage: FakeTransport) -> None:
+    delivered = example("order.delivered")
+    # Given the receipt accepted, and the order move's answer lost to a read timeout (it may have arrived)
+    engage.reply(202, {}).fail(requests.ReadTimeout("read timed out"))
+    assert run_event(delivered, handlers.PURCHASE)["reason"] == "ladder"
+    # When the next step finds Engage's order already in the delivered state
+    stored = {"orderId": "SE-100234", "status": "Completed", "externalStatus": "Delivered"}
+    engage.reply(200, stored)
+    result = run_event(delivered, handlers.PURCHASE)
+    # Then it is applied without a second receipt or a second move
+    assert result["outcome"] == "applied" and result["detail"] == "order state found after timeout"
+    assert sent(engage) == [RECEIPT, CHANGE, ("GET", "/api/v3/orders/SE-100234")]
