@@ -107,9 +107,8 @@ def _follow(
         if write == "create":
             return None
         if move.creation is not None:
-            return wait_for_job(
-                ctx, write_order(ctx, move.creation, "create"), "create", **{VERDICT_KEY: verdict}
-            )
+            job = write_order(ctx, move.creation, "create")
+            return wait_for_job(ctx, job, "create", contact_id, **{VERDICT_KEY: verdict})
         not_moved = Applied(
             contact_id=contact_id, detail=f"receipt sent; Engage has no order {move.order_id} to move"
         )

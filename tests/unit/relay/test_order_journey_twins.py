@@ -108,7 +108,7 @@ def test_an_order_engage_never_stored_is_created_from_a_whole_delivery(
     engage.reply(201, {"jobId": "job-2", "status": "Completed"})
     run_event(delivered, handlers.PURCHASE)
     result = run_event(delivered, handlers.PURCHASE)
-    assert result["outcome"] == "applied"
+    assert result["outcome"] == "applied" and result["contact_id"] == GUID
     assert sent(engage) == [RECEIPT, CHANGE, JOB, ("POST", "/api/v3/orders")]
     created = engage.sent[-1].json()
     assert (created["orderId"], created["status"], created["externalStatus"]) == (
