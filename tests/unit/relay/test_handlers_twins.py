@@ -122,10 +122,11 @@ def test_a_contact_the_file_did_not_create_is_created_once_its_import_had_time(
     # Given a key marked "created by file" whose file was uploaded and given its import grace
     rt.contacts.mark_created_by_file("acme-se", "email", "anna.lindqvist@example.se")
     engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact()).reply(202, {})
+    order_moved(engage)
     # When the order comes and Engage still has no such contact
     result = run_event(example("order.delivered"), handlers.PURCHASE)
-    # Then the API path creates it (the file did not) and the receipt goes
-    assert [s.method for s in engage.sent] == ["GET", "POST", "POST"]
+    # Then the API path creates it (the file did not) and the receipt goes (then the order's move)
+    assert [s.method for s in engage.sent] == ["GET", "POST", "POST", "POST"]
     assert result["outcome"] == "applied" and result["contact_id"] == GUID
 
 
