@@ -27,7 +27,9 @@ Public API:
   `plan_promotion_redemption(event, policy) -> PromotionRedemptionPlan`,
   `plan_voucher_redemption(event, policy) -> VoucherRedemptionPlan`, `redemption_channel(given, source)`.
 - orders: `order_plan(event, policy, contact) -> OrderPlan` (`write`, `request`, `action`, `embedded()`,
-  `action_request(version_tag)`).
+  `action_request(version_tag)`); `line_items`, `order_delivery`, `order_fees`, `order_discounts`.
+- order_journey: `order_move(event, policy, contact) -> OrderMove | None` for order.delivered and a
+  return.created naming its order (`write`, `change`, `replacement`, `creation`).
 - tracking: `product_view(event, contact_id=None)`, `cart_update(event, contact_id=None)`.
 """
 
@@ -62,6 +64,7 @@ from mappers.loyalty import (
     redemption_channel,
 )
 from mappers.money import spread_discount, spread_discounts, tax_in_gross, to_cents
+from mappers.order_journey import OrderMove, order_move
 from mappers.orders import OrderPlan, order_plan
 from mappers.policy import TenantPolicy
 from mappers.receipts import receipt_request, unique_receipt_id
@@ -72,6 +75,7 @@ __all__ = [
     "BuyerEvent",
     "CreateContactPlan",
     "LookupKey",
+    "OrderMove",
     "OrderPlan",
     "PromotionAssignmentPlan",
     "PromotionRedemptionPlan",
@@ -84,6 +88,7 @@ __all__ = [
     "identity_ref",
     "lookup_keys",
     "order_contact",
+    "order_move",
     "order_plan",
     "plan_assignment",
     "plan_create",

@@ -23,11 +23,15 @@ Lines: `description` is the line name, `grossPaidPricePerUnit` the unit price, `
 total to the cent; `subTotal` the stated sub-total, else the lines' sum. Order-level discount and freight go
 in `discounts: {"total": x}` and `fees: {"freight": x}` [inferred shapes: Voyado has not published them].
 `lastChangedAt` is the event's `occurred_at`; `channel` the envelope's source, else the tenant's.
+`line_items`, `order_delivery`, `order_fees` and `order_discounts` build those parts, also for the order
+moves of deliveries and returns (`mappers.order_journey`), whose plans may carry no action.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final, Literal
 
 from engage.models import (
@@ -43,8 +47,10 @@ from mappers.money import ZERO, to_cents, to_json_number
 from mappers.policy import TenantPolicy
 from schemas.envelope import EventType
 from schemas.orders import (
+    Delivery,
     OrderCancelled,
     OrderCancelledEvent,
+    OrderLine,
     OrderPlacedEvent,
     OrderShipped,
     OrderShippedEvent,
@@ -88,13 +94,16 @@ class OrderPlan:
     order_id: str
     write: OrderWrite
     request: OrderRequest
-    action: str
+    action: str | None  # None: no automation (a delivery or a return, unless the shop names one)
     language: str | None = None
     action_data: dict[str, Any] | None = None
 
     def embedded(self) -> OrderRequest:
         """The order body with the action in it (one call, no versionTag needed), with its language and
-        data (a cancel reason) when it has them [the embedded shape is inferred]."""
+        data (a cancel reason) when it has them [the embedded shape is inferred]; the bare order when
+        there is no action."""
+        if self.action is None:
+            return self.request
         if self.language is None and self.action_data is None:
             return self.request.model_copy(update={"action": self.action})
         action = OrderEmbeddedAction(action=self.action, language=self.language, data=self.action_data)
@@ -102,6 +111,8 @@ class OrderPlan:
 
     def action_request(self, version_tag: str) -> OrderActionRequest:
         """The separate action call, once Engage reports `version_tag` for this order version."""
+        if self.action is None:
+            raise ValueError("this order write triggers no action")
         return OrderActionRequest(
             action=self.action, version_tag=version_tag, language=self.language, data=self.action_data
         )
@@ -112,7 +123,8 @@ class OrderPlan:
         return self.request.delivery
 
 
-def _line_items(event: OrderEvent) -> OrderLineItems:
+def line_items(lines: Sequence[OrderLine], stated_sub_total: Decimal | None = None) -> OrderLineItems:
+    """The order's lines; `subTotal` the stated sub-total, else the lines' sum."""
     items = [
         OrderLineItem(
             sku=line.sku,
@@ -123,24 +135,33 @@ def _line_items(event: OrderEvent) -> OrderLineItems:
             image_url=line.image_url,
             target_url=line.target_url,
         )
-        for line in event.data.lines
+        for line in lines
     ]
     computed = sum((item.gross_paid_price or ZERO for item in items), ZERO)
-    stated = event.data.totals.sub_total
-    return OrderLineItems(items=items, sub_total=stated if stated is not None else computed)
+    return OrderLineItems(
+        items=items, sub_total=stated_sub_total if stated_sub_total is not None else computed
+    )
 
 
-def _delivery(event: OrderEvent) -> OrderDelivery | None:
-    data = event.data
-    if not isinstance(data, OrderShipped):
+def order_delivery(given: Delivery | None) -> OrderDelivery | None:
+    if given is None:
         return None
-    given = data.delivery
     return OrderDelivery(
         method=given.method,
         tracking_number=given.tracking_number,
         tracking_uri=given.tracking_uri,
         delivery_date=given.delivery_date,
     )
+
+
+def order_fees(freight: Decimal | None) -> dict[str, Any] | None:
+    """`fees: {"freight": x}` when there is freight [inferred shape]."""
+    return {FREIGHT_FEE_KEY: to_json_number(freight)} if freight else None
+
+
+def order_discounts(discount: Decimal | None) -> dict[str, Any] | None:
+    """`discounts: {"total": x}` when there is a discount [inferred shape]."""
+    return {DISCOUNT_TOTAL_KEY: to_json_number(discount)} if discount else None
 
 
 def order_plan(event: OrderEvent, policy: TenantPolicy, contact: OrderContact) -> OrderPlan:
@@ -158,10 +179,10 @@ def order_plan(event: OrderEvent, policy: TenantPolicy, contact: OrderContact) -
         channel=event.source or policy.source,
         created_at=data.created_at,
         last_changed_at=event.occurred_at,
-        line_items=_line_items(event),
-        fees={FREIGHT_FEE_KEY: to_json_number(totals.freight)} if totals.freight else None,
-        discounts={DISCOUNT_TOTAL_KEY: to_json_number(totals.discount)} if totals.discount else None,
-        delivery=_delivery(event),
+        line_items=line_items(data.lines, totals.sub_total),
+        fees=order_fees(totals.freight),
+        discounts=order_discounts(totals.discount),
+        delivery=order_delivery(data.delivery if isinstance(data, OrderShipped) else None),
     )
     reason = data.reason if isinstance(data, OrderCancelled) else None
     return OrderPlan(

@@ -38,6 +38,9 @@ class TenantPolicy(BaseModel):
     country, else its store's, else the default (Voyado: "from address, site geo-location, or store
     settings"); with none of them, Engage's own default applies. `default_country` defaults to none
     rather than a guess: a wrong country silently mis-targets a contact, a missing one shows in Engage.
+    `move_orders`: an e-com delivery, and a return naming its order, also move the order Engage stores
+    (Orders v3) alongside the receipt (`mappers.order_journey`); off for a tenant that does not use
+    Engage's orders (a beta feature), whose deliveries and returns then send the receipt only.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,6 +60,7 @@ class TenantPolicy(BaseModel):
     voucher_payment_types: tuple[Identifier, ...] = DEFAULT_VOUCHER_PAYMENT_TYPES
     store_countries: dict[StoreExternalId, CountryCode] = Field(default_factory=dict)
     default_country: CountryCode | None = None
+    move_orders: bool = True
 
     def store_for(self, store: str | None) -> str:
         """The storeExternalId for an envelope's store code, or the tenant's default store."""

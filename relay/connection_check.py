@@ -2,13 +2,15 @@
 
 The call looks up a contact that cannot exist (`GET /api/v3/contacts/id?email=...@invalid.example`):
 Engage answers 404 ContactNotFound when the key works, 401/403 when it does not, and nothing at all
-when the host is wrong. No data is written. The verdict never holds the API key.
+when the host is wrong. Once the key works, a second call lists Engage's stores (`GET /api/v3/stores`)
+and the check fails, naming them, when a store of the tenant's default store or store map is missing
+(`relay.store_check`). No data is written. The verdict never holds the API key.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engage.client import EngageClient
 from engage.errors import (
@@ -23,6 +25,7 @@ from engage.errors import (
 )
 from engage.retry import ShortRetryPolicy
 from engage.transport import Timeouts
+from relay.store_check import compare_stores, named_stores
 from relay.tenants import Tenant
 
 PROBE_EMAIL = "engage-relay-connection-test@invalid.example"
@@ -35,10 +38,11 @@ SLOW_ANSWER_S = 2.0
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    verdict: str  # one short word: ok, slow, unreachable, tls, timeout, bad_key, rate_limited, ...
+    verdict: str  # one short word: ok, slow, stores_missing, unreachable, tls, timeout, bad_key, ...
     message: str  # plain words for an operator
     elapsed_s: float
     status: int | None = None
+    missing_stores: tuple[str, ...] = ()
 
 
 def check_connection(tenant: Tenant, *, timeouts: Timeouts | None = None) -> CheckResult:
@@ -53,8 +57,13 @@ def check_connection(tenant: Tenant, *, timeouts: Timeouts | None = None) -> Che
     try:
         client.lookup_contact(email=PROBE_EMAIL)
     except EngageError as exc:
-        return explain_error(tenant, exc, time.monotonic() - started)
-    elapsed_s = time.monotonic() - started
+        result = explain_error(tenant, exc, time.monotonic() - started)
+    else:
+        result = _key_works(time.monotonic() - started)
+    return result if not result.ok else _with_stores(result, tenant, client)
+
+
+def _key_works(elapsed_s: float) -> CheckResult:
     if elapsed_s > SLOW_ANSWER_S:
         return CheckResult(
             True,
@@ -65,6 +74,22 @@ def check_connection(tenant: Tenant, *, timeouts: Timeouts | None = None) -> Che
             200,
         )
     return CheckResult(True, "ok", f"the API key works ({elapsed_s * 1000:.0f} ms)", elapsed_s, 200)
+
+
+def _with_stores(result: CheckResult, tenant: Tenant, client: EngageClient) -> CheckResult:
+    """The key works: add whether Engage has every store the tenant names."""
+    try:
+        listed = client.list_stores(include_inactive=True)
+    except EngageError as exc:
+        note = f"; its stores could not be listed ({exc.summary}), so they were not checked"
+        return replace(result, message=result.message + note)
+    stores = compare_stores(named_stores(tenant.policy), listed)
+    if not stores.ok:
+        message = f"the API key works, but {stores.message}"
+        return replace(
+            result, ok=False, verdict=stores.verdict, message=message, missing_stores=stores.missing
+        )
+    return replace(result, message=f"{result.message}; {stores.message}")
 
 
 def explain_error(tenant: Tenant, exc: EngageError, elapsed_s: float) -> CheckResult:

@@ -14,6 +14,10 @@ A return carries positive quantities and prices; the mapper turns them into nega
 
 An order delivered in parts sends one `order.delivered` per delivery, each with its own `delivery_id` and
 that delivery's lines, discounts, freight and payments; each becomes its own receipt.
+
+An e-com delivery, and a return naming its `original_order_id`, also move the order Engage stores
+(Orders v3), alongside the receipt; `order` (`schemas.orders.OrderState`) says what the order now is:
+its new status, or the whole order (lines and totals) when the shop has it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from schemas.fields import (
     Text,
 )
 from schemas.identity import CustomerIdentity
+from schemas.orders import OrderState
 
 MAX_LINES: Final = 1000
 MAX_DISCOUNTS_PER_LINE: Final = 20
@@ -188,11 +193,13 @@ class OrderDelivered(_Sale):
     """An e-com order delivered to the customer: the moment it becomes an Engage receipt.
 
     `delivery_id` names one delivery of an order delivered in parts (its lines are that delivery's);
-    an order delivered in one go has none.
+    an order delivered in one go has none. `order` is the order after this delivery (its state, or the
+    whole order), for the order Engage stores.
     """
 
     order_id: Identifier
     delivery_id: Identifier | None = None
+    order: OrderState | None = None
 
 
 class ReceiptCompleted(_Sale):
@@ -202,7 +209,8 @@ class ReceiptCompleted(_Sale):
 
 
 class ReturnCreated(DataModel):
-    """Returned articles; `return_id` is the return receipt's uniqueReceiptId."""
+    """Returned articles; `return_id` is the return receipt's uniqueReceiptId. A return naming its
+    `original_order_id` also moves that order; `order` is the order after the return (needs the id)."""
 
     return_id: Identifier
     original_order_id: Identifier | None = None
@@ -216,6 +224,7 @@ class ReturnCreated(DataModel):
     refunds: Annotated[tuple[Payment, ...], Field(min_length=1, max_length=MAX_PAYMENTS)]
     reason: Text | None = None
     total_gross: NonNegativeMoney | None = None
+    order: OrderState | None = None
 
     @property
     def computed_total(self) -> Decimal:
@@ -224,6 +233,8 @@ class ReturnCreated(DataModel):
 
     @model_validator(mode="after")
     def _total_adds_up(self) -> Self:
+        if self.order is not None and self.original_order_id is None:
+            raise ValueError("order needs original_order_id: the order it describes")
         _check_total(self.total_gross, self.computed_total)
         _check_tenders("refunds", self.refunds, self.computed_total)
         return self

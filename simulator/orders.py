@@ -10,7 +10,8 @@ An order sent without a contact is stored without one; an action on it answers 4
 
 An embedded action (the `action` field of the order) is the action's name, or [inferred shape] the
 action endpoint's body without the versionTag: `{"action", "language"?, "data"?}`. It runs once the
-version is stored and is kept, with its language and data, under `order_actions`.
+version is stored and is kept, with its language and data, under `order_actions`; a later change-status
+or change-delivery does not run it again.
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ def _next_version(current: dict[str, Any] | None, kind: str, payload: dict[str, 
         raise LookupError(ORDER_MISSING)
     if kind == "replace":
         return dict(payload)
+    # A change keeps the stored order but not the action its last write embedded: that ran once.
+    stored = {k: v for k, v in current["order"].items() if k != "action"}
     if kind == "change-status":
-        return {**current["order"], **payload}
-    return {**current["order"], "delivery": {**(current["order"].get("delivery") or {}), **payload}}
+        return {**stored, **payload}
+    return {**stored, "delivery": {**(stored.get("delivery") or {}), **payload}}
 
 
 def _process(state: SimState, job: dict[str, Any]) -> None:

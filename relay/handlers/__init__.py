@@ -4,7 +4,8 @@ Public: the `Handler` value of each flow (the function and the event classes it 
 tasks (tasks/events.py) name:
 
 - `CUSTOMER`: customer.created / customer.updated (relay/handlers/contacts.py)
-- `PURCHASE`, `RETURN`: order.delivered and receipt.completed / return.created (receipts.py)
+- `PURCHASE`, `RETURN`: order.delivered and receipt.completed / return.created (receipts.py); a delivery
+  and a return of an order also move the order (journey.py, with the per-order clock in order_clock.py)
 - `ASSIGNMENT`, `PROMOTION_REDEMPTION`, `VOUCHER_REDEMPTION`: loyalty (loyalty.py)
 - `ORDER`: order.placed / order.shipped / order.cancelled (orders.py)
 - `PRODUCT_VIEW`, `CART`: tracking (tracking.py)

@@ -14,13 +14,19 @@ run that wrote parks the event (reason `order_job`) with the job's id, and each 
 - A write that may have arrived before a timeout is checked with a GET first (Voyado's retry policy),
   since a repeated write would fire the automation (order mail) twice.
 
-Each order keeps the `occurred_at` of its last state sent: an older event (placed after shipped) is not
-sent and is reported superseded, so the order never goes back in time.
+Each order keeps the `occurred_at` of its last state sent (`relay.handlers.order_clock`): an older event
+(placed after shipped) is not sent and is reported superseded, so the order never goes back in time;
+unless that newest state never reached Engage (a return's status change that found no order), when the
+older event is sent after all to create the order, and the clock stays where it is.
+
+Shared with the order moves of deliveries and returns (`relay.handlers.journey`): `write_order`,
+`wait_for_job`, `follow_job` and `already_in_state`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from engage.errors import NotFound, PermanentError, RetryableError
@@ -29,14 +35,13 @@ from mappers.contacts import plan_implicit_create
 from mappers.identity import order_contact
 from mappers.orders import OrderEvent, OrderPlan, order_plan
 from relay.context import Applied, EventContext
-from relay.ledger import plan_fields
+from relay.handlers.order_clock import OrderClock
 from relay.resolve import resolve_buyer
 
-ORDER_REF_PREFIX: Final = "order:"
-ORDER_VERSION_FIELD: Final = "version"
 ORDER_JOB_POLL_S: Final = 1.0  # Engage processes an order job within moments; asked again this often
 JOB_KEY: Final = "order_job"
 WRITE_KEY: Final = "order_write"
+CALLS_KEY: Final = "calls_so_far"  # the calls of the runs before, so the outcome lists all the event cost
 ORDER_MISSING: Final = "order is missing"
 CONTACT_MISSING: Final = "contact is missing"
 
@@ -60,26 +65,35 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
     plan = order_plan(event, ctx.tenant.policy, order_contact(buyer.contact_id))
     state = ctx.state
     if JOB_KEY in state:
-        return _follow(ctx, plan, buyer.contact_id, state)
-    ledger = ctx.runtime.ledger
-    order_ref = f"{ORDER_REF_PREFIX}{plan.order_id}"
-    with ledger.contact_lock(ctx.tenant.name, order_ref):
-        version = {ORDER_VERSION_FIELD: event.id}
-        if plan_fields(
-            ledger.field_clock(ctx.tenant.name, order_ref), version, event.occurred_at
-        ).fully_superseded:
+        contact_id = buyer.contact_id
+        return follow_job(ctx, state, contact_id, lambda write: _create_instead(ctx, plan, write, contact_id))
+    clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
+    with clock.lock():
+        verdict = clock.verdict(event.id, event.occurred_at)
+        if verdict == "superseded":
             return Applied(
                 "superseded", buyer.contact_id, detail="a newer state of this order was already sent"
             )
-        if ctx.maybe_delivered and _already_written(ctx, plan):
-            ledger.record_fields(ctx.tenant.name, order_ref, version, event.occurred_at)
+        wanted = (plan.request.status, plan.request.external_status)
+        if ctx.maybe_delivered and already_in_state(ctx, plan.order_id, *wanted):
+            if verdict == "send":
+                clock.record(event.id, event.occurred_at)
             return Applied(contact_id=buyer.contact_id, detail="order version found after timeout")
-        job = _write(ctx, plan, plan.write)
-        ledger.record_fields(ctx.tenant.name, order_ref, version, event.occurred_at)
-    return _wait(ctx, job, plan.write)
+        job = write_order(ctx, plan, plan.write)
+        if verdict == "send":
+            clock.record(event.id, event.occurred_at)
+    return wait_for_job(ctx, job, plan.write, buyer.contact_id)
 
 
-def _write(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:
+def _create_instead(ctx: EventContext, plan: OrderPlan, write: str, contact_id: str) -> Applied | None:
+    """Shipped or cancelled before Engage stored the placed order: create it in its current state."""
+    if write != "replace":
+        return None
+    return wait_for_job(ctx, write_order(ctx, plan, "create"), "create", contact_id)
+
+
+def write_order(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:
+    """POST (`create`) or PUT (`replace`) the plan's order with its embedded action."""
     body = plan.embedded()
     if write == "create":
         ctx.called("orders.create")
@@ -88,30 +102,50 @@ def _write(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:
     return ctx.client.replace_order(body)
 
 
-def _wait(ctx: EventContext, job: OrderJob, write: str) -> Applied:
-    if job.done and not job.failed:  # an answer that already says completed
-        return Applied()
+def wait_for_job(
+    ctx: EventContext, job: OrderJob, write: str, contact_id: str | None = None, **state: Any
+) -> Applied:
+    """Park the event until Engage has processed `job` (applied at once when its answer already says
+    completed); the next run finds the job's id, the write, and `state`, in `ctx.state`."""
+    if job.done and not job.failed:
+        return Applied(contact_id=contact_id)
     due = time.time() + ORDER_JOB_POLL_S
-    return ctx.wait_for_engage(due, "order_job", {JOB_KEY: job.job_id, WRITE_KEY: write})
+    waiting = {**state, JOB_KEY: job.job_id, WRITE_KEY: write, CALLS_KEY: list(ctx.calls)}
+    return ctx.wait_for_engage(due, "order_job", waiting)
 
 
-def _follow(ctx: EventContext, plan: OrderPlan, contact_id: str, state: dict[str, Any]) -> Applied:
+def follow_job(
+    ctx: EventContext,
+    state: dict[str, Any],
+    contact_id: str,
+    on_order_missing: Callable[[str], Applied | None],
+    *,
+    prefix: str = "",
+) -> Applied:
+    """Ask Engage once about the job in `state`: park again while it runs, applied once it completed.
+    A failed job "Order is missing" is answered by `on_order_missing(write)` (None: no answer, a
+    permanent failure); "Contact is missing" waits on the ladder; others are permanent. `prefix` starts
+    the error's text (what was already done)."""
+    ctx.calls[:0] = [str(call) for call in state.get(CALLS_KEY, [])]
     ctx.called("orders.job")
     job = ctx.client.get_order_job(str(state[JOB_KEY]))
     if not job.done:
-        return ctx.wait_for_engage(time.time() + ORDER_JOB_POLL_S, "order_job", state)
+        waiting = {**state, CALLS_KEY: list(ctx.calls)}
+        return ctx.wait_for_engage(time.time() + ORDER_JOB_POLL_S, "order_job", waiting)
     if not job.failed:
         return Applied(contact_id=contact_id)
-    reason = _job_error(job)
-    if ORDER_MISSING in reason.casefold() and state.get(WRITE_KEY) == "replace":
-        # Shipped or cancelled before Engage stored the placed order: create it in its current state.
-        return _wait(ctx, _write(ctx, plan, "create"), "create")
+    reason = job_error(job)
+    if ORDER_MISSING in reason.casefold():
+        answer = on_order_missing(str(state.get(WRITE_KEY)))
+        if answer is not None:
+            return answer
     if CONTACT_MISSING in reason.casefold():
-        raise OrderContactMissing(f"order job failed: {reason}")
-    raise OrderJobFailed(f"order job failed: {reason}", error_code="OrderJobFailed")
+        raise OrderContactMissing(f"{prefix}order job failed: {reason}")
+    raise OrderJobFailed(f"{prefix}order job failed: {reason}", error_code="OrderJobFailed")
 
 
-def _job_error(job: OrderJob) -> str:
+def job_error(job: OrderJob) -> str:
+    """The job's failure in Engage's words."""
     texts = []
     for error in job.errors:
         if isinstance(error, dict):
@@ -121,10 +155,13 @@ def _job_error(job: OrderJob) -> str:
     return "; ".join(texts) or job.status
 
 
-def _already_written(ctx: EventContext, plan: OrderPlan) -> bool:
+def already_in_state(
+    ctx: EventContext, order_id: str, status: str | None, external_status: str | None
+) -> bool:
+    """Whether Engage's order already has this state (a write that may have arrived before a timeout)."""
     ctx.called("orders.get")
     try:
-        stored = ctx.client.get_order(plan.order_id)
+        stored = ctx.client.get_order(order_id)
     except NotFound:
         return False
-    return stored.status == plan.request.status and stored.external_status == plan.request.external_status
+    return stored.status == status and stored.external_status == external_status

@@ -8,6 +8,13 @@ its FTP server for part of that; nordic-no's Engage is down for ten seconds, so 
 SFTP. At the end every published event is accounted for exactly once, as
 applied, superseded, rejected, or delivered by file (applied by the simulator's import folder), and no
 receipt or redemption is applied twice. The test prints the accounting table.
+
+Unlike the other pipeline tests, the two tenants are on two simulators, not on two keys of one: a
+simulator's faults (outage, error and timeout rates) apply to every key it serves, and this test gives
+the tenants different outages (a minute for acme-se, ten seconds for nordic-no) to show that one
+tenant's outage neither holds nor spills the other's events. (nordic-no's simulator is also started
+inside the SFTP server's chroot, so that the files it imports are the ones uploaded over SFTP; that
+alone would not need a second simulator.)
 """
 
 from __future__ import annotations

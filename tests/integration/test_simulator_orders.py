@@ -208,6 +208,10 @@ def test_an_embedded_action_keeps_its_language_and_data(
     assert [a["action"] for a in simulator.admin.state()["order_actions"]] == ["CancelOrder", "X"]
     malformed = sim_http.post("/api/v3/orders", json={**order("O-2"), "action": {"language": "sv-SE"}})
     assert malformed.status_code == 422
+    # and a later status or delivery change does not run the last write's action again
+    for change, body in (("change-status", {"status": "Completed"}), ("change-delivery", {"method": "DHL"})):
+        wait_for_job(sim_http, sim_http.post(f"/api/v3/orders/O-1/{change}", json=body).json()["href"])
+    assert [a["action"] for a in simulator.admin.state()["order_actions"]] == ["CancelOrder", "X"]
 
 
 def test_voyados_action_example_is_accepted_with_the_current_version_tag(

@@ -103,6 +103,33 @@ _ORDER_ACTION: dict[str, Any] = {
     "data": {"custom": "data", "list": ["data1", "data2"]},
 }
 
+_CONTACT: dict[str, Any] = {
+    # ref §2.2, create-a-new-contact, the minimal payload (verbatim)
+    "firstName": "Example",
+    "email": "example@example.com",
+    "countryCode": "SE",
+}
+
+_VOUCHERS: dict[str, Any] = {
+    # ref §2.12, get-vouchers-for-contact, the response (verbatim)
+    "count": 1,
+    "offset": 0,
+    "items": [
+        {
+            "id": "af61c5c8-7ff8-1234-9b67-c75300738cd3",
+            "voucherNumber": "2511233093766",
+            "name": "Bonus payment 2017-04-12 07:00",
+            "redeemedOn": "2023-02-08T12:15:59.212Z",
+            "redeemed": True,
+            "expiresOn": "2023-02-08T12:15:59.212Z",
+            "value": {"currency": "SEK", "amount": 195},
+            "localValues": [{"currency": "NOK", "amount": 195}, {"currency": "EUR", "amount": 19.5}],
+            "points": 4869,
+        }
+    ],
+    "totalCount": 1,
+}
+
 MEMBER_NUMBER = "28972987289"
 """The member the receipt examples name."""
 ORDER_EMAIL = "john@example.com"
@@ -123,3 +150,13 @@ def order() -> dict[str, Any]:
 
 def order_action() -> dict[str, Any]:
     return copy.deepcopy(_ORDER_ACTION)
+
+
+def contact() -> dict[str, Any]:
+    """The minimal contact Voyado's create-a-new-contact page shows."""
+    return copy.deepcopy(_CONTACT)
+
+
+def vouchers_page() -> dict[str, Any]:
+    """The reward-voucher list Voyado's get-vouchers-for-contact page shows (one voucher, redeemed)."""
+    return copy.deepcopy(_VOUCHERS)

@@ -137,11 +137,11 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
     finally:
         client.close()
     try:
-        state = simulator_state(stack)
+        states = simulator_state(stack)  # each tenant's Engage (its API key's)
     except Exception:  # the summary is still worth printing without the call counts
-        state = None
-    print_summary(console, stack, result, state)
-    write_summary(paths.summary_file, stack, result, state)
+        states = None
+    print_summary(console, stack, result, states)
+    write_summary(paths.summary_file, stack, result, states)
     status = EXIT_LOST if result.lost else 0
     if once:
         console.print("DEMO_ONCE is set: stopping the stack")

@@ -243,7 +243,7 @@ def show(name: str) -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def test(name: str, as_json: bool) -> None:
-    """Make one cheap authenticated call to NAME's Engage and say what is wrong, if anything."""
+    """Check NAME's Engage with cheap calls (the key, then its stores) and say what is wrong, if anything."""
     from relay.connection_check import check_connection
     from relay.tenants_file import TenantConfigError
     from workers.logs import configure_logging

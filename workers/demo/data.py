@@ -2,7 +2,8 @@
 
 Built from the shop-facing examples in `examples/events/` (the same files the schema tests validate), so
 the demo shows exactly what a shop publishes. Two tenants share the one demo simulator with their own
-API keys: `acme-se` (web shop, contacts by email) and `nordic-no` (stores, contacts by member number).
+API keys, each key its own Engage: `acme-se` (web shop, contacts by email; an order's journey from
+placed to returned) and `nordic-no` (stores, contacts by member number).
 One envelope is invalid on purpose, to show a rejection with its reasons.
 
 A wave is published after the previous one has settled, the way a sign-up precedes a purchase; inside a
@@ -12,6 +13,7 @@ wave, events race each other through the workers.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -118,21 +120,22 @@ def ecom_day() -> list[Wave]:
         event("customer.updated", "ecom-anna-moved", t, "2026-11-26T10:00:00+01:00")
         | {"data": {"email": ANNA, "city": "Lund", "street": "Stora Södergatan 1", "zip_code": "222 23"}},
         event("order.placed", "ecom-anna-placed", t),
-        event("order.delivered", "ecom-anna-delivered", t),
-        carol,
+        carol,  # an order Engage never had: its delivery creates it, delivered
         placed_erik,
         event("product.viewed", "ecom-anna-view", t, customer={"email": ANNA}),
         event("cart.updated", "ecom-anna-cart", t),
     ]
-    after = [
+    shipping = [
         # older than the move above: superseded, Engage keeps Lund
         event("customer.updated", "ecom-anna-stale", t, "2026-11-25T10:00:00+01:00")
         | {"data": {"email": ANNA, "city": "Ystad"}},
-        event("return.created", "ecom-anna-return", t),
         event("order.shipped", "ecom-anna-shipped", t),
         event("order.cancelled", "ecom-erik-cancelled", t),
     ]
-    return [signups, shopping, after]
+    # Anna's order, one step a wave, so each state reaches Engage in turn: delivered, then returned
+    delivered = [event("order.delivered", "ecom-anna-delivered", t)]
+    returned = [event("return.created", "ecom-anna-return", t)]
+    return [signups, shopping, shipping, delivered, returned]
 
 
 def pos_day() -> list[Wave]:
@@ -189,8 +192,11 @@ def pos_day() -> list[Wave]:
 
 
 def demo_waves() -> list[Wave]:
-    """Both days, wave by wave: each wave holds the e-com and the POS events of the same moment."""
-    return [ecom + pos for ecom, pos in zip(ecom_day(), pos_day(), strict=True)]
+    """Both days, wave by wave: each wave holds the e-com and the POS events of the same moment (the
+    e-com day has more waves than the POS day)."""
+    empty: Wave = []
+    pairs = itertools.zip_longest(ecom_day(), pos_day(), fillvalue=empty)
+    return [ecom + pos for ecom, pos in pairs]
 
 
 def simulator_seed() -> dict[str, Any]:

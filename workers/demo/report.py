@@ -60,8 +60,8 @@ def _outcomes_table(result: DemoResult) -> Table:
     return table
 
 
-def _calls_table(state: dict[str, Any]) -> Table:
-    table = Table(title="Engage calls the simulator received", title_justify="left")
+def _calls_table(tenant: str, state: dict[str, Any]) -> Table:
+    table = Table(title=f"Engage calls {tenant}'s Engage received (the simulator)", title_justify="left")
     table.add_column("route")
     table.add_column("answers by status")
     requests: dict[str, dict[str, int]] = state.get("requests", {})
@@ -71,13 +71,19 @@ def _calls_table(state: dict[str, Any]) -> Table:
     return table
 
 
-def calls_by_route(state: dict[str, Any]) -> dict[str, dict[str, int]]:
-    calls: dict[str, dict[str, int]] = state.get("requests", {})
+def calls_by_route(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Every tenant's Engage calls together, by route and status."""
+    calls: dict[str, dict[str, int]] = {}
+    for state in states.values():
+        for route, by_status in state.get("requests", {}).items():
+            summed = calls.setdefault(route, {})
+            for status, n in by_status.items():
+                summed[status] = summed.get(status, 0) + n
     return calls
 
 
 def print_summary(
-    console: Console, stack: DemoStack, result: DemoResult, state: dict[str, Any] | None
+    console: Console, stack: DemoStack, result: DemoResult, states: dict[str, dict[str, Any]] | None
 ) -> None:
     console.print()
     console.print(_outcomes_table(result))
@@ -91,8 +97,9 @@ def print_summary(
             console.print(f"[red]dead-lettered[/] {key}: {(outcome.detail or '')[:DETAIL_MAX_CHARS]}")
     if result.lost:
         console.print(f"[bold red]lost[/] (no final outcome): {', '.join(result.lost)}")
-    if state is not None:
-        console.print(_calls_table(state))
+    if states is not None:
+        for tenant, state in states.items():
+            console.print(_calls_table(tenant, state))
     else:
         console.print("[yellow]the simulator's state could not be read[/]")
     console.print(f"settled in {result.seconds:.1f} s")
@@ -125,13 +132,20 @@ def print_next_steps(console: Console, stack: DemoStack) -> None:
         console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
 
 
-def write_summary(path: Path, stack: DemoStack, result: DemoResult, state: dict[str, Any] | None) -> None:
+def write_summary(
+    path: Path, stack: DemoStack, result: DemoResult, states: dict[str, dict[str, Any]] | None
+) -> None:
     document = {
         "counts": counts(result),
         "outcomes": {k: o.outcome for k, o in result.outcomes.items()},
         "rejected": {k: o.detail for k, o in result.outcomes.items() if o.outcome == "rejected"},
         "lost": result.lost,
-        "engage_calls": calls_by_route(state) if state is not None else None,
+        "engage_calls": calls_by_route(states) if states is not None else None,
+        "engage_calls_by_tenant": (
+            {tenant: calls_by_route({tenant: state}) for tenant, state in states.items()}
+            if states is not None
+            else None
+        ),
         "seconds": round(result.seconds, 2),
         "simulator_url": stack.simulator_url,
         "flower_url": stack.flower_url,

@@ -2,7 +2,8 @@
 local FTP drop, ingest, a worker, beat and Flower, each a child process with its log in `<root>/logs/`.
 
 Layout of the folder (default `.var/demo/`): `redis/` (AOF data), `logs/`, `sim-import/` (the simulator's
-watched folder, also the FTP drop's root), `data/` (the relay's data dir: outboxes), `tenants.toml`,
+watched folder, also the FTP drop's root; each tenant's files land in `sim-import/tenants/<key id>/`,
+its key's own Engage), `data/` (the relay's data dir: outboxes), `tenants.toml`,
 `sim-seed.json`, `celerybeat-schedule`, `pids` (the children's process groups), `summary.json`.
 """
 
@@ -14,13 +15,14 @@ import secrets
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
 import requests
 
+from simulator.tenancy import tenant_folder
 from workers.demo import data as demo_data
 from workers.demo.ftp import PASSWORD_ENV, PORT_ENV, ROOT_ENV, USER_ENV
 from workers.demo.processes import (
@@ -117,6 +119,8 @@ class DemoStack:
     ftp_port: int
     worker_metrics_url: str
     ingest_metrics_url: str
+    tenant_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Each tenant's simulator key, to read its Engage's state; never printed."""
 
 
 def relay_command(*args: str) -> list[str]:
@@ -127,10 +131,13 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.beat:app", *args]
 
 
-def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path) -> str:
-    """The demo tenants file: two tenants on the one simulator; dead letters go to the FTP drop."""
+def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path, api_keys: Mapping[str, str]) -> str:
+    """The demo tenants file: two tenants on the one simulator, each with its key (`api_keys` by tenant;
+    only the variable's name is written); each tenant's files go to its key's folder of the FTP drop,
+    `/tenants/<key id>`, which the simulator imports for that key."""
     lines: list[str] = []
     for name, policy in demo_data.tenant_policies().items():
+        remote_dir = f"/{tenant_folder(api_keys[name]).as_posix()}"
         lines += [
             f"[tenants.{name}]",
             f"base_url = {json.dumps(simulator_url)}",
@@ -144,7 +151,7 @@ def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path) -> str:
             f"port = {ftp_port}",
             f"username = {json.dumps(FTP_USER)}",
             f"password_env = {json.dumps(FTP_PASSWORD_ENV_FOR_TENANTS)}",
-            'remote_dir = "/"',
+            f"remote_dir = {json.dumps(remote_dir)}",
             f"local_dir = {json.dumps(str(outbox / name))}",
             "",
         ]
@@ -243,8 +250,9 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
     )
     sup.wait_ready(ftp, lambda: port_open(ftp_port), START_TIMEOUT_S, f"FTP on port {ftp_port}")
 
+    tenant_keys = {tenant: keys[env] for tenant, env in TENANT_KEY_ENV.items()}
     paths.tenants_file.write_text(
-        tenants_toml(simulator_url, ftp_port, paths.data / "outbox"), encoding="utf-8"
+        tenants_toml(simulator_url, ftp_port, paths.data / "outbox", tenant_keys), encoding="utf-8"
     )
     relay_env = {
         **base_env,
@@ -301,6 +309,7 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         ftp_port=ftp_port,
         worker_metrics_url=f"http://127.0.0.1:{worker_metrics}/metrics",
         ingest_metrics_url=f"http://127.0.0.1:{ingest_metrics}/metrics",
+        tenant_keys=tenant_keys,
     )
 
 
@@ -319,8 +328,11 @@ def flower_config() -> Path:
     return path
 
 
-def simulator_state(stack: DemoStack) -> dict[str, Any]:
-    response = requests.get(f"{stack.simulator_url}/_sim/state", timeout=5)
-    response.raise_for_status()
-    state: dict[str, Any] = response.json()
-    return state
+def simulator_state(stack: DemoStack) -> dict[str, dict[str, Any]]:
+    """Each tenant's Engage in the simulator (one per API key), by tenant name."""
+    states: dict[str, dict[str, Any]] = {}
+    for tenant, key in stack.tenant_keys.items():
+        response = requests.get(f"{stack.simulator_url}/_sim/state", headers={"apikey": key}, timeout=5)
+        response.raise_for_status()
+        states[tenant] = response.json()
+    return states

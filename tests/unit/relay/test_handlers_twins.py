@@ -49,6 +49,11 @@ def contact(contact_id: str = GUID) -> dict[str, Any]:
     return {"id": contact_id, "attributes": {}}
 
 
+def order_moved(engage: FakeTransport) -> None:
+    """Engage's answer to a delivery's order move (a status change) whose job is already completed."""
+    engage.reply(201, {"jobId": "job-moved", "status": "Completed"})
+
+
 def test_a_new_customer_is_looked_up_created_and_remembered(rt: Runtime, engage: FakeTransport) -> None:
     # Given Engage that does not know the customer
     engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact())
@@ -70,12 +75,13 @@ def test_a_known_customer_costs_no_lookup(rt: Runtime, engage: FakeTransport) ->
     # Given the contact-id store knows the buyer
     rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
     engage.reply(202, {})
+    order_moved(engage)
     # When their order is delivered
     result = run_event(example("order.delivered"), handlers.PURCHASE)
-    # Then the only call is the receipt, for that contact
-    assert [s.method for s in engage.sent] == ["POST"]
+    # Then the calls are the receipt and the order's move (issue 10), both for that contact: no lookup
+    assert [s.method for s in engage.sent] == ["POST", "POST"]
     assert engage.sent[0].json()["contact"] == {"matchKey": GUID, "matchKeyType": "contactId"}
-    assert result["contact_id"] == GUID and result["calls"] == ["receipts.create"]
+    assert result["contact_id"] == GUID and result["calls"] == ["receipts.create", "orders.change_status"]
 
 
 def test_a_key_taken_on_create_is_looked_up_again(rt: Runtime, engage: FakeTransport) -> None:
@@ -84,10 +90,11 @@ def test_a_key_taken_on_create_is_looked_up_again(rt: Runtime, engage: FakeTrans
     engage.reply(409, {"errorCode": "ApprovedContactWithKeyExists"})
     engage.reply(200, f'"{GUID}"'.encode(), {"Content-Type": "application/json"})
     engage.reply(202, {})
+    order_moved(engage)
     # When the purchase resolves its buyer
     result = run_event(example("order.delivered"), handlers.PURCHASE)
-    # Then the second lookup's contact is used and nothing was created twice
-    assert [s.method for s in engage.sent] == ["GET", "POST", "GET", "POST"]
+    # Then the second lookup's contact is used and nothing was created twice (then receipt, order move)
+    assert [s.method for s in engage.sent] == ["GET", "POST", "GET", "POST", "POST"]
     assert result["contact_id"] == GUID
 
 
@@ -115,10 +122,11 @@ def test_a_contact_the_file_did_not_create_is_created_once_its_import_had_time(
     # Given a key marked "created by file" whose file was uploaded and given its import grace
     rt.contacts.mark_created_by_file("acme-se", "email", "anna.lindqvist@example.se")
     engage.reply(404, {"errorCode": "ContactNotFound"}).reply(201, contact()).reply(202, {})
+    order_moved(engage)
     # When the order comes and Engage still has no such contact
     result = run_event(example("order.delivered"), handlers.PURCHASE)
-    # Then the API path creates it (the file did not) and the receipt goes
-    assert [s.method for s in engage.sent] == ["GET", "POST", "POST"]
+    # Then the API path creates it (the file did not) and the receipt goes (then the order's move)
+    assert [s.method for s in engage.sent] == ["GET", "POST", "POST", "POST"]
     assert result["outcome"] == "applied" and result["contact_id"] == GUID
 
 
@@ -156,11 +164,12 @@ def test_a_copy_of_a_settled_event_is_never_sent_and_gets_no_second_outcome(
 ) -> None:
     rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
     engage.reply(202, {})
+    order_moved(engage)
     run_event(example("order.delivered"), handlers.PURCHASE)
     # When the same event comes again
     result = run_event(example("order.delivered"), handlers.PURCHASE)
-    # Then it is not sent, and the event keeps its one outcome
-    assert len(engage.sent) == 1
+    # Then it is not sent (the receipt and the order move went once), and the event keeps its one outcome
+    assert len(engage.sent) == 2
     assert result["outcome"] == "duplicate"
     assert [o.outcome for o in outcomes_of(rt)] == ["applied"]
 
@@ -170,13 +179,15 @@ def test_the_same_id_with_another_payload_is_a_conflict_never_applied(
 ) -> None:
     rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
     engage.reply(202, {})
+    order_moved(engage)
     run_event(example("order.delivered"), handlers.PURCHASE)
+    sent_before = len(engage.sent)
     # When an event with the same id but another receipt number comes
     edited = example("order.delivered")
     edited["data"]["receipt_number"] = "999999"
     result = run_event(edited, handlers.PURCHASE)
     # Then nothing is sent, no second outcome, and the rejected store keeps it for an operator
-    assert result["outcome"] == "conflict" and len(engage.sent) == 1
+    assert result["outcome"] == "conflict" and len(engage.sent) == sent_before
     assert [o.outcome for o in outcomes_of(rt)] == ["applied"]
     (_, rejection), *_ = rt.rejected.list()
     assert rejection.stage == "conflict" and '"999999"' in rejection.raw
@@ -242,16 +253,21 @@ def test_an_order_is_applied_only_once_its_job_completes(rt: Runtime, engage: Fa
     # When the order is placed, it waits for its job (no outcome yet), parked in the schedule
     assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
     job = parked(rt, placed)
-    assert job is not None and job.state == {"order_job": "job-1", "order_write": "create"}
+    assert job is not None and job.state == {
+        "order_job": "job-1",
+        "order_write": "create",
+        "calls_so_far": ["orders.create"],
+    }
     assert outcomes_of(rt) == []
     # When the job is still pending, then completed (Engage answers 302 to the order)
     engage.reply(200, {"jobId": "job-1", "status": "Pending"})
     assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
     engage.reply(302, None, {"Location": "/api/v3/orders/SE-100234"})
     result = run_event(placed, handlers.ORDER)
-    # Then it is applied, after one write and two looks at its job
+    # Then it is applied, after one write and two looks at its job, and its outcome lists all three
     assert result["outcome"] == "applied"
     assert [s.method for s in engage.sent] == ["POST", "GET", "GET"]
+    assert result["calls"] == ["orders.create", "orders.job", "orders.job"]
 
 
 def test_a_shipped_order_engage_never_stored_is_created_when_its_job_fails(

@@ -196,3 +196,60 @@ def test_a_buyer_may_carry_a_country_code_but_not_as_its_only_field() -> None:
     envelope["data"]["customer"] = {"country_code": "SE"}
     [(loc, msg)] = reasons_for(envelope)
     assert loc == "data.customer" and msg.startswith("at least one identifier is required")
+
+
+def test_a_delivery_or_return_may_say_what_the_order_now_is() -> None:
+    # Given the order's new state only, or the whole order (lines and totals that add up)
+    state = {"status": "Completed", "external_status": "Delivered"}
+    whole = {
+        "lines": [{"sku": "A-1", "name": "Mössa", "quantity": 2, "unit_price": "100.00"}],
+        "totals": {"sub_total": "200.00", "discount": "20.00", "total_gross": "180.00"},
+        "created_at": "2026-11-25T20:31:17+01:00",
+        "action": "ConfirmDelivery",
+    }
+    for event_type in ("order.delivered", "return.created"):
+        for order in (state, whole):
+            envelope = example(event_type)
+            envelope["data"]["order"] = order
+            data = parse_event(envelope).data
+            assert isinstance(data, OrderDelivered | ReturnCreated) and data.order is not None
+            assert data.order.whole == (order is whole)
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [
+        (
+            {"lines": [{"sku": "A-1", "name": "Mössa", "quantity": 1, "unit_price": "100.00"}]},
+            "give lines and totals together (the whole order), or neither (its state only)",
+        ),
+        (
+            {
+                "lines": [{"sku": "A-1", "name": "Mössa", "quantity": 1, "unit_price": "100.00"}],
+                "totals": {"total_gross": "90.00"},
+            },
+            "totals.total_gross 90.00 is not lines - discount + freight = 100.00",
+        ),
+        (
+            {"status": "Completed", "action": "ConfirmDelivery"},
+            "action belong to the whole order: give lines and totals too",
+        ),
+    ],
+)
+def test_the_order_after_a_delivery_is_its_state_or_the_whole_order_adding_up(
+    order: dict[str, object], reason: str
+) -> None:
+    envelope = example("order.delivered")
+    envelope["data"]["order"] = order
+    assert reasons_for(envelope) == [("data.order", reason)]
+
+
+def test_a_returns_order_needs_the_order_id() -> None:
+    envelope = example("return.created")
+    envelope["data"]["original_order_id"] = None
+    envelope["data"]["order"] = {"external_status": "Returned"}
+    assert reasons_for(envelope) == [("data", "order needs original_order_id: the order it describes")]
+    # and a POS receipt has no order
+    pos = example("receipt.completed")
+    pos["data"]["order"] = {"external_status": "Delivered"}
+    assert reasons_for(pos) == [("data.order", "unknown field (extra fields are not allowed)")]

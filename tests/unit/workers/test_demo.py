@@ -10,6 +10,7 @@ from pathlib import Path
 from relay.outcomes import Outcome
 from relay.tenants_file import load_tenants_file
 from schemas.parsing import InvalidEvent, parse_event
+from simulator.tenancy import key_id
 from workers.demo.data import INVALID_EVENT_ID, demo_waves, simulator_seed
 from workers.demo.processes import Supervisor, group_alive, stop_leftovers
 from workers.demo.report import counts, summary_line
@@ -39,8 +40,9 @@ def test_every_demo_event_is_valid_but_the_one_broken_on_purpose() -> None:
 def test_the_demo_tenants_file_loads_with_keys_and_ftp_password_from_the_environment(tmp_path: Path) -> None:
     # Given the demo tenants file for a simulator and an FTP drop
     path = tmp_path / "tenants.toml"
-    path.write_text(tenants_toml("http://127.0.0.1:8080", 2121, tmp_path / "outbox"), encoding="utf-8")
-    env = {var: f"key-{n}" for n, var in enumerate(TENANT_KEY_ENV.values())}
+    keys = {tenant: f"key-{n}" for n, tenant in enumerate(TENANT_KEY_ENV)}
+    path.write_text(tenants_toml("http://127.0.0.1:8080", 2121, tmp_path / "outbox", keys), encoding="utf-8")
+    env = {TENANT_KEY_ENV[tenant]: key for tenant, key in keys.items()}
     env[FTP_PASSWORD_ENV_FOR_TENANTS] = "ftp-secret"
     # When it is loaded the way every relay process loads it
     registry = load_tenants_file(path, env)
@@ -51,7 +53,10 @@ def test_the_demo_tenants_file_loads_with_keys_and_ftp_password_from_the_environ
         assert (tenant.fallback.transport, tenant.fallback.port) == ("ftp", 2121)
         assert tenant.fallback.password is not None
         assert tenant.fallback.password.get_secret_value() == "ftp-secret"
+        # each in the folder the simulator imports for its own key (no key in the path)
+        assert tenant.fallback.remote_dir == f"/tenants/{key_id(keys[tenant.name])}"
     assert "ftp-secret" not in path.read_text(encoding="utf-8")
+    assert not any(key in path.read_text(encoding="utf-8") for key in keys.values())
 
 
 def test_stopping_the_supervisor_ends_whole_process_groups_and_keeps_the_record(tmp_path: Path) -> None:
