@@ -167,7 +167,7 @@ class Settings(BaseSettings):
             kind, sep, folder = pair.strip().partition("=")
             if not sep or kind not in REMOTE_SUBDIR_BY_KIND:
                 raise ValueError(
-                    f"{REMOTE_SUBDIRS_ENV}: write KIND=FOLDER pairs separated by commas, KIND one of "
+                    f"write KIND=FOLDER pairs separated by commas, KIND one of "
                     f"{', '.join(REMOTE_SUBDIR_BY_KIND)} (got {pair.strip()!r})"
                 )
             folders[kind] = folder.strip()
