@@ -18,7 +18,7 @@ from relay.housekeeping import Housekeeper, Retention
 from relay.mover import Mover
 from relay.state import read_tenants
 from tasks.dispatch import CeleryDispatch
-from tasks.fallback import send_sweep
+from tasks.fallback import sweep_sender
 from workers import metrics
 from workers.celery_app import create_app, ladder_from
 from workers.hold_log import HoldLog
@@ -41,7 +41,7 @@ def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
         rejected_s=settings.rejected_retention_s,
         rejected_maxlen=settings.rejected_maxlen,
     )
-    housekeeper = Housekeeper(rt, retention, send_sweep)
+    housekeeper = Housekeeper(rt, retention, sweep_sender(app))  # from the mover's thread: through `app`
     hold_log = HoldLog(lambda: read_tenants(client, list(rt.registry), breaker_info=rt.circuit.info))
 
     def housekeeping() -> None:
