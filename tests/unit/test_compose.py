@@ -148,6 +148,7 @@ def test_alert_rules_only_name_metrics_the_relay_exports(redis_client: redis.Red
     exprs = [r["expr"] for group in rules["groups"] for r in group["rules"]]
     assert len(exprs) >= 4
     seed.stream_with_lag(redis_client, published=1, read=0)  # so the lag gauge is exported
+    seed.trip_breaker(redis_client, "acme", seed.key_refused())  # and the breaker's cause
     exported = _exported_names(redis_client)
     for expr in exprs:
         for name in re.findall(r"engage_relay_\w+", expr):
@@ -201,3 +202,15 @@ def test_the_image_holds_every_package_the_project_installs() -> None:
     packages = {name.rstrip("*") for name in re.findall(r'"([a-z_]+)\*?"', include)}
     missing = {p for p in packages if (ROOT / p).is_dir()} - copied
     assert not missing, f"the Dockerfile does not copy {sorted(missing)}"
+
+
+def test_the_alert_examples_cover_a_long_hold_and_a_refused_key() -> None:
+    rules = yaml.safe_load((ROOT / "ops" / "alerts" / "engage-relay.rules.yml").read_text())
+    by_name = {r["alert"]: r for group in rules["groups"] for r in group["rules"]}
+    held = by_name["EngageRelayTenantHeld"]["expr"]
+    assert "engage_relay_tenant_held_seconds" in held and "engage_relay_tenant_paused" in held
+    assert 'engage_relay_breaker_cause{cause="key_refused"}' in by_name["EngageRelayKeyRefused"]["expr"]
+    for rule in by_name.values():
+        runbook = re.search(r"ops/runbooks/([\w-]+\.md)", rule["annotations"]["description"])
+        if runbook:
+            assert (ROOT / "ops" / "runbooks" / runbook.group(1)).is_file(), runbook.group(0)
