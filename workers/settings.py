@@ -11,7 +11,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from fallback.config import DEFAULT_SPILL_AFTER_S, ContactsFallback, FallbackSettings, Transport
+from fallback.config import (
+    DEFAULT_IMPORT_GRACE_S,
+    DEFAULT_SPILL_AFTER_S,
+    ContactsFallback,
+    FallbackSettings,
+    Transport,
+)
 from mappers.policy import TenantPolicy
 from relay.breaker import BREAKER_OPEN_S, check_open_s
 from relay.keys import OUTCOMES_STREAM
@@ -112,6 +118,9 @@ class Settings(BaseSettings):
     fallback_spill_after_s: float = Field(
         default=DEFAULT_SPILL_AFTER_S, ge=0, validation_alias="ENGAGE_FALLBACK_SPILL_AFTER_S"
     )
+    fallback_import_grace_s: float = Field(
+        default=DEFAULT_IMPORT_GRACE_S, ge=0, validation_alias="ENGAGE_FALLBACK_IMPORT_GRACE_S"
+    )
     fallback_redemptions_by_file: bool = Field(
         default=False, validation_alias="ENGAGE_FALLBACK_REDEMPTIONS_BY_FILE"
     )
@@ -209,6 +218,7 @@ class Settings(BaseSettings):
             local_dir=str(local_dir),
             contacts_via=self.fallback_contacts_via,
             spill_after_s=self.fallback_spill_after_s,
+            import_grace_s=self.fallback_import_grace_s,
             redemptions_by_file=self.fallback_redemptions_by_file,
         )
 

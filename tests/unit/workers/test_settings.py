@@ -62,6 +62,7 @@ def test_the_default_tenants_fallback_transport_comes_from_the_environment() -> 
         "ENGAGE_FALLBACK_HOST_KEY_FINGERPRINT": "SHA256:abc",
         "ENGAGE_FALLBACK_REMOTE_SUBDIRS": "contacts=contactImportV2, transactions=",
         "ENGAGE_FALLBACK_SPILL_AFTER_S": "120",
+        "ENGAGE_FALLBACK_IMPORT_GRACE_S": "1800",
         "ENGAGE_FALLBACK_CONTACTS_VIA": "xml",
         "ENGAGE_FALLBACK_REDEMPTIONS_BY_FILE": "true",
         "ENGAGE_RELAY_DATA_DIR": "/data",
