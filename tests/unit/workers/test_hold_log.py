@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from relay.state import LaneState, TenantState
 from workers.hold_log import HoldLog
 
 KEY_REFUSED = "Engage refused the API key (401): check the tenant's key"
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> Iterator[None]:
+    """Another test may have configured structlog to drop info lines (a command's own set-up)."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 def tenant(
