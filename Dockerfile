@@ -14,6 +14,9 @@ COPY mappers ./mappers
 COPY tasks ./tasks
 COPY workers ./workers
 COPY fallback ./fallback
+COPY relay ./relay
+COPY api ./api
+COPY migration ./migration
 COPY simulator ./simulator
 COPY ops ./ops
 RUN pip install ".[demo]"

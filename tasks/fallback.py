@@ -3,7 +3,8 @@
 Without a tenant (beat, every ``FALLBACK_SWEEP_INTERVAL_S``) it sends one sweep per tenant, so one tenant's
 slow or failing file server never delays another's; with a tenant it sweeps that tenant
 (relay/spill/sweep.py) under the tenant's lock, and returns at once when another worker is already
-sweeping it. `send_sweep` is what the relay's debounced kick (relay/spill/kick.py) is given.
+sweeping it. `send_sweep` is what the relay's debounced kick (relay/spill/kick.py) is given in a worker;
+`sweep_sender(app)` sends through a given app, from any thread (the mover's spill).
 
 The workers that consume `engage.fallback` must see the tenants' outbox folders (`fallback.local_dir`):
 one machine, or a shared volume.
@@ -11,10 +12,11 @@ one machine, or a shared volume.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import structlog
-from celery import Task, shared_task
+from celery import Celery, Task, shared_task
 
 from relay import runtime as runtime_slot
 from relay.spill.sweep import sweep_lock_for, sweep_tenant
@@ -45,3 +47,13 @@ def sweep(self: Task, tenant: str | None = None) -> dict[str, Any]:
 
 def send_sweep(tenant: str, countdown_s: float = 0.0) -> None:
     sweep.apply_async(kwargs={"tenant": tenant}, countdown=countdown_s, queue=FALLBACK_QUEUE)
+
+
+def sweep_sender(app: Celery) -> Callable[[str, float], None]:
+    """`send_sweep` through `app`: for threads Celery did not start (the ingest process's mover), where
+    Celery's current app, which is per thread, is its default app and not the process's."""
+
+    def send(tenant: str, countdown_s: float = 0.0) -> None:
+        app.send_task(SWEEP_TASK, kwargs={"tenant": tenant}, countdown=countdown_s, queue=FALLBACK_QUEUE)
+
+    return send

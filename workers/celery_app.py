@@ -90,7 +90,7 @@ def _build_runtime_at_start(sender: Any = None, **_: Any) -> None:
         port=settings.metrics_port_or(metrics.WORKER_METRICS_PORT),
         addr=settings.metrics_addr,
         events_stream=settings.events_stream,
-        breaker_state=runtime.circuit.state,
+        breaker_info=runtime.circuit.info,
     )
 
 

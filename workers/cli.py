@@ -60,11 +60,11 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
     ),
     "status": LazyCommand(
         "workers.commands.status",
-        "Per tenant: breaker, rate budget and cooldown, dead letters, files pending, last hour's outcomes.",
+        "Per tenant: held or not and why, the schedule's lanes, dead letters, spill, budget, last hour.",
     ),
     "tenants": LazyCommand(
         "workers.commands.tenants",
-        "Add, list, show, test and remove Engage tenants (secrets encrypted in Redis).",
+        "Add, list, show, test, remove, pause and resume Engage tenants (secrets encrypted in Redis).",
     ),
 }
 

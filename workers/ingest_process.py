@@ -1,7 +1,8 @@
 """The `engage-relay ingest` process: the stream consumer and the mover, on one relay runtime.
 
 The consumer admits events into the schedule and wakes the mover, which sends due jobs to the workers
-(Celery) and does the housekeeping (retention of outcomes and rejections, the spill of long outages).
+(Celery) and does the housekeeping (retention of outcomes and rejections, the spill of long outages, and
+the log of each tenant's hold, `workers.hold_log`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import redis
 from relay.admit import AdmitOutcome, Arrival, admit
 from relay.housekeeping import Housekeeper, Retention
 from relay.mover import Mover
+from relay.state import read_tenants
 from tasks.dispatch import CeleryDispatch
-from tasks.fallback import send_sweep
+from tasks.fallback import sweep_sender
 from workers import metrics
 from workers.celery_app import create_app, ladder_from
+from workers.hold_log import HoldLog
 from workers.ingest import StreamConsumer
 from workers.logs import configure_logging, known_secrets
 from workers.process import ProcessEnv
@@ -38,7 +41,14 @@ def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
         rejected_s=settings.rejected_retention_s,
         rejected_maxlen=settings.rejected_maxlen,
     )
-    mover = Mover(lambda: rt, CeleryDispatch(app), housekeeping=Housekeeper(rt, retention, send_sweep))
+    housekeeper = Housekeeper(rt, retention, sweep_sender(app))  # from the mover's thread: through `app`
+    hold_log = HoldLog(lambda: read_tenants(client, list(rt.registry), breaker_info=rt.circuit.info))
+
+    def housekeeping() -> None:
+        housekeeper()
+        hold_log()  # each tenant's hold and its cause, in the logs
+
+    mover = Mover(lambda: rt, CeleryDispatch(app), housekeeping=housekeeping)
 
     def admit_batch(arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
         return admit(rt, arrivals)
@@ -59,6 +69,7 @@ def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
         port=settings.metrics_port_or(metrics.INGEST_METRICS_PORT),
         addr=settings.metrics_addr,
         events_stream=settings.events_stream,
+        breaker_info=rt.circuit.info,
         extra=[metrics.IngestStatsCollector(consumer.stats, mover.stats)],
     )
     stop = threading.Event()

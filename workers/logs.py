@@ -77,6 +77,8 @@ def known_secrets(registry: TenantRegistry) -> list[str]:
         found.append(tenant.api_key.get_secret_value())
         if tenant.fallback.password is not None:
             found.append(tenant.fallback.password.get_secret_value())
+        if tenant.fallback.private_key_passphrase is not None:
+            found.append(tenant.fallback.private_key_passphrase.get_secret_value())
     return found
 
 

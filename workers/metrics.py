@@ -10,10 +10,11 @@ Counters and histograms move where things happen:
 - `engage_relay_fallback_files_written_total` / `..._uploaded_total{tenant,kind}`: fed by the fallback
   path through `record_file_written(tenant, kind)` and `record_file_uploaded(tenant, kind)`.
 
-Gauges read from Redis at scrape time (dead letters, stream lag, breaker state, ...) are in
-`workers.metrics_collector`. Worker threads share one process, so one registry and one endpoint serve
-them all: the port and address come from the process's settings (ENGAGE_RELAY_METRICS_PORT: 9808 worker,
-9809 ingest, 0 disables; ENGAGE_RELAY_METRICS_ADDR: 127.0.0.1 by default, 0.0.0.0 in containers).
+Gauges read from Redis at scrape time (dead letters, stream lag, breaker state and cause, each tenant's
+hold, the schedule's jobs per lane, spilled events, ...) are in `workers.metrics_collector`.
+Worker threads share one process, so one registry and one endpoint serve them all: the port and
+address come from the process's settings (ENGAGE_RELAY_METRICS_PORT: 9808 worker, 9809 ingest,
+0 disables; ENGAGE_RELAY_METRICS_ADDR: 127.0.0.1 by default, 0.0.0.0 in containers).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from engage.transport import CallObservation, key_fingerprint
+from relay.breaker import BreakerInfo
 from relay.mover import MoverStats
 from relay.tenants import Tenant
 from workers.ingest import IngestStats
@@ -236,15 +238,17 @@ def start_process_metrics(
     port: int,
     addr: str,
     events_stream: str | None = None,
-    breaker_state: Callable[[str], str] | None = None,
+    breaker_info: Callable[[str], BreakerInfo] | None = None,
     extra: Sequence[Collector] = (),
 ) -> bool:
-    """A process's metrics: the Redis gauges (when it has Redis), its extra collectors, the endpoint."""
+    """A process's metrics: the Redis gauges (when it has Redis), its extra collectors, the endpoint.
+
+    `breaker_info` is the process's own breaker (`runtime.circuit.info`), so the gauges use its open time."""
     from workers.metrics_collector import RelayStateCollector
 
     if client is not None:
         stream = {"events_stream": events_stream} if events_stream else {}
-        register_once(RelayStateCollector(client, tenants, breaker_state=breaker_state, **stream))
+        register_once(RelayStateCollector(client, tenants, breaker_info=breaker_info, **stream))
     for collector in extra:
         register_once(collector)
     return start_metrics_server(port, addr)

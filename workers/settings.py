@@ -11,7 +11,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from fallback.config import FallbackSettings
+from fallback.config import (
+    DEFAULT_IMPORT_GRACE_S,
+    DEFAULT_SPILL_AFTER_S,
+    ContactsFallback,
+    FallbackSettings,
+    Transport,
+)
 from mappers.policy import TenantPolicy
 from relay.breaker import BREAKER_OPEN_S, check_open_s
 from relay.keys import OUTCOMES_STREAM
@@ -29,6 +35,10 @@ DEFAULT_METRICS_ADDR = "127.0.0.1"
 DAY_S = 86_400
 METRICS_PORT_ENV = "ENGAGE_RELAY_METRICS_PORT"
 METRICS_ADDR_ENV = "ENGAGE_RELAY_METRICS_ADDR"
+REMOTE_SUBDIRS_ENV = "ENGAGE_FALLBACK_REMOTE_SUBDIRS"
+# With no ENGAGE_FALLBACK_TRANSPORT the default tenant has no file server: long outages hold and drain
+# through the API, and dead letters wait (file-bound ones stay pending) until one is configured.
+DEFAULT_FALLBACK_TRANSPORT: Transport = "none"
 
 
 class Settings(BaseSettings):
@@ -78,6 +88,42 @@ class Settings(BaseSettings):
         default=30, gt=0, validation_alias="ENGAGE_RELAY_REJECTED_RETENTION_DAYS"
     )
     rejected_maxlen: int = Field(default=100_000, ge=100, validation_alias="ENGAGE_RELAY_REJECTED_MAXLEN")
+    # the default tenant's fallback transport (with no tenants file): where its files go, over what
+    fallback_transport: Transport = Field(
+        default=DEFAULT_FALLBACK_TRANSPORT, validation_alias="ENGAGE_FALLBACK_TRANSPORT"
+    )
+    fallback_host: str = Field(default="127.0.0.1", min_length=1, validation_alias="ENGAGE_FALLBACK_HOST")
+    fallback_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="ENGAGE_FALLBACK_PORT")
+    fallback_username: str | None = Field(default=None, validation_alias="ENGAGE_FALLBACK_USERNAME")
+    fallback_password: SecretStr | None = Field(default=None, validation_alias="ENGAGE_FALLBACK_PASSWORD")
+    fallback_private_key_path: str | None = Field(
+        default=None, validation_alias="ENGAGE_FALLBACK_PRIVATE_KEY_PATH"
+    )
+    fallback_private_key_passphrase: SecretStr | None = Field(
+        default=None, validation_alias="ENGAGE_FALLBACK_PRIVATE_KEY_PASSPHRASE"
+    )
+    fallback_known_hosts_path: str | None = Field(
+        default=None, validation_alias="ENGAGE_FALLBACK_KNOWN_HOSTS_PATH"
+    )
+    fallback_host_key_fingerprint: str | None = Field(
+        default=None, validation_alias="ENGAGE_FALLBACK_HOST_KEY_FINGERPRINT"
+    )
+    fallback_ca_file: str | None = Field(default=None, validation_alias="ENGAGE_FALLBACK_CA_FILE")
+    fallback_remote_dir: str = Field(default="/", min_length=1, validation_alias="ENGAGE_FALLBACK_REMOTE_DIR")
+    fallback_remote_subdirs: dict[str, str] | None = Field(default=None, validation_alias=REMOTE_SUBDIRS_ENV)
+    fallback_local_dir: Path | None = Field(default=None, validation_alias="ENGAGE_FALLBACK_LOCAL_DIR")
+    fallback_contacts_via: ContactsFallback = Field(
+        default="bulk", validation_alias="ENGAGE_FALLBACK_CONTACTS_VIA"
+    )
+    fallback_spill_after_s: float = Field(
+        default=DEFAULT_SPILL_AFTER_S, ge=0, validation_alias="ENGAGE_FALLBACK_SPILL_AFTER_S"
+    )
+    fallback_import_grace_s: float = Field(
+        default=DEFAULT_IMPORT_GRACE_S, ge=0, validation_alias="ENGAGE_FALLBACK_IMPORT_GRACE_S"
+    )
+    fallback_redemptions_by_file: bool = Field(
+        default=False, validation_alias="ENGAGE_FALLBACK_REDEMPTIONS_BY_FILE"
+    )
     # the process's /metrics port: None -> the process's own default (9808 worker, 9809 ingest); 0 disables
     metrics_port: int | None = Field(default=None, validation_alias=METRICS_PORT_ENV)
     metrics_addr: str = Field(default=DEFAULT_METRICS_ADDR, validation_alias=METRICS_ADDR_ENV)
@@ -115,19 +161,65 @@ class Settings(BaseSettings):
             raise ValueError(f"{METRICS_PORT_ENV}={port} is not a port number (0 disables metrics)")
         return port
 
+    @field_validator("fallback_remote_subdirs", mode="before")
+    @classmethod
+    def _remote_subdirs(cls, value: object) -> object:
+        """`contacts=contactImport,transactions=transactionImport` (an empty folder: remote_dir itself)."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        from fallback.outbox import REMOTE_SUBDIR_BY_KIND  # only when set: it loads the XML writers
+
+        folders: dict[str, str] = {}
+        for pair in value.split(","):
+            kind, sep, folder = pair.strip().partition("=")
+            if not sep or kind not in REMOTE_SUBDIR_BY_KIND:
+                raise ValueError(
+                    f"write KIND=FOLDER pairs separated by commas, KIND one of "
+                    f"{', '.join(REMOTE_SUBDIR_BY_KIND)} (got {pair.strip()!r})"
+                )
+            folders[kind] = folder.strip()
+        return folders
+
     def metrics_port_or(self, default: int) -> int:
         """The configured metrics port, else the process's default; 0 disables the endpoint."""
         return default if self.metrics_port is None else self.metrics_port
 
     def default_tenant(self) -> Tenant:
-        """The single tenant `default`, from ENGAGE_BASE_URL, ENGAGE_API_KEY, ENGAGE_SOURCE, ENGAGE_STORE."""
+        """The single tenant `default`: ENGAGE_BASE_URL, ENGAGE_API_KEY, ENGAGE_SOURCE, ENGAGE_STORE, and its
+        fallback transport from the ENGAGE_FALLBACK_* variables (`default_fallback`)."""
         return Tenant(
             name=DEFAULT_TENANT,
             base_url=self.engage_base_url,
             api_key=self.engage_api_key,
             rate_budget_per_s=self.engage_rate_budget_per_s,
             policy=TenantPolicy(source=self.engage_source, default_store=self.engage_store),
-            fallback=FallbackSettings(local_dir=str(self.data_dir / "outbox" / DEFAULT_TENANT)),
+            fallback=self.default_fallback(),
+        )
+
+    def default_fallback(self) -> FallbackSettings:
+        """The default tenant's file server and fallback choices; its outbox under the data dir unless
+        ENGAGE_FALLBACK_LOCAL_DIR names one."""
+        local_dir = self.fallback_local_dir or self.data_dir / "outbox" / DEFAULT_TENANT
+        return FallbackSettings(
+            transport=self.fallback_transport,
+            host=self.fallback_host,
+            port=self.fallback_port,
+            username=self.fallback_username,
+            password=self.fallback_password,
+            private_key_path=self.fallback_private_key_path,
+            private_key_passphrase=self.fallback_private_key_passphrase,
+            known_hosts_path=self.fallback_known_hosts_path,
+            host_key_fingerprint=self.fallback_host_key_fingerprint,
+            ca_file=self.fallback_ca_file,
+            remote_dir=self.fallback_remote_dir,
+            remote_subdirs=self.fallback_remote_subdirs,
+            local_dir=str(local_dir),
+            contacts_via=self.fallback_contacts_via,
+            spill_after_s=self.fallback_spill_after_s,
+            import_grace_s=self.fallback_import_grace_s,
+            redemptions_by_file=self.fallback_redemptions_by_file,
         )
 
     @property

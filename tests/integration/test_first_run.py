@@ -1,5 +1,6 @@
-"""The README's first command on a clean clone: it installs, brings the stack up, runs the sample day,
-prints the summary, and (with DEMO_ONCE=1) stops everything and exits 0 with no event lost.
+"""The README's first command on a clean clone: it installs, brings the stack up, runs the sample day and
+the outage (one tenant's receipts go from the hold to a file to Engage; its offer waits and goes by the
+API), prints the summary, and (with DEMO_ONCE=1) stops everything and exits 0 with no event lost.
 
 This runs the command exactly as the README shows it, in a fresh `git clone` of HEAD with no `.venv`,
 no REDIS_URL and this environment's virtualenv off PATH, so it costs one `make install` (about 25 s
@@ -19,7 +20,8 @@ import pytest
 pytestmark = pytest.mark.integration
 FIRST_RUN_TIMEOUT_S = 600
 SUMMARY_RE = re.compile(r"^demo summary: (.*)$", re.MULTILINE)
-EXPECTED_PUBLISHED = 21
+EXPECTED_PUBLISHED = 24
+EXPECTED_BY_FILE = 2  # the outage's two receipts
 
 
 def repository_root() -> Path:
@@ -110,12 +112,21 @@ def test_the_readmes_first_command_runs_the_demo_on_a_clean_clone(tmp_path: Path
     assert counts["rejected"] == 1
     assert counts["superseded"] == 1
     assert counts["dead_lettered"] == 0
-    assert counts["applied"] + counts["skipped"] == EXPECTED_PUBLISHED - 2, counts
-    assert counts["applied"] >= EXPECTED_PUBLISHED - 3
+    assert counts["delivered_by_file"] == EXPECTED_BY_FILE
+    assert counts["applied"] + counts["skipped"] == EXPECTED_PUBLISHED - 2 - EXPECTED_BY_FILE, counts
+    assert counts["applied"] >= EXPECTED_PUBLISHED - 3 - EXPECTED_BY_FILE
     summary = json.loads((clone / ".var/demo/summary.json").read_text(encoding="utf-8"))
     assert summary["outcomes"]["acme-se:ecom-broken-order"] == "rejected"
     assert "required field missing" in summary["rejected"]["acme-se:ecom-broken-order"]
-    assert summary["engage_calls"]["POST /api/v3/receipts"] == {"202": 6}
+    assert summary["engage_calls"]["POST /api/v3/receipts"]["202"] == 6  # the outage's went by file
+    # and the outage: held with its cause, the receipts filed and imported, the offer applied after
+    outage = summary["outage"]
+    assert outage["held"]["cause"] == "Engage answers 503" and outage["held"]["breaker"] != "closed"
+    for event_id in ("pos-outage-lisa-receipt", "pos-outage-karin-receipt"):
+        assert summary["outcomes"][f"nordic-no:{event_id}"] == "delivered_by_file"
+    assert summary["outcomes"]["nordic-no:pos-outage-karin-welcome"] == "applied"
+    assert [(i["kind"], i["records"], i["applied"]) for i in outage["imports"]] == [("transactions", 2, 2)]
+    assert "engage-relay status said: nordic-no HELD for" in run.stdout
     # and where to look next, with the Flower login but never an API key
     for hint in ("Flower", "login demo / ", "/_sim/state", "engage-relay dlq list", "engage-relay status"):
         assert hint in run.stdout, hint

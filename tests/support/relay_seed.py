@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import redis
 from pydantic import SecretStr
 
+from engage.errors import AuthenticationFailed
+from engage.ratelimit import Lane
 from fallback.config import FallbackSettings
-from fallback.deadletters import DeadLetter, RedisDeadLetterStore
+from fallback.deadletters import DeadLetter, FallbackState, RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore, Rejection
-from relay.breaker import RedisCircuitBreaker
-from relay.keys import EVENTS_GROUP
+from relay.breaker import RedisCircuitBreaker, describe_cause
+from relay.keys import EVENTS_GROUP, SPILL_PREFIX
 from relay.outcomes import Outcome, OutcomeKind, RedisOutcomeSink
+from relay.schedule import Job, RedisSchedule
 from relay.tenants import Tenant
 from schemas.publish import EVENTS_STREAM
 
@@ -80,3 +84,59 @@ def open_breaker(client: redis.Redis, tenant_name: str) -> None:
     breaker = RedisCircuitBreaker(client)
     for _ in range(breaker.policy.failure_threshold):
         breaker.record(breaker.allow(tenant_name), "failure")
+
+
+def trip_breaker(client: redis.Redis, tenant_name: str, error: Exception) -> str:
+    """Open the tenant's breaker the way a worker does on a systemic error; the cause it recorded."""
+    breaker = RedisCircuitBreaker(client)
+    cause = describe_cause(error)
+    breaker.record(breaker.allow(tenant_name), "trip", cause)
+    return cause
+
+
+def key_refused() -> AuthenticationFailed:
+    return AuthenticationFailed(
+        status=401, error_code="Unauthorized", method="GET", path="/api/v3/contacts/id"
+    )
+
+
+def scheduled(
+    client: redis.Redis, tenant_name: str, *, due: int, later: int, leased: int, lane: Lane
+) -> None:
+    """Jobs in one lane of the tenant's schedule: `due` now, `later` in an hour, `leased` to workers."""
+    schedule = RedisSchedule(client)
+    now = time.time()
+    jobs = [
+        Job(
+            event_id=f"job-{tenant_name}-{lane}-{i}",
+            tenant=tenant_name,
+            type="order.delivered",
+            envelope={"id": f"job-{i}"},
+            digest=f"d{i}",
+            lane=lane,
+        )
+        for i in range(due + later + leased)
+    ]
+    schedule.admit(jobs[:leased], now_s=now - 1)
+    assert len(schedule.lease(tenant_name, lane, leased, 120)) == leased
+    schedule.admit(jobs[leased:], now_s=now - 1)
+    for job in jobs[leased + due :]:
+        schedule.park(job, now + 3600)
+
+
+def spilled(client: redis.Redis, tenant_name: str, count: int, state: FallbackState = "pending") -> None:
+    """Letters in the spill store (a long outage's receipts), in fallback state `state`."""
+    store = RedisDeadLetterStore(client, prefix=SPILL_PREFIX)
+    for i in range(count):
+        store.add(
+            DeadLetter(
+                event_id=f"spill-{tenant_name}-{state}-{i}",
+                tenant=tenant_name,
+                type="receipt.completed",
+                # a customer attribute of that name must not make a delivered letter count as pending
+                envelope={"id": f"spill-{i}", "data": {"attributes": {"fallback_state": "pending"}}},
+                error_class="Spilled",
+                error_kind="systemic",
+                fallback_state=state,
+            )
+        )

@@ -148,7 +148,69 @@ def test_alert_rules_only_name_metrics_the_relay_exports(redis_client: redis.Red
     exprs = [r["expr"] for group in rules["groups"] for r in group["rules"]]
     assert len(exprs) >= 4
     seed.stream_with_lag(redis_client, published=1, read=0)  # so the lag gauge is exported
+    seed.trip_breaker(redis_client, "acme", seed.key_refused())  # and the breaker's cause
     exported = _exported_names(redis_client)
     for expr in exprs:
         for name in re.findall(r"engage_relay_\w+", expr):
             assert name in exported, f"alert uses {name}, which the relay does not export"
+
+
+def _compose_env() -> dict[str, str]:
+    """What a relay service's environment holds: ops/compose.env.example, then the anchor's environment."""
+    example = (ROOT / "ops" / "compose.env.example").read_text()
+    env = dict(re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", example, re.MULTILINE))
+    env |= {k: str(v) for k, v in COMPOSE["x-relay"]["environment"].items()}
+    return env
+
+
+def _option(words: list[str], flag: str) -> str:
+    return words[words.index(flag) + 1]
+
+
+def test_the_default_tenant_delivers_files_to_the_ftp_service_the_simulator_imports_from() -> None:
+    # Given the relay services' environment and the ftp and simulator services
+    env = _compose_env()
+    ftp = shlex.split(SERVICES["ftp"]["command"][2].split("exec ", 1)[1])
+    simulator = [str(a) for a in SERVICES["simulator"]["command"]]
+    # When a relay process builds its settings the way every entry point does
+    from workers.process import ProcessEnv
+
+    fallback = ProcessEnv(env).settings.default_tenant().fallback
+    # Then the default tenant's files go to the ftp service, with the login the ftp service accepts
+    assert fallback.transport == "ftp"
+    assert fallback.host == "ftp" and "ftp" in SERVICES
+    assert fallback.port == int(_option(ftp, "-p"))
+    user, password = _option(ftp, "-u"), _option(ftp, "-P")
+    assert user == "$$ENGAGE_FALLBACK_USERNAME" and fallback.username == env["ENGAGE_FALLBACK_USERNAME"]
+    assert password == "$$ENGAGE_FALLBACK_PASSWORD"  # compose: $$ is a $ for the shell
+    assert fallback.password is not None
+    assert fallback.password.get_secret_value() == env["ENGAGE_FALLBACK_PASSWORD"]
+    # And the server lets it make the sub-folders, into the folder the simulator imports from
+    assert "-w" in ftp  # pyftpdlib's write permissions include MKD
+    assert _option(ftp, "-d") == _option(simulator, "--import-dir")
+    assert fallback.remote_dir == "/"
+    # And the tenant's key is the simulator's first key (the one its import folder's root belongs to)
+    assert env["SIM_API_KEYS"].split()[0] == env["ENGAGE_API_KEY"]
+    assert env["ENGAGE_BASE_URL"] == "http://simulator:8080"
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\S+) ", dockerfile, re.MULTILINE))
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    include = pyproject.split("[tool.setuptools.packages.find]", 1)[1].split("]", 1)[0]
+    packages = {name.rstrip("*") for name in re.findall(r'"([a-z_]+)\*?"', include)}
+    missing = {p for p in packages if (ROOT / p).is_dir()} - copied
+    assert not missing, f"the Dockerfile does not copy {sorted(missing)}"
+
+
+def test_the_alert_examples_cover_a_long_hold_and_a_refused_key() -> None:
+    rules = yaml.safe_load((ROOT / "ops" / "alerts" / "engage-relay.rules.yml").read_text())
+    by_name = {r["alert"]: r for group in rules["groups"] for r in group["rules"]}
+    held = by_name["EngageRelayTenantHeld"]["expr"]
+    assert "engage_relay_tenant_held_seconds" in held and "engage_relay_tenant_paused" in held
+    assert 'engage_relay_breaker_cause{cause="key_refused"}' in by_name["EngageRelayKeyRefused"]["expr"]
+    for rule in by_name.values():
+        runbook = re.search(r"ops/runbooks/([\w-]+\.md)", rule["annotations"]["description"])
+        if runbook:
+            assert (ROOT / "ops" / "runbooks" / runbook.group(1)).is_file(), runbook.group(0)

@@ -2,7 +2,9 @@
 
 Starts Redis (unless REDIS_URL is set), the simulator, a local FTP drop, ingest, a worker, beat and
 Flower as child processes under `.var/demo/`; publishes an e-commerce and a POS day for two tenants;
-shows progress; prints outcomes by type and kind, the Engage calls made, and where to look next.
+then switches Engage down while one tenant's stores keep selling: its events are held, its receipts
+spill to a file that Engage imports, and the rest goes through the API once Engage is back; shows
+progress; prints outcomes by type and kind, the outage, the Engage calls made, and where to look next.
 Then keeps the stack running until Ctrl-C, or, with DEMO_ONCE=1, stops it and exits: 0, or 1 when an
 event was lost (no final outcome within the wait). Children never outlive the command.
 """
@@ -99,11 +101,11 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
 
     import redis
 
-    from workers.demo.data import demo_waves
+    from workers.demo.data import OUTAGE_FILED, OUTAGE_TENANT, demo_waves, outage_wave
     from workers.demo.processes import DemoStartError
     from workers.demo.report import print_summary, shown_path, write_summary
-    from workers.demo.run import run_waves
-    from workers.demo.stack import simulator_state, start_stack
+    from workers.demo.run import OutageScene, run_waves
+    from workers.demo.stack import imports_of, set_outage, simulator_state, start_stack, tenant_state
 
     def still_running() -> None:
         for child in supervisor.dead():
@@ -120,6 +122,14 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
     console.print(f"stack up: {names} (logs in {shown_path(paths.logs)})")
     settings = current_env().settings
     client = redis.Redis.from_url(stack.redis_url)
+    outage = OutageScene(
+        wave=outage_wave(),
+        tenant=OUTAGE_TENANT,
+        filed=frozenset(f"{OUTAGE_TENANT}:{event_id}" for event_id in OUTAGE_FILED),
+        switch=lambda down: set_outage(stack, down),
+        look=lambda: tenant_state(stack, client, OUTAGE_TENANT),
+        imports=lambda: imports_of(simulator_state(stack), stack.import_folders[OUTAGE_TENANT]),
+    )
     try:
         result = run_waves(
             client,
@@ -128,6 +138,7 @@ def _run(console: Console, supervisor: Supervisor, paths: DemoPaths, *, once: bo
             outcomes_stream=settings.outcomes_stream,
             console=console,
             still_running=still_running,
+            outage=outage,
         )
     except redis.RedisError as exc:
         still_running()  # the demo's own Redis died: say so, with the end of its log

@@ -1,9 +1,15 @@
-"""`engage-relay status`: the relay at a glance, per tenant, from Redis (bounded reads); `--json` too."""
+"""`engage-relay status`: the relay at a glance, per tenant, from Redis (bounded reads); `--json` too.
+
+Per tenant: whether its events are held and why, in plain words (the breaker's cause, or who paused
+it), how long, how many events wait in each lane of the schedule (due, waiting, in flight), spilled
+events not yet delivered by file, dead letters, budget and cooldown, files pending, the last hour.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +27,20 @@ BREAKER_WORDS = {
 }
 
 
+def duration_text(seconds: float) -> str:
+    """45 -> `45s`, 723 -> `12m 3s`, 7500 -> `2h 5m`."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60}s"
+    return f"{whole // 3600}h {whole % 3600 // 60}m"
+
+
+def _moment(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _outcomes_text(outcomes: dict[str, int]) -> str:
     if not outcomes:
         return "none"
@@ -33,6 +53,30 @@ def _files_text(t: TenantState) -> str:
 
 def _cooldown_text(t: TenantState) -> str:
     return f"429 cooldown {t.cooldown_s:.1f}s" if t.cooldown_s > 0 else "no cooldown"
+
+
+def schedule_text(t: TenantState) -> str:
+    """`live 2 due, 0 waiting, 4 in flight; backlog 0 due, 12 waiting, 0 in flight`."""
+    return "; ".join(
+        f"{lane} {c.due} due, {c.waiting} waiting, {c.in_flight} in flight" for lane, c in t.lanes.items()
+    )
+
+
+def hold_text(t: TenantState, now_s: float) -> str | None:
+    """Why the tenant's events are held, for how long, and what drains them; None when they are not."""
+    if not t.on_hold:
+        return None
+    since = t.held_since()
+    how_long = f" for {duration_text(t.held_s(now_s))} (since {_moment(since)})" if since else ""
+    held, per_lane = t.held_in_lanes()
+    lanes = ", ".join(f"{lane} {n}" for lane, n in per_lane.items())
+    parts = [f"HELD{how_long}: {held} events wait ({lanes})"]
+    if t.paused_by is not None:
+        parts.append(f"paused by {t.paused_by}; `engage-relay tenants resume {t.name}` lets them drain")
+    if t.breaker != "closed":
+        cause = t.cause or "Engage failed"
+        parts.append(f"{cause}; they drain by themselves once a probe succeeds")
+    return "; ".join(parts)
 
 
 def _summary_lines(state: RelayState) -> list[str]:
@@ -50,6 +94,8 @@ def _summary_lines(state: RelayState) -> list[str]:
         f"events stream {s.stream}: {s.length} entries; {group}",
         f"dead letters: {dead}; rejected: {state.rejected_total}",
     ]
+    if not state.spilled_complete:
+        lines.append("spilled events: more than read; pending counts are of the newest ones")
     if not state.outcomes_complete:
         lines.append("outcomes: more in the last hour than read; counts show the newest ones")
     for tenant, outcomes in sorted(state.other_outcomes.items()):
@@ -65,6 +111,10 @@ def render_plain(state: RelayState) -> str:
             f"budget {t.rate_budget_per_s:g}/s, {_cooldown_text(t)}; dead letters {t.dead_letters}; "
             f"files pending {_files_text(t)}; last hour: {_outcomes_text(t.outcomes)}"
         )
+        hold = hold_text(t, state.read_at)
+        if hold is not None:
+            lines.append(f"  {t.name} {hold}")
+        lines.append(f"  {t.name} schedule: {schedule_text(t)}; spilled, not yet filed: {t.spilled_pending}")
     return "\n".join(lines)
 
 
@@ -76,16 +126,30 @@ def render_rich(state: RelayState) -> None:
     for line in _summary_lines(state):
         console.print(line, highlight=False)
     table = Table(title="tenants")
-    for header in ("tenant", "breaker", "budget", "cooldown", "dead letters", "files pending", "last hour"):
+    headers = (
+        "tenant",
+        "breaker",
+        "held",
+        "schedule",
+        "spilled",
+        "budget",
+        "dead letters",
+        "files",
+        "last hour",
+    )
+    for header in headers:
         table.add_column(header)
     for t in state.tenants:
         breaker = BREAKER_WORDS.get(t.breaker, t.breaker)
         style = {"open": "bold red", "half_open": "yellow"}.get(t.breaker, "green")
+        hold = hold_text(t, state.read_at)
         table.add_row(
             t.name,
             f"[{style}]{breaker}[/]",
-            f"{t.rate_budget_per_s:g}/s",
-            _cooldown_text(t),
+            f"[bold red]{hold}[/]" if hold else "no",
+            schedule_text(t).replace("; ", "\n"),
+            str(t.spilled_pending),
+            f"{t.rate_budget_per_s:g}/s, {_cooldown_text(t)}",
             str(t.dead_letters),
             _files_text(t),
             _outcomes_text(t.outcomes),
@@ -96,8 +160,8 @@ def render_rich(state: RelayState) -> None:
 @click.command(name="status")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as one JSON document.")
 def command(as_json: bool) -> None:
-    """Per tenant: breaker, rate budget and cooldown, dead letters, files pending, last hour's outcomes."""
-    from relay.state import read_state
+    """Per tenant: held or not and why, the schedule's lanes, dead letters, spill, budget, last hour."""
+    from relay.state import read_state, redis_breaker_info
 
     settings = current_env().settings
     client = current_env().redis_client(connect_timeout_s=STATUS_REDIS_CONNECT_TIMEOUT_S)
@@ -108,6 +172,7 @@ def command(as_json: bool) -> None:
             list(registry),
             events_stream=settings.events_stream,
             outcomes_stream=settings.outcomes_stream,
+            breaker_info=redis_breaker_info(client, settings.breaker_open_s),
         )
     finally:
         client.close()

@@ -1,4 +1,5 @@
-"""`engage-relay tenants add|list|show|test|remove|keygen`: onboard Engage tenants into the encrypted store.
+"""`engage-relay tenants add|list|show|test|remove|keygen|pause|resume`: onboard Engage tenants into the
+encrypted store, and pause or resume any tenant served (its events are held, never lost).
 
 Secrets (API key, FTP/SFTP password) are asked for with a hidden prompt or read from a named environment
 variable, sealed with ENGAGE_RELAY_SECRET_KEY, and never printed: `show` prints `***` and the key's
@@ -68,7 +69,7 @@ def _secret(value: str | None, env_var: str | None, prompt: str | None) -> Secre
 
 @click.group(name="tenants")
 def command() -> None:
-    """Add, list, show, test and remove Engage tenants (secrets encrypted in Redis)."""
+    """Add, list, show, test, remove, pause and resume Engage tenants (secrets encrypted in Redis)."""
 
 
 @command.command()
@@ -275,3 +276,49 @@ def remove(name: str, yes: bool) -> None:
         click.confirm(f"remove tenant {name} and its stored secrets?", abort=True)
     store_.remove(name)
     click.echo(f"removed tenant {name}")
+
+
+def _operator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a container without a passwd entry
+        return "an operator"
+
+
+@command.command()
+@click.argument("name")
+@click.option("--by", default=None, help="Who pauses it, shown by `status` (default: your login name).")
+def pause(name: str, by: str | None) -> None:
+    """Hold NAME's events: they are admitted and kept, none is sent to Engage until `resume`."""
+    from relay.control import RedisTenantControl
+
+    client = current_env().redis_client()
+    try:
+        if name not in current_env().registry(client):
+            raise click.ClickException(f"no tenant {name!r} is served here (see `engage-relay status`)")
+        RedisTenantControl(client).pause(name, by or _operator())
+    finally:
+        client.close()
+    click.echo(
+        f"paused tenant {name}: its events are kept in the schedule and none is sent to Engage; "
+        f"`engage-relay tenants resume {name}` lets them drain"
+    )
+
+
+@command.command()
+@click.argument("name")
+def resume(name: str) -> None:
+    """Let a paused tenant's events flow again; those held drain through the backlog lane."""
+    from relay.control import RedisTenantControl
+
+    client = current_env().redis_client()
+    try:
+        resumed = RedisTenantControl(client).resume(name)
+    finally:
+        client.close()
+    if resumed:
+        click.echo(f"resumed tenant {name}: its held events drain through the backlog lane")
+    else:
+        click.echo(f"tenant {name} was not paused")

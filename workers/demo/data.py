@@ -5,6 +5,7 @@ the demo shows exactly what a shop publishes. Two tenants share the one demo sim
 API keys, each key its own Engage: `acme-se` (web shop, contacts by email; an order's journey from
 placed to returned) and `nordic-no` (stores, contacts by member number).
 One envelope is invalid on purpose, to show a rejection with its reasons.
+The last wave (`outage_wave`) is published while Engage is down: nordic-no's stores keep selling.
 
 A wave is published after the previous one has settled, the way a sign-up precedes a purchase; inside a
 wave, events race each other through the workers.
@@ -21,6 +22,9 @@ from typing import Any
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "events"
 ECOM_TENANT = "acme-se"
 POS_TENANT = "nordic-no"
+OUTAGE_TENANT = POS_TENANT
+OUTAGE_FILED = ("pos-outage-lisa-receipt", "pos-outage-karin-receipt")
+"""The outage wave's events with a Voyado file channel: they spill to a transactions file."""
 INVALID_EVENT_ID = "ecom-broken-order"
 ANNA = "anna.lindqvist@example.se"
 WELCOME_PROMOTION = "8d1f4c2a-5b6e-4f70-9a3b-2c1d0e9f8a7b"
@@ -189,6 +193,33 @@ def pos_day() -> list[Wave]:
         ),
     ]
     return [signup, visit, returns]
+
+
+def outage_wave() -> Wave:
+    """Published while Engage is down: two receipts (a file channel: they spill to a transactions file
+    after the tenant's short spill_after_s, and Engage imports it) and a welcome offer (no file channel:
+    it waits in the hold and goes through the API once Engage is back)."""
+    t = OUTAGE_TENANT
+    card_only = {"payments": [{"type": "card", "amount": "943.20", "description": "Visa"}]}
+    receipts = [
+        event(
+            "receipt.completed",
+            event_id,
+            t,
+            f"2026-11-25T12:0{n}:00+01:00",
+            customer={"member_number": member},
+            receipt_id=f"store-001-kassa1-20261125-050{n}",
+            receipt_number=f"050{n}",
+            used_promotions=[],
+            used_vouchers=[],
+            **card_only,
+        )
+        for n, (event_id, member) in enumerate(zip(OUTAGE_FILED, ("100200300", "200300400"), strict=True))
+    ]
+    welcome = event(
+        "promotion.assigned", "pos-outage-karin-welcome", t, customer={"member_number": "200300400"}
+    )
+    return [*receipts, welcome]
 
 
 def demo_waves() -> list[Wave]:

@@ -1,8 +1,10 @@
 """The demo's local FTP drop: `python -m workers.demo.ftp`, a pyftpdlib server on 127.0.0.1.
 
 One user, read-write, rooted in the simulator's import folder, so a fallback file uploaded here is
-imported by the simulator. The login comes from the environment (`DEMO_FTP_USER`, `DEMO_FTP_PASSWORD`),
-never from the command line, so it shows neither in `ps` nor in the demo's pids file.
+imported by the simulator: each demo tenant uploads under its own Engage's folder (`tenants/<key id>/`),
+into the sub-folders the uploader makes (`transactionImport`, ...: the permissions allow MKD). The login
+comes from the environment (`DEMO_FTP_USER`, `DEMO_FTP_PASSWORD`), never from the command line, so it
+shows neither in `ps` nor in the demo's pids file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The demo's summary: outcomes by event type and kind, rejections with reasons, the Engage calls the
-simulator received, lost events, and where to look next. Also `summary.json` and one plain line
-(`demo summary: published=... lost=...`) that scripts and the first-run test read.
+"""The demo's summary: outcomes by event type and kind, rejections with reasons, the outage scene (the
+hold as `engage-relay status` showed it, each of its events' outcome, what Engage imported), the Engage
+calls the simulator received, lost events, and where to look next. Also `summary.json` and one plain
+line (`demo summary: published=... lost=...`) that scripts and the first-run test read.
 
 Never shows an API key or the FTP password; the Flower demo login is shown on purpose.
 """
@@ -15,7 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from workers.demo.run import DemoResult
+from workers.commands.status import hold_text
+from workers.demo.run import DemoResult, OutageReport
 from workers.demo.stack import DemoStack
 
 SUMMARY_KINDS = (
@@ -32,6 +34,7 @@ DETAIL_MAX_CHARS = 300
 
 def counts(result: DemoResult) -> dict[str, int]:
     by_kind: Counter[str] = Counter(o.outcome for o in result.outcomes.values())
+    by_kind["dead_lettered"] += len(result.dead_lettered)
     totals = {"published": len(result.published)}
     totals |= {kind: by_kind.get(kind, 0) for kind in SUMMARY_KINDS}
     totals["lost"] = len(result.lost)
@@ -51,6 +54,7 @@ def _outcomes_table(result: DemoResult) -> Table:
     per_type: dict[str, Counter[str]] = {}
     for key in result.published:
         kind = result.outcomes[key].outcome if key in result.outcomes else "lost"
+        kind = "dead_lettered" if key in result.dead_lettered else kind
         per_type.setdefault(result.types.get(key, "?"), Counter())[kind] += 1
     for event_type in sorted(per_type):
         row = per_type[event_type]
@@ -60,8 +64,8 @@ def _outcomes_table(result: DemoResult) -> Table:
     return table
 
 
-def _calls_table(tenant: str, state: dict[str, Any]) -> Table:
-    table = Table(title=f"Engage calls {tenant}'s Engage received (the simulator)", title_justify="left")
+def _calls_table(state: dict[str, Any]) -> Table:
+    table = Table(title="Engage calls the simulator received", title_justify="left")
     table.add_column("route")
     table.add_column("answers by status")
     requests: dict[str, dict[str, int]] = state.get("requests", {})
@@ -71,19 +75,60 @@ def _calls_table(tenant: str, state: dict[str, Any]) -> Table:
     return table
 
 
-def calls_by_route(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """Every tenant's Engage calls together, by route and status."""
-    calls: dict[str, dict[str, int]] = {}
-    for state in states.values():
-        for route, by_status in state.get("requests", {}).items():
-            summed = calls.setdefault(route, {})
-            for status, n in by_status.items():
-                summed[status] = summed.get(status, 0) + n
+def calls_by_route(state: dict[str, Any]) -> dict[str, dict[str, int]]:
+    calls: dict[str, dict[str, int]] = state.get("requests", {})
     return calls
 
 
+def outage_lines(result: DemoResult) -> list[str]:
+    """The outage scene in plain words: the hold, each event's way to Engage, the files Engage imported."""
+    report = result.outage
+    if report is None:
+        return []
+    lines = [
+        f"Engage outage: Engage answered 503 for {report.down_s:.1f} s "
+        f"while {report.tenant} published {len(report.keys)} events"
+    ]
+    if report.held is not None:
+        lines.append(f"  engage-relay status said: {report.tenant} {hold_text(report.held, report.held_at)}")
+    else:
+        lines.append(f"  {report.tenant} was never seen held")
+    for key in report.keys:
+        outcome = result.outcomes.get(key)
+        event_type = result.types.get(key, "?")
+        if outcome is None:
+            where = "dead-lettered" if key in result.dead_lettered else "lost"
+            lines.append(f"  {key} ({event_type}): {where}")
+        elif outcome.outcome == "delivered_by_file":
+            lines.append(f"  {key} ({event_type}): held, spilled, delivered_by_file: {outcome.detail or ''}")
+        else:
+            lines.append(
+                f"  {key} ({event_type}): held, then {outcome.outcome} by the API once Engage was back "
+                f"(attempt {outcome.attempts})"
+            )
+    for entry in report.imports:
+        lines.append(
+            f"  Engage imported {entry.get('folder')}/{entry.get('file')}: "
+            f"{entry.get('records')} records, {entry.get('applied')} applied"
+        )
+    return lines
+
+
+def outage_document(report: OutageReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    held = report.held
+    return {
+        "tenant": report.tenant,
+        "down_s": round(report.down_s, 2),
+        "events": report.keys,
+        "held": None if held is None else {"cause": held.cause, "held": held.held, "breaker": held.breaker},
+        "imports": report.imports,
+    }
+
+
 def print_summary(
-    console: Console, stack: DemoStack, result: DemoResult, states: dict[str, dict[str, Any]] | None
+    console: Console, stack: DemoStack, result: DemoResult, state: dict[str, Any] | None
 ) -> None:
     console.print()
     console.print(_outcomes_table(result))
@@ -92,14 +137,16 @@ def print_summary(
     rejected = [(k, o) for k, o in result.outcomes.items() if o.outcome == "rejected"]
     for key, outcome in rejected:
         console.print(f"[yellow]rejected[/] {key}: {(outcome.detail or '')[:DETAIL_MAX_CHARS]}", markup=True)
-    for key, outcome in result.outcomes.items():
-        if outcome.outcome == "dead_lettered":
-            console.print(f"[red]dead-lettered[/] {key}: {(outcome.detail or '')[:DETAIL_MAX_CHARS]}")
+    for key in result.dead_lettered:
+        console.print(
+            f"[red]dead-lettered[/] {key}: waits in the dead letters (`engage-relay dlq show {key}`)"
+        )
+    for line in outage_lines(result):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if result.lost:
         console.print(f"[bold red]lost[/] (no final outcome): {', '.join(result.lost)}")
-    if states is not None:
-        for tenant, state in states.items():
-            console.print(_calls_table(tenant, state))
+    if state is not None:
+        console.print(_calls_table(state))
     else:
         console.print("[yellow]the simulator's state could not be read[/]")
     console.print(f"settled in {result.seconds:.1f} s")
@@ -132,20 +179,15 @@ def print_next_steps(console: Console, stack: DemoStack) -> None:
         console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
 
 
-def write_summary(
-    path: Path, stack: DemoStack, result: DemoResult, states: dict[str, dict[str, Any]] | None
-) -> None:
+def write_summary(path: Path, stack: DemoStack, result: DemoResult, state: dict[str, Any] | None) -> None:
     document = {
         "counts": counts(result),
         "outcomes": {k: o.outcome for k, o in result.outcomes.items()},
         "rejected": {k: o.detail for k, o in result.outcomes.items() if o.outcome == "rejected"},
+        "dead_lettered": result.dead_lettered,
         "lost": result.lost,
-        "engage_calls": calls_by_route(states) if states is not None else None,
-        "engage_calls_by_tenant": (
-            {tenant: calls_by_route({tenant: state}) for tenant, state in states.items()}
-            if states is not None
-            else None
-        ),
+        "engage_calls": calls_by_route(state) if state is not None else None,
+        "outage": outage_document(result.outage),
         "seconds": round(result.seconds, 2),
         "simulator_url": stack.simulator_url,
         "flower_url": stack.flower_url,

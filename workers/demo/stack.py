@@ -2,9 +2,13 @@
 local FTP drop, ingest, a worker, beat and Flower, each a child process with its log in `<root>/logs/`.
 
 Layout of the folder (default `.var/demo/`): `redis/` (AOF data), `logs/`, `sim-import/` (the simulator's
-watched folder, also the FTP drop's root; each tenant's files land in `sim-import/tenants/<key id>/`,
-its key's own Engage), `data/` (the relay's data dir: outboxes), `tenants.toml`,
+watched folder, also the FTP drop's root), `data/` (the relay's data dir: outboxes), `tenants.toml`,
 `sim-seed.json`, `celerybeat-schedule`, `pids` (the children's process groups), `summary.json`.
+
+Each demo tenant has its own API key, so its own Engage in the simulator, and uploads its files into
+that Engage's import folder on the FTP drop (`sim-import/tenants/<key id>/`, made here; the uploader
+makes the sub-folders). The outage tenant spills after `DEMO_SPILL_AFTER_S`, so the demo can show an
+event going from an outage to a file to Engage in seconds; the default is ten minutes.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ import secrets
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 import requests
 
+from relay.breaker import BreakerPolicy, RedisCircuitBreaker
+from relay.state import TenantState, read_tenants
+from relay.tenants import Tenant
+from relay.tenants_file import load_tenants_file
 from simulator.tenancy import tenant_folder
 from workers.demo import data as demo_data
 from workers.demo.ftp import PASSWORD_ENV, PORT_ENV, ROOT_ENV, USER_ENV
@@ -40,7 +48,11 @@ DEMO_FLOWER_PORT = 5555
 DEMO_WORKER_METRICS_PORT = 9808
 DEMO_INGEST_METRICS_PORT = 9809
 DEMO_WORKER_CONCURRENCY = 8
-DEMO_RETRY_LADDER_S = "1,2,5"  # short, so a failing event reaches the dead letters within the demo's wait
+# short, so a failing event reaches the dead letters within the demo's wait, and long enough for the
+# outage scene's probes (each failed probe is a ladder step)
+DEMO_RETRY_LADDER_S = "1,2,5,10,20,30"
+DEMO_BREAKER_OPEN_S = "5"  # a probe 5 s after the breaker opens (30 s by default): the hold drains soon
+DEMO_SPILL_AFTER_S = 2.0  # the outage tenant's spill_after_s (default 600 s: files are for long outages)
 DEMO_RATE_LIMIT_PER_S = 200
 FLOWER_USER = "demo"
 FTP_USER = "demo"
@@ -119,8 +131,9 @@ class DemoStack:
     ftp_port: int
     worker_metrics_url: str
     ingest_metrics_url: str
-    tenant_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
-    """Each tenant's simulator key, to read its Engage's state; never printed."""
+    tenants: dict[str, Tenant]  # the demo's tenants, as every relay process loads them
+    import_folders: dict[str, str]  # tenant -> its Engage's import folder, relative to `sim-import/`
+    breaker_open_s: float  # the relay processes' (ENGAGE_RELAY_BREAKER_OPEN_S)
 
 
 def relay_command(*args: str) -> list[str]:
@@ -131,13 +144,16 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.beat:app", *args]
 
 
-def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path, api_keys: Mapping[str, str]) -> str:
-    """The demo tenants file: two tenants on the one simulator, each with its key (`api_keys` by tenant;
-    only the variable's name is written); each tenant's files go to its key's folder of the FTP drop,
-    `/tenants/<key id>`, which the simulator imports for that key."""
+def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path, remote_dirs: dict[str, str]) -> str:
+    """The demo tenants file: two tenants on the one simulator, each uploading its files into its own
+    Engage's folder on the FTP drop (`remote_dirs`); the outage tenant spills after a few seconds."""
     lines: list[str] = []
     for name, policy in demo_data.tenant_policies().items():
-        remote_dir = f"/{tenant_folder(api_keys[name]).as_posix()}"
+        spill = (
+            [f"spill_after_s = {DEMO_SPILL_AFTER_S}  # the demo's outage; by default 600"]
+            if name == demo_data.OUTAGE_TENANT
+            else []
+        )
         lines += [
             f"[tenants.{name}]",
             f"base_url = {json.dumps(simulator_url)}",
@@ -151,8 +167,9 @@ def tenants_toml(simulator_url: str, ftp_port: int, outbox: Path, api_keys: Mapp
             f"port = {ftp_port}",
             f"username = {json.dumps(FTP_USER)}",
             f"password_env = {json.dumps(FTP_PASSWORD_ENV_FOR_TENANTS)}",
-            f"remote_dir = {json.dumps(remote_dir)}",
+            f"remote_dir = {json.dumps(remote_dirs[name])}",
             f"local_dir = {json.dumps(str(outbox / name))}",
+            *spill,
             "",
         ]
     return "\n".join(lines)
@@ -241,6 +258,11 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
     )
     sup.wait_ready(sim, lambda: _http_ok(f"{simulator_url}/_sim/health"), START_TIMEOUT_S, "health answer")
 
+    folders = {
+        tenant: str(tenant_folder(keys[variable])) for tenant, variable in TENANT_KEY_ENV.items()
+    }  # each tenant's own Engage's import folder: the remote_dir of its uploads (which must exist)
+    for folder in folders.values():
+        (paths.sim_import / folder).mkdir(parents=True, exist_ok=True)
     ftp_port = port_or_free(2121)
     ftp_env = {USER_ENV: FTP_USER, PASSWORD_ENV: ftp_password, PORT_ENV: str(ftp_port)}
     ftp = sup.start(
@@ -250,9 +272,11 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
     )
     sup.wait_ready(ftp, lambda: port_open(ftp_port), START_TIMEOUT_S, f"FTP on port {ftp_port}")
 
-    tenant_keys = {tenant: keys[env] for tenant, env in TENANT_KEY_ENV.items()}
     paths.tenants_file.write_text(
-        tenants_toml(simulator_url, ftp_port, paths.data / "outbox", tenant_keys), encoding="utf-8"
+        tenants_toml(
+            simulator_url, ftp_port, paths.data / "outbox", {t: f"/{f}" for t, f in folders.items()}
+        ),
+        encoding="utf-8",
     )
     relay_env = {
         **base_env,
@@ -262,6 +286,7 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         "ENGAGE_RELAY_TENANTS_FILE": str(paths.tenants_file),
         "ENGAGE_RELAY_DATA_DIR": str(paths.data),
         "ENGAGE_RELAY_RETRY_LADDER_S": environ.get("ENGAGE_RELAY_RETRY_LADDER_S", DEMO_RETRY_LADDER_S),
+        "ENGAGE_RELAY_BREAKER_OPEN_S": environ.get("ENGAGE_RELAY_BREAKER_OPEN_S", DEMO_BREAKER_OPEN_S),
     }
     write_env_file(
         paths.env_file,
@@ -309,7 +334,9 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         ftp_port=ftp_port,
         worker_metrics_url=f"http://127.0.0.1:{worker_metrics}/metrics",
         ingest_metrics_url=f"http://127.0.0.1:{ingest_metrics}/metrics",
-        tenant_keys=tenant_keys,
+        tenants={t.name: t for t in load_tenants_file(paths.tenants_file, relay_env)},
+        import_folders=folders,
+        breaker_open_s=float(relay_env["ENGAGE_RELAY_BREAKER_OPEN_S"]),
     )
 
 
@@ -328,11 +355,27 @@ def flower_config() -> Path:
     return path
 
 
-def simulator_state(stack: DemoStack) -> dict[str, dict[str, Any]]:
-    """Each tenant's Engage in the simulator (one per API key), by tenant name."""
-    states: dict[str, dict[str, Any]] = {}
-    for tenant, key in stack.tenant_keys.items():
-        response = requests.get(f"{stack.simulator_url}/_sim/state", headers={"apikey": key}, timeout=5)
-        response.raise_for_status()
-        states[tenant] = response.json()
-    return states
+def simulator_state(stack: DemoStack) -> dict[str, Any]:
+    response = requests.get(f"{stack.simulator_url}/_sim/state", timeout=5)
+    response.raise_for_status()
+    state: dict[str, Any] = response.json()
+    return state
+
+
+def set_outage(stack: DemoStack, down: bool) -> None:
+    """Switch the simulator's outage on (every Engage call answers 503) or off."""
+    response = requests.put(f"{stack.simulator_url}/_sim/faults", json={"outage": down}, timeout=5)
+    response.raise_for_status()
+
+
+def imports_of(state: dict[str, Any], folder: str) -> list[dict[str, Any]]:
+    """The simulator's import-log entries of files found under `folder` (one tenant's Engage)."""
+    entries: list[dict[str, Any]] = state.get("imports", [])
+    return [e for e in entries if str(e.get("folder", "")).startswith(folder)]
+
+
+def tenant_state(stack: DemoStack, client: redis.Redis, tenant: str) -> TenantState:
+    """What `engage-relay status` shows for the tenant (the cheap part), with the stack's breaker policy."""
+    breaker = RedisCircuitBreaker(client, BreakerPolicy(open_s=stack.breaker_open_s))
+    (state,) = read_tenants(client, [stack.tenants[tenant]], breaker_info=breaker.info)
+    return state

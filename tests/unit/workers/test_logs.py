@@ -79,7 +79,7 @@ def test_short_values_are_not_scrubbed_by_value() -> None:
     assert API_KEY not in repr(scrub)
 
 
-def test_known_secrets_lists_every_key_and_password() -> None:
+def test_known_secrets_lists_every_key_password_and_passphrase() -> None:
     registry = TenantRegistry(
         [
             Tenant(name="a", base_url="https://a.voyado.com", api_key=SecretStr(API_KEY)),
@@ -89,6 +89,14 @@ def test_known_secrets_lists_every_key_and_password() -> None:
                 api_key=SecretStr("other-key-123456"),
                 fallback=FallbackSettings(password=SecretStr(PASSWORD)),
             ),
+            Tenant(
+                name="c",
+                base_url="https://c.voyado.com",
+                api_key=SecretStr("third-key-654321"),
+                fallback=FallbackSettings(private_key_passphrase=SecretStr("passphrase-31a7")),
+            ),
         ]
     )
-    assert sorted(known_secrets(registry)) == sorted([API_KEY, "other-key-123456", PASSWORD])
+    assert sorted(known_secrets(registry)) == sorted(
+        [API_KEY, "other-key-123456", PASSWORD, "third-key-654321", "passphrase-31a7"]
+    )

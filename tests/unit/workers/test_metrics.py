@@ -174,3 +174,42 @@ def test_ingest_stats_are_exported() -> None:
         registry.get_sample_value("engage_relay_ingest_admitted_by_type_total", {"type": "order.delivered"})
         == 7
     )
+
+
+def test_each_tenants_hold_its_cause_and_its_jobs_per_lane_are_gauges(redis_client: redis.Redis) -> None:
+    # Given acme held because Engage refused its key, with jobs in both lanes and two spilled events;
+    # beta paused by an operator; gamma healthy
+    from relay.control import RedisTenantControl
+
+    seed.trip_breaker(redis_client, "acme", seed.key_refused())
+    seed.scheduled(redis_client, "acme", due=2, later=1, leased=0, lane="backlog")
+    seed.scheduled(redis_client, "acme", due=0, later=0, leased=3, lane="live")
+    seed.spilled(redis_client, "acme", 2)
+    RedisTenantControl(redis_client).pause("beta", "ops")
+    tenants = [seed.tenant(name, f"key-{name}-1") for name in ("acme", "beta", "gamma")]
+    registry = CollectorRegistry()
+    registry.register(RelayStateCollector(redis_client, tenants))
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    # Then the hold, its cause (a bounded label) and the schedule's counts are exported per tenant
+    assert value("engage_relay_tenant_held", tenant="acme") == 1
+    assert value("engage_relay_tenant_held", tenant="beta") == 1
+    assert value("engage_relay_tenant_held", tenant="gamma") == 0
+    assert value("engage_relay_tenant_paused", tenant="beta") == 1
+    assert value("engage_relay_tenant_paused", tenant="acme") == 0
+    held_s = value("engage_relay_tenant_held_seconds", tenant="acme")
+    assert held_s is not None and 0 <= held_s < 60
+    assert value("engage_relay_tenant_held_seconds", tenant="gamma") == 0
+    assert value("engage_relay_breaker_cause", tenant="acme", cause="key_refused") == 1
+    assert value("engage_relay_breaker_cause", tenant="beta", cause="key_refused") is None
+    assert value("engage_relay_schedule_jobs", tenant="acme", lane="backlog", state="due") == 2
+    assert value("engage_relay_schedule_jobs", tenant="acme", lane="backlog", state="waiting") == 1
+    assert value("engage_relay_schedule_jobs", tenant="acme", lane="live", state="in_flight") == 3
+    assert value("engage_relay_held_jobs", tenant="acme", lane="backlog") == 3
+    assert value("engage_relay_held_jobs", tenant="acme", lane="live") == 0  # in flight is not held
+    assert value("engage_relay_held_jobs", tenant="gamma", lane="live") == 0
+    assert value("engage_relay_spilled_pending", tenant="acme") == 2
+    causes = {s.labels["cause"] for f in registry.collect() for s in f.samples if s.name.endswith("_cause")}
+    assert causes == {"key_refused"}

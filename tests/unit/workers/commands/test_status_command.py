@@ -111,3 +111,65 @@ def test_rich_rendering_runs(relay_env: Path, redis_client: redis.Redis) -> None
     state = read_state(redis_client, [seed.tenant("acme", "k-acme-123", str(relay_env))])
     render_rich(state)  # must not raise on real data
     assert "acme" in render_plain(state)
+
+
+def test_a_tenant_whose_key_is_refused_shows_held_with_its_cause(
+    relay_env: Path, redis_client: redis.Redis
+) -> None:
+    # Given beta's breaker tripped by a 401, with events held in the backlog lane, and acme healthy
+    seed.trip_breaker(redis_client, "beta", seed.key_refused())
+    seed.scheduled(redis_client, "beta", due=4, later=3, leased=0, lane="backlog")
+    seed.spilled(redis_client, "beta", 2)
+    # When status runs, plain and as JSON
+    plain = CliRunner().invoke(main, ["status"])
+    as_json = CliRunner().invoke(main, ["status", "--json"])
+    # Then the plain lines say beta is held, why in Engage's terms, and how many wait where
+    assert plain.exit_code == 0, plain.output
+    assert "beta HELD for " in plain.output
+    assert (
+        "7 events wait (live 0, backlog 7); Engage refused the API key (401): check the tenant's key; "
+        "they drain by themselves once a probe succeeds"
+    ) in plain.output
+    assert "beta schedule: live 0 due, 0 waiting, 0 in flight; backlog 4 due, 3 waiting, 0 in flight" in (
+        plain.output
+    )
+    assert "spilled, not yet filed: 2" in plain.output
+    assert "acme HELD" not in plain.output
+    # And the JSON carries the same facts for scripts
+    tenants = {t["name"]: t for t in json.loads(as_json.output)["tenants"]}
+    beta = tenants["beta"]
+    assert beta["on_hold"] is True and beta["held"] == 7 and beta["held_by_lane"] == {"live": 0, "backlog": 7}
+    assert beta["cause_kind"] == "key_refused" and beta["cause"].startswith("Engage refused the API key")
+    assert beta["outage_since"] is not None and beta["held_s"] >= 0
+    assert beta["lanes"]["backlog"] == {"due": 4, "waiting": 3, "in_flight": 0}
+    assert beta["spilled_pending"] == 2
+    assert tenants["acme"]["on_hold"] is False and tenants["acme"]["held"] == 0
+    assert "beta-key-status-2" not in plain.output + as_json.output
+
+
+def test_a_paused_tenant_shows_who_paused_it_and_how_to_resume(
+    relay_env: Path, redis_client: redis.Redis
+) -> None:
+    # Given acme paused by an operator
+    paused = CliRunner().invoke(main, ["tenants", "pause", "acme", "--by", "karin"])
+    assert paused.exit_code == 0, paused.output
+    # When status runs
+    result = CliRunner().invoke(main, ["status"])
+    # Then acme is held by the pause, and the line names the command that ends it
+    assert "acme HELD for 0s" in result.output
+    assert "paused by karin; `engage-relay tenants resume acme` lets them drain" in result.output
+
+
+def test_rich_rendering_of_a_held_tenant_runs(relay_env: Path, redis_client: redis.Redis) -> None:
+    from workers.commands.status import render_rich
+
+    seed.trip_breaker(redis_client, "acme", seed.key_refused())
+    state = read_state(redis_client, [seed.tenant("acme", "k-acme-123", str(relay_env))])
+    render_rich(state)  # must not raise with a hold to show
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59.9, "59s"), (723, "12m 3s"), (7500, "2h 5m")])
+def test_durations_read_as_people_say_them(seconds: float, text: str) -> None:
+    from workers.commands.status import duration_text
+
+    assert duration_text(seconds) == text

@@ -96,3 +96,35 @@ def test_keygen_prints_a_usable_key() -> None:
 
     key = CliRunner().invoke(main, ["tenants", "keygen"]).output.strip()
     assert SecretBox(key).fingerprint
+
+
+def test_pause_holds_a_served_tenant_until_resume(env: dict[str, str], redis_client: redis.Redis) -> None:
+    from relay.control import RedisTenantControl
+
+    # Given a stored tenant
+    assert add("--api-key", API_KEY)[0] == 0
+    control = RedisTenantControl(redis_client)
+    # When an operator pauses it
+    paused = CliRunner().invoke(main, ["tenants", "pause", "acme-se", "--by", "ops-karin"])
+    # Then every process sees it paused, by whom, and the line says how to end it
+    assert paused.exit_code == 0, paused.output
+    assert "`engage-relay tenants resume acme-se` lets them drain" in paused.output
+    assert control.paused_by("acme-se") is not None
+    assert control.paused_by("acme-se")[0] == "ops-karin"  # type: ignore[index]
+    # When it is resumed, twice
+    first = CliRunner().invoke(main, ["tenants", "resume", "acme-se"])
+    second = CliRunner().invoke(main, ["tenants", "resume", "acme-se"])
+    # Then it flows again, and the second resume says there was nothing to do
+    assert first.exit_code == 0 and "resumed tenant acme-se" in first.output
+    assert second.exit_code == 0 and "was not paused" in second.output
+    assert not control.paused("acme-se")
+
+
+def test_pause_refuses_a_tenant_not_served_here(env: dict[str, str], redis_client: redis.Redis) -> None:
+    from relay.control import RedisTenantControl
+
+    assert add("--api-key", API_KEY)[0] == 0
+    result = CliRunner().invoke(main, ["tenants", "pause", "acme-no"])
+    assert result.exit_code == 1
+    assert "no tenant 'acme-no' is served here" in result.output
+    assert not RedisTenantControl(redis_client).paused("acme-no")
