@@ -162,6 +162,12 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         log.error("engage.tenant.held", cause=rt.circuit.info(tenant.name).cause, **exc.log_fields())
         return park(rt, job, "held", time.time() + HOLD_RECHECK_S, lane="backlog", error=exc)
     except RetryableError as exc:
+        if permit.is_probe and rt.circuit.state(tenant.name) != "closed":
+            # the probe found Engage still down: the outage's doing, not the event's; held, same step
+            wait_s = max(rt.circuit.allow(tenant.name).retry_after_s, HOLD_RECHECK_S)
+            return park(
+                rt, job, "held", time.time() + wait_s, lane="backlog", error=exc, detail="probe failed"
+            )
         return _retry_or_dead_letter(rt, job, event, tenant, ctx, exc)
     if ctx.parked is not None:  # the handler waits for Engage (an order job): same step, its own state
         due_s, reason, state = ctx.parked
@@ -279,6 +285,8 @@ def dead_letter(
         attempts=ctx.attempt + 1,
         stream_entry=job.stream_entry,
         details=getattr(exc, "details", None),
+        # an identity conflict is for an operator, never for the file fallback (it would merge the people)
+        fallback_state="not_applicable" if isinstance(exc, IdentityConflict) else "pending",
     )
     rt.deadletters.add(letter)
     batch = Batch(rt.redis)

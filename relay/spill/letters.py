@@ -90,6 +90,7 @@ def deliver(rt: Runtime, letter_id: str, ref: str, detail: str, *, contact_id: s
     write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
     rt.fence.uploaded(letter.tenant, spill_holder(letter.event_id), 0)
     store.update(letter.model_copy(update={"fallback_state": "delivered_by_file", "fallback_file": ref}))
+    _forget_spilled(rt, letter)
     return True
 
 
@@ -107,6 +108,14 @@ def supersede(rt: Runtime, letter: DeadLetter, detail: str) -> None:
     write_final(rt, job_for(letter.envelope, attempt=letter.attempts), outcome)
     rt.fence.uploaded(letter.tenant, spill_holder(letter.event_id), 0)
     store.update(letter.model_copy(update={"fallback_state": "superseded", "message": detail}))
+    _forget_spilled(rt, letter)
+
+
+def _forget_spilled(rt: Runtime, letter: DeadLetter) -> None:
+    """A spilled event that ended leaves the spill store (its envelope is personal data); its outcome and
+    trail remain. A dead letter stays until an operator replays or drops it."""
+    if rt.spill is not None:
+        rt.spill.drop(letter.id)
 
 
 class Letters:
