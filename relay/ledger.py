@@ -167,6 +167,11 @@ def _decode_settled(raw: str) -> Settled:
     return Settled(outcome, digest or None)
 
 
+def seen_at(occurred_at: datetime, value: Any) -> tuple[int, str]:
+    """A field clock entry: (written-at micros, value hash), as `field_clock` returns them."""
+    return _micros(occurred_at), value_hash(value)
+
+
 def _encode_clock(occurred_at: datetime, value: Any) -> str:
     return f"{_micros(occurred_at)}|{value_hash(value)}"
 
@@ -180,6 +185,7 @@ class RedisLedger:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
         self._release = client.register_script(_RELEASE_IF_OWNER_LUA)
+        self._record = client.register_script(_RECORD_NEWER_LUA)
 
     def settled(self, tenant: str, event_id: str) -> Settled | None:
         raw = cast(bytes | None, self._redis.get(applied_key(tenant, event_id)))
@@ -229,11 +235,10 @@ class RedisLedger:
     ) -> None:
         if not fields:
             return
-        key = field_clock_key(tenant, contact_id)
-        pipe = self._redis.pipeline()
-        pipe.hset(key, mapping={name: _encode_clock(occurred_at, v) for name, v in fields.items()})
-        pipe.expire(key, FIELD_CLOCK_TTL_S)
-        pipe.execute()
+        args: list[str | int] = [FIELD_CLOCK_TTL_S]
+        for name, value in fields.items():
+            args += [name, _encode_clock(occurred_at, value)]
+        self._record(keys=[field_clock_key(tenant, contact_id)], args=args)
 
     def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
         source = self.field_clock(tenant, from_ref)
@@ -278,6 +283,20 @@ class RedisLedger:
             with suppress(redis.exceptions.LockError):
                 lock.release()
 
+
+# A field's clock never goes back: an older write (a file record planned late, an unchanged value seen
+# again) leaves a newer entry alone. ARGV: ttl_s, then (field, "micros|hash") pairs.
+_RECORD_NEWER_LUA = """
+for i = 2, #ARGV, 2 do
+  local seen = redis.call('HGET', KEYS[1], ARGV[i])
+  local at = tonumber(string.match(ARGV[i + 1], '^(%d+)|'))
+  if not seen or tonumber(string.match(seen, '^(%d+)|')) <= at then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
 
 _RELEASE_IF_OWNER_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -358,7 +377,10 @@ class MemoryLedger:
     ) -> None:
         with self._guard:
             clock = self._clocks.setdefault((tenant, contact_id), {})
-            clock.update({name: _encode_clock(occurred_at, v) for name, v in fields.items()})
+            for name, value in fields.items():
+                encoded = _encode_clock(occurred_at, value)
+                if name not in clock or _decode_clock(clock[name])[0] <= _decode_clock(encoded)[0]:
+                    clock[name] = encoded
 
     def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
         with self._guard:

@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from fallback.deadletters import DeadLetter
 from fallback.records import CONTACT_TYPES, known_contact_id
 from mappers.contacts import CustomerEvent, contact_attributes, flatten_attributes
 from mappers.identity import lookup_keys
-from relay.ledger import file_clock_ref, plan_fields
+from relay.ledger import file_clock_ref, plan_fields, seen_at
 from relay.runtime import Runtime
 from relay.tenants import Tenant
 from schemas import InvalidEvent, parse_event
@@ -35,20 +37,31 @@ class ContactFields:
     refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # letter id -> (clock ref, occurred_at)
 
 
+log = structlog.get_logger(__name__)
+
+
 def plan_contact_fields(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> ContactFields:
+    """Oldest first, each against the clock as the letters before it leave it (they go in one file, in
+    that order): a newer letter of the same contact overtakes an older one, never the reverse."""
     out = ContactFields()
+    decoded: list[tuple[DeadLetter, CustomerEvent]] = []
     for letter in letters:
         if letter.type not in CONTACT_TYPES:
             continue
         try:
-            event: CustomerEvent = parse_event(dict(letter.envelope))  # type: ignore[assignment]
+            decoded.append((letter, parse_event(dict(letter.envelope))))  # type: ignore[arg-type]
         except InvalidEvent:
             continue  # plan_letters reports it as failed
+    clocks: dict[str, dict[str, tuple[int, str]]] = {}
+    for letter, event in sorted(decoded, key=lambda pair: pair[1].occurred_at):
         ref = clock_ref(rt, tenant, event)
         if ref is None:
             continue
+        if ref not in clocks:
+            clocks[ref] = rt.ledger.field_clock(tenant.name, ref)
         flat = flatten_attributes(contact_attributes(event, tenant.policy))
-        plan = plan_fields(rt.ledger.field_clock(tenant.name, ref), flat, event.occurred_at)
+        plan = plan_fields(clocks[ref], flat, event.occurred_at)
+        clocks[ref].update({name: seen_at(event.occurred_at, value) for name, value in plan.send.items()})
         if plan.fully_superseded:
             out.superseded.append((letter, ", ".join(plan.superseded)))
             continue
@@ -73,3 +86,6 @@ def record_sent(rt: Runtime, tenant: Tenant, planned: ContactFields, letter_ids:
         if letter_id in planned.refs and letter_id in planned.send:
             ref, occurred_at = planned.refs[letter_id]
             rt.ledger.record_fields(tenant.name, ref, planned.send[letter_id], occurred_at)
+            log.info(
+                "fallback.clock.recorded", letter=letter_id, ref=ref, fields=sorted(planned.send[letter_id])
+            )

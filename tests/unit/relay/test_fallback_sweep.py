@@ -343,3 +343,36 @@ def test_the_file_path_never_sends_a_value_older_than_what_the_api_sent(sweeper:
     assert finals == {"evt-both": "delivered_by_file", "evt-street": "superseded"}
     # and the clock now says the city came by file
     assert "city" in sweeper.rt.ledger.field_clock(tenant, KNOWN_GUID)
+
+
+def test_an_older_api_update_after_a_newer_file_update_of_an_unknown_contact_is_cut(
+    sweeper: Sweeper,
+) -> None:
+    """The file path writes a newer city for a contact whose GUID it does not know (by its e-mail); the
+    API path then learns the GUID and must not send an older city over it."""
+    from relay import handlers
+    from tests.support.task_harness import installed, run_event
+    from tests.unit.engage.fake_transport import FakeTransport, session_with
+
+    newer = envelope("customer.updated", "evt-newer", occurred_at="2026-11-27T10:00:00+01:00")
+    newer["occurred_at"] = "2026-11-27T10:00:00+01:00"
+    newer["data"] = {"email": "new@example.se", "city": "Lund"}
+    sweeper.add(newer)
+    sweeper.run()
+    # When the older update comes by the API, after the contact exists in Engage
+    older = envelope("customer.updated", "evt-older")
+    older["occurred_at"] = "2026-11-26T10:00:00+01:00"
+    older["data"] = {"email": "new@example.se", "city": "Malmö", "street": "Gata 1"}
+    engage = FakeTransport()
+    engage.reply(200, f'"{KNOWN_GUID}"'.encode(), {"Content-Type": "application/json"})
+    engage.reply(200, {"id": KNOWN_GUID, "attributes": {}})
+    sweeper.rt.session = session_with(engage)
+    sweeper.rt._clients.clear()  # clients made during the sweep hold the old session
+    sweeper.rt.fence.uploaded(sweeper.tenant.name, "any", 0)
+    with installed(sweeper.rt):
+        sweeper.rt.fence = type(sweeper.rt.fence)()  # the file was imported and its grace is over
+        result = run_event(older, handlers.CUSTOMER)
+    # Then only the street is sent: the city is older than what the file carried
+    trail = sweeper.rt.trail.read(sweeper.tenant.name, "evt-older")
+    assert result["outcome"] == "applied", (result, [s.url for s in engage.sent], trail)
+    assert engage.sent[-1].method == "PATCH" and engage.sent[-1].json() == {"street": "Gata 1"}

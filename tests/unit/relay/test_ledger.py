@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from relay.ledger import ContactBusy, Ledger, MemoryLedger, RedisLedger, plan_fields
+from relay.ledger import ContactBusy, Ledger, MemoryLedger, RedisLedger, plan_fields, seen_at
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -97,3 +97,16 @@ def test_no_identifier_appears_in_redis_key_names(redis_url: str) -> None:
         assert client.keys("*anna*") == []
         assert client.keys("engage:lock:contact:a:*")
     client.close()
+
+
+def test_a_fields_clock_never_goes_back(ledger: Ledger) -> None:
+    # Given a city written at 12:00
+    ledger.record_fields("a", "c1", {"city": "Lund"}, datetime(2026, 11, 25, 12, tzinfo=UTC))
+    # When an older write of it is recorded (a file record planned late), and a newer street
+    ledger.record_fields(
+        "a", "c1", {"city": "Malmö", "street": "Gata 1"}, datetime(2026, 11, 24, 12, tzinfo=UTC)
+    )
+    # Then the city keeps its newer entry, the street is recorded
+    clock = ledger.field_clock("a", "c1")
+    assert clock["city"] == seen_at(datetime(2026, 11, 25, 12, tzinfo=UTC), "Lund")
+    assert clock["street"] == seen_at(datetime(2026, 11, 24, 12, tzinfo=UTC), "Gata 1")
