@@ -124,7 +124,9 @@ def resolve_contact(
         # file travels (the fence); once it was uploaded and given time, Engage lacking the contact means the
         # file did not create it, and the API path does.
         file_ref = file_clock_ref(keys)
-        check_fence(ctx.runtime.fence, ctx.tenant.name, [file_ref] if file_ref else [])
+        check_fence(
+            ctx.runtime.fence, ctx.tenant.name, [file_ref] if file_ref else [], ctx.runtime.spill_pending
+        )
     try:
         ctx.called("contacts.create")
         contact = ctx.client.create_contact(
