@@ -196,4 +196,4 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
     if learned and file_ref is not None:
         # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
         ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, contact_id)
-        log.info("relay.clock.merged", from_ref=file_ref, into=contact_id)
+        log.debug("relay.clock.merged", from_ref=file_ref, into=contact_id)
