@@ -4,7 +4,8 @@ Each tenant is one Redis hash `engage:tenant:<name>` with two fields, and its na
 `engage:tenants`:
 
 - `config`: the tenant without its secrets, as JSON (readable, so `list` needs no key);
-- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key and the fallback password.
+- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key, the fallback password and
+  the soft-identification shared key.
 
 The Fernet key comes from ENGAGE_RELAY_SECRET_KEY (`engage-relay tenants keygen` prints a new one).
 Nothing secret is ever stored or shown in plain text; a wrong key gives a `SecretKeyError` saying so.
@@ -84,8 +85,12 @@ class SecretBox:
 
 def split_secrets(tenant: Tenant) -> tuple[dict[str, Any], dict[str, str]]:
     """The tenant as (config without secrets, secrets)."""
-    config = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": {"password"}})
+    config = tenant.model_dump(
+        mode="json", exclude={"api_key": True, "soft_id_key": True, "fallback": {"password"}}
+    )
     secrets = {"api_key": tenant.api_key.get_secret_value()}
+    if tenant.soft_id_key is not None:
+        secrets["soft_id_key"] = tenant.soft_id_key.get_secret_value()
     if tenant.fallback.password is not None:
         secrets["fallback_password"] = tenant.fallback.password.get_secret_value()
     return config, secrets
@@ -95,7 +100,12 @@ def join_secrets(config: Mapping[str, Any], secrets: Mapping[str, str]) -> Tenan
     fallback = dict(config.get("fallback") or {})
     if "fallback_password" in secrets:
         fallback["password"] = SecretStr(secrets["fallback_password"])
-    return Tenant.model_validate({**config, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback})
+    extra: dict[str, Any] = {}
+    if "soft_id_key" in secrets:
+        extra["soft_id_key"] = SecretStr(secrets["soft_id_key"])
+    return Tenant.model_validate(
+        {**config, **extra, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback}
+    )
 
 
 class RedisTenantStore:
