@@ -4,7 +4,8 @@ Each tenant is one Redis hash `engage:tenant:<name>` with two fields, and its na
 `engage:tenants`:
 
 - `config`: the tenant without its secrets, as JSON (readable, so `list` needs no key);
-- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key and the fallback password;
+- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key, the fallback password and
+  key passphrase, and the soft-identification shared key;
 - `secrets_changed`: when each secret last changed (JSON of name -> ISO time; the console shows it, never
   the secret).
 
@@ -96,8 +97,12 @@ FALLBACK_SECRETS = {"password": "fallback_password", "private_key_passphrase": "
 
 def split_secrets(tenant: Tenant) -> tuple[dict[str, Any], dict[str, str]]:
     """The tenant as (config without secrets, secrets)."""
-    config = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": set(FALLBACK_SECRETS)})
+    config = tenant.model_dump(
+        mode="json", exclude={"api_key": True, "soft_id_key": True, "fallback": set(FALLBACK_SECRETS)}
+    )
     secrets = {"api_key": tenant.api_key.get_secret_value()}
+    if tenant.soft_id_key is not None:
+        secrets["soft_id_key"] = tenant.soft_id_key.get_secret_value()
     for field, sealed in FALLBACK_SECRETS.items():
         value = getattr(tenant.fallback, field)
         if value is not None:
@@ -110,7 +115,12 @@ def join_secrets(config: Mapping[str, Any], secrets: Mapping[str, str]) -> Tenan
     for field, sealed in FALLBACK_SECRETS.items():
         if sealed in secrets:
             fallback[field] = SecretStr(secrets[sealed])
-    return Tenant.model_validate({**config, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback})
+    extra: dict[str, Any] = {}
+    if "soft_id_key" in secrets:
+        extra["soft_id_key"] = SecretStr(secrets["soft_id_key"])
+    return Tenant.model_validate(
+        {**config, **extra, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback}
+    )
 
 
 class RedisTenantStore:

@@ -8,6 +8,8 @@ A tenants file names each tenant under `[tenants.<name>]`. Secrets are never wri
 base_url = "https://acme.voyado.com"
 api_key_env = "ACME_SE_ENGAGE_API_KEY"
 rate_budget_per_s = 40
+soft_id_key_env = "ACME_SE_SOFT_ID_KEY"   # optional: Voyado's eclub shared key
+soft_id_max_age_s = 1209600               # optional: how long an e-mail link identifies (14 days)
 
 [tenants.acme-se.policy]
 source = "ECOM"
@@ -63,6 +65,11 @@ def _tenant_from_table(name: str, table: Mapping[str, Any], env: Mapping[str, st
     key_var = fields.pop("api_key_env", None)
     if not isinstance(key_var, str):
         raise TenantConfigError(f"{where}: api_key_env is required")
+    if "soft_id_key" in fields:
+        raise TenantConfigError(f"{where}: write soft_id_key_env (the variable's name), never the key itself")
+    soft_var = fields.pop("soft_id_key_env", None)
+    if isinstance(soft_var, str):
+        fields["soft_id_key"] = _secret_from_env(env, soft_var, where)
     fallback = dict(fields.pop("fallback", {}))
     for secret in ("password", "private_key_passphrase"):
         if secret in fallback:

@@ -62,6 +62,10 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
         "workers.commands.status",
         "Per tenant: held or not and why, the schedule's lanes, dead letters, spill, budget, last hour.",
     ),
+    "tokens": LazyCommand(
+        "workers.commands.tokens",
+        "API tokens for the HTTP service: create (shown once), list, revoke.",
+    ),
     "tenants": LazyCommand(
         "workers.commands.tenants",
         "Add, list, show, test, remove, pause and resume Engage tenants (secrets encrypted in Redis).",
@@ -259,6 +263,38 @@ def publish(env: ProcessEnv, source: IO[bytes], stream: str | None) -> None:
     finally:
         client.close()
     click.echo(f"published {count} event(s) to {target}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
+@pass_env
+def api(env: ProcessEnv, host: str, port: int, workers: int) -> None:
+    """Run the HTTP service: webhook ingest, event outcomes, the checkout read path, soft identification."""
+    from workers.api_process import serve_api
+
+    serve_api(env, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (default: print to stdout).",
+)
+def openapi(output: Path | None) -> None:
+    """Print (or write) the HTTP service's OpenAPI document, as `/openapi.json` serves it."""
+    from api.openapi import openapi_text
+
+    text = openapi_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
 
 
 @main.command()

@@ -23,6 +23,7 @@ from fastapi.responses import RedirectResponse
 from console import build_router
 from console.services import ConsoleServices, redis_services
 from relay.tenant_store import SECRET_KEY_ENV, RedisTenantStore, SecretBox
+from relay.tenants import TenantRegistry
 from workers.process import ProcessEnv
 
 SESSION_KEY_ENV = "ENGAGE_RELAY_CONSOLE_SESSION_KEY"
@@ -42,7 +43,9 @@ def session_key(environ: dict[str, str] | None) -> str:
     return secrets.token_urlsafe(32)
 
 
-def console_services(env: ProcessEnv, client: redis.Redis) -> ConsoleServices:
+def console_services(
+    env: ProcessEnv, client: redis.Redis, *, registry: TenantRegistry | None = None
+) -> ConsoleServices:
     settings = env.settings
     environ = dict(env.environ)
     box = SecretBox.from_env(environ) if environ.get(SECRET_KEY_ENV) else None
@@ -55,7 +58,7 @@ def console_services(env: ProcessEnv, client: redis.Redis) -> ConsoleServices:
     from workers.celery_app import create_app
 
     send = sweep_sender(create_app(env))
-    live = env.live_registry(client)
+    live = registry if registry is not None else env.live_registry(client)
     return redis_services(
         client,
         session_key=session_key(environ),

@@ -79,6 +79,8 @@ def known_secrets(registry: TenantRegistry) -> list[str]:
             found.append(tenant.fallback.password.get_secret_value())
         if tenant.fallback.private_key_passphrase is not None:
             found.append(tenant.fallback.private_key_passphrase.get_secret_value())
+        if tenant.soft_id_key is not None:
+            found.append(tenant.soft_id_key.get_secret_value())
     return found
 
 

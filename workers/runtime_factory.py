@@ -14,6 +14,7 @@ from relay.control import RedisTenantControl
 from relay.keys import SPILL_PREFIX
 from relay.ledger import RedisLedger
 from relay.outcomes import RedisOutcomeSink
+from relay.readcache import RedisReadCache
 from relay.runtime import Runtime
 from relay.schedule import RedisSchedule
 from relay.spill.fence import RedisFileFence
@@ -41,6 +42,7 @@ def build_runtime(
         spill=RedisDeadLetterStore(client, prefix=SPILL_PREFIX),
         control=RedisTenantControl(client),
         fence=RedisFileFence(client),
+        read_cache=RedisReadCache(client, settings.read_cache_ttl()),
         lease_s=settings.redrive_after_s,
         limiter=limiter,
         contacts=RedisContactIdStore(client),
