@@ -118,6 +118,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
         except SettingsInvalid as bad:
             return show(request, viewer, existing, values=dict(form), problems=bad.problems, status_code=422)
         s.tenant_store.put(tenant, replace=True)
+        pages.tenants_changed()
         pages.audit(viewer, "settings_saved", tenant=name, detail=_what_changed(existing, tenant))
         return RedirectResponse(f"{PREFIX}/t/{name}/settings?saved=1", status_code=303)
 
@@ -150,6 +151,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
                 )
             else:
                 s.tenant_store.put(tenant, replace=False)
+                pages.tenants_changed()
         except SettingsInvalid as bad:
             problems = bad.problems
         except TenantStoreError:

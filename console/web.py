@@ -22,6 +22,7 @@ from console.audit import AuditEntry
 from console.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Session, csrf_ok
 from console.services import ConsoleServices
 from console.users import ROLE_WORDS, User
+from relay.tenant_reload import ReloadingRegistry
 from relay.tenants import Tenant
 
 HERE = Path(__file__).resolve().parent
@@ -103,6 +104,12 @@ class Pages:
         if session is None or user is None or user.disabled:
             raise LoginNeeded(request.url.path)
         return Viewer(user, session)
+
+    def tenants_changed(self) -> None:
+        """This process serves a tenant saved here at once (the others within RELOAD_CHECK_S)."""
+        registry = self.s.tenants()
+        if isinstance(registry, ReloadingRegistry):
+            registry.refresh(force=True)
 
     def tenants_for(self, viewer: Viewer) -> list[Tenant]:
         return [t for t in self.s.tenants() if viewer.user.may_see(t.name)]
