@@ -37,7 +37,7 @@ def check_words(result: CheckResult) -> str:
     return CHECK_WORDS.get(result.verdict, result.message[:1].upper() + result.message[1:] + ".")
 
 
-def add_routes(router: APIRouter, pages: Pages) -> None:
+def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one closure per page
     s = pages.s
 
     def editable(tenant: str) -> bool:
