@@ -17,6 +17,7 @@ from console.settings_form import (
 from console.web import PREFIX, PageError, Pages, Viewer
 from engage.ratelimit import DEFAULT_LIVE_SHARE
 from relay.connection_check import CheckResult
+from relay.file_check import FileCheck
 from relay.tenant_store import TenantStoreError
 from relay.tenants import Tenant
 
@@ -35,6 +36,13 @@ def check_words(result: CheckResult) -> str:
     if result.ok:
         return f"Connection works: {result.message}."
     return CHECK_WORDS.get(result.verdict, result.message[:1].upper() + result.message[1:] + ".")
+
+
+def files_words(result: FileCheck) -> str:
+    words = result.message[:1].upper() + result.message[1:] + "."
+    if result.verdict == "no_file_server":
+        return words
+    return f"File server works: {words}" if result.ok else f"File server problem: {words}"
 
 
 def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one closure per page
@@ -58,6 +66,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
         problems: list[str] | None = None,
         notice: str | None = None,
         check: CheckResult | None = None,
+        files: FileCheck | None = None,
         status_code: int = 200,
     ) -> HTMLResponse:
         name = tenant.name if tenant else ""
@@ -81,6 +90,8 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
             notice=notice,
             check=check,
             check_text=check_words(check) if check else None,
+            files=files,
+            files_text=files_words(files) if files else None,
             choices={
                 "contact_key": CONTACT_KEYS,
                 "transport": TRANSPORTS,
@@ -128,8 +139,9 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
         await pages.form(request, viewer)
         tenant = stored_or_served(viewer, name)
         result = s.test_connection(tenant)
-        pages.audit(viewer, "connection_tested", tenant=name, detail=result.verdict)
-        return show(request, viewer, tenant, check=result)
+        files = s.test_file_server(tenant.fallback)
+        pages.audit(viewer, "connection_tested", tenant=name, detail=f"{result.verdict}, {files.verdict}")
+        return show(request, viewer, tenant, check=result, files=files)
 
     @router.get("/tenants/new", response_class=HTMLResponse)
     def new_form(request: Request) -> HTMLResponse:

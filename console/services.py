@@ -16,12 +16,14 @@ from console.auth import LoginAttempts, RedisLoginAttempts, SessionCodec
 from console.history import History, read_history
 from console.silence import RedisSilenceStore, SilenceStore
 from console.users import RedisUserStore, UserStore
+from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetterStore, RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore, RejectedStore
 from fallback.replay import DeadLetterReplayer
 from relay.breaker import BREAKER_OPEN_S, BreakerPolicy, CircuitBreaker, RedisCircuitBreaker
 from relay.connection_check import CheckResult, check_connection
 from relay.control import RedisTenantControl, TenantControl
+from relay.file_check import FileCheck, check_file_server
 from relay.keys import OUTCOMES_STREAM
 from relay.ledger import Ledger, RedisLedger
 from relay.state import RelayState, read_state, redis_breaker_info
@@ -32,6 +34,7 @@ from schemas.publish import EVENTS_STREAM
 
 StateReader = Callable[[list[Tenant]], RelayState]
 ConnectionTest = Callable[[Tenant], CheckResult]
+FileTest = Callable[[FallbackSettings], FileCheck]
 SweepNow = Callable[[str], None]
 HistoryReader = Callable[[str], History]
 
@@ -55,6 +58,7 @@ class ConsoleServices:
     silence: SilenceStore
     history: HistoryReader  # outcomes of the last day by hour, and when each type was last seen
     test_connection: ConnectionTest = check_connection
+    test_file_server: FileTest = check_file_server
     sweep_now: SweepNow | None = None  # sends the fallback sweep (and upload) for a tenant now
     secure_cookies: bool = False  # set the session cookie's Secure flag (behind HTTPS)
     file_tenants: frozenset[str] = field(default_factory=frozenset)  # named in the tenants file: read-only

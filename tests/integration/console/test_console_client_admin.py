@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import SecretStr
 
+from fallback.config import FallbackSettings
 from relay.tenants import Tenant
 from tests.integration.console.conftest import ConsoleStack, log_in, screenshot
 from tests.support.simulator import RunningSimulator
@@ -23,7 +24,14 @@ def test_a_client_admin_manages_only_its_own_tenant(
 ) -> None:
     # Given a stored tenant acme on the simulator's second Engage, beside default, and its client admin
     store = console_stack.tenant_store()
-    store.put(Tenant(name="acme", base_url=simulator.base_url, api_key=SecretStr(simulator.api_key_2)))
+    store.put(
+        Tenant(
+            name="acme",
+            base_url=simulator.base_url,
+            api_key=SecretStr(simulator.api_key_2),
+            fallback=FallbackSettings(transport="none"),
+        )
+    )
     console_stack.add_user("anna", "client_admin", tenant="acme")
     console_stack.wait_served()
 
@@ -57,6 +65,7 @@ def test_a_client_admin_manages_only_its_own_tenant(
     page.click("#save")
     page.click("#test-connection")
     assert "Connection works" in page.inner_text("#check-result")
+    assert "No file server is configured" in page.inner_text("#file-check-result")
     assert store.get("acme").api_key.get_secret_value() == simulator.api_key_2
 
     # And another tenant's pages answer 404, whichever page

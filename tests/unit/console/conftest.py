@@ -17,6 +17,7 @@ from console import build_router, redis_services
 from console.services import ConsoleServices
 from console.users import new_user
 from relay.connection_check import CheckResult
+from relay.file_check import FileCheck
 from relay.tenant_reload import ReloadingRegistry
 from relay.tenant_store import RedisTenantStore, SecretBox, new_secret_key
 from relay.tenants import Tenant, TenantRegistry
@@ -61,6 +62,7 @@ def console(redis_client: redis.Redis) -> Iterator[Console]:
         redis_client, session_key="x" * 32, tenants=lambda: registry, tenant_store=store
     )
     services.test_connection = fake_check
+    services.test_file_server = lambda _: FileCheck(True, "no_file_server", "no file server is configured")
     services.users.add(new_user("ops", "operator", PASSWORD))
     services.users.add(new_user("anna", "client_admin", PASSWORD, tenant="acme"))
     app = FastAPI()
