@@ -19,6 +19,7 @@ import redis
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from pydantic import SecretStr
 
 from console import build_router
 from console.services import ConsoleServices, redis_services
@@ -27,18 +28,16 @@ from relay.tenants import TenantRegistry
 from workers.process import ProcessEnv
 
 SESSION_KEY_ENV = "ENGAGE_RELAY_CONSOLE_SESSION_KEY"
-SECURE_COOKIES_ENV = "ENGAGE_RELAY_CONSOLE_SECURE_COOKIES"
 SESSION_KEY_LABEL = b"engage-relay console session v1"
 
 log = structlog.get_logger(__name__)
 
 
-def session_key(environ: dict[str, str] | None) -> str:
-    env = environ or {}
-    if env.get(SESSION_KEY_ENV):
-        return env[SESSION_KEY_ENV]
-    if env.get(SECRET_KEY_ENV):
-        return hmac.new(env[SECRET_KEY_ENV].encode(), SESSION_KEY_LABEL, hashlib.sha256).hexdigest()
+def session_key(configured: SecretStr | None, secret_key: str | None) -> str:
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    if secret_key:
+        return hmac.new(secret_key.encode(), SESSION_KEY_LABEL, hashlib.sha256).hexdigest()
     log.warning("console.session_key_random", hint=f"set {SESSION_KEY_ENV} to keep sessions across restarts")
     return secrets.token_urlsafe(32)
 
@@ -61,14 +60,14 @@ def console_services(
     live = registry if registry is not None else env.live_registry(client)
     return redis_services(
         client,
-        session_key=session_key(environ),
+        session_key=session_key(settings.console_session_key, environ.get(SECRET_KEY_ENV)),
         tenants=lambda: live,
         tenant_store=RedisTenantStore(client, box) if box is not None else None,
         events_stream=settings.events_stream,
         outcomes_stream=settings.outcomes_stream,
         breaker_open_s=settings.breaker_open_s,
         sweep_now=lambda tenant: send(tenant, 0.0),
-        secure_cookies=environ.get(SECURE_COOKIES_ENV, "").lower() in ("1", "true", "yes"),
+        secure_cookies=settings.console_secure_cookies,
         file_tenants=file_tenants,
     )
 
