@@ -176,8 +176,17 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
     def rejected(request: Request, name: str) -> HTMLResponse:
         viewer = pages.viewer(request)
         pages.tenant(viewer, name)
-        rows = [(eid, r) for eid, r in reversed(s.rejected.list(REJECTED_READ)) if r.tenant == name]
+        rows = [(eid, r) for eid, r in s.rejected.newest(REJECTED_READ) if r.tenant == name]
         return pages.render(request, "rejected.html", viewer, tenant=name, rows=rows[:MAX_SHOWN])
+
+    @router.get("/rejected", response_class=HTMLResponse)
+    def all_rejected(request: Request) -> HTMLResponse:
+        """Operators: every rejection, those naming no tenant or an unknown one included."""
+        viewer = pages.viewer(request)
+        if not viewer.user.is_operator:
+            raise not_found()
+        rows = s.rejected.newest(REJECTED_READ)
+        return pages.render(request, "rejected.html", viewer, tenant=None, rows=rows[:MAX_SHOWN])
 
     @router.get("/t/{name}/events", response_class=HTMLResponse)
     def events(request: Request, name: str, id: str = "") -> Response:

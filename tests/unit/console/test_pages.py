@@ -129,3 +129,28 @@ def test_static_assets_are_served_and_nothing_else(console: Console) -> None:
     assert client.get("/console/static/console.css").headers["content-type"].startswith("text/css")
     assert client.get("/console/static/..%2Fusers.py").status_code == 404
     assert client.get("/console/static/htmx.LICENSE").status_code == 404
+
+
+def test_rejections_show_their_field_errors_and_only_operators_see_every_tenants(console: Console) -> None:
+    from fallback.rejected import Rejection
+
+    reason = {
+        "loc": ["engage"],
+        "msg": "Engage refused the data",
+        "status": 422,
+        "error_code": "ValidationError",
+        "fields": [{"field": "email", "message": "not a valid e-mail"}],
+    }
+    console.services.rejected.add(
+        Rejection(raw="{}", reasons=[reason], stage="engage", event_id="e1", tenant="acme")
+    )
+    console.services.rejected.add(
+        Rejection(raw="{", reasons=[{"loc": [], "msg": "not JSON"}], stage="ingest")
+    )
+    anna = console.login("anna")
+    page = anna.get("/console/t/acme/rejected").text
+    assert "not a valid e-mail" in page and "Engage 422 ValidationError" in page
+    assert "not JSON" not in page
+    assert anna.get("/console/rejected").status_code == 404
+    everything = console.login("ops").get("/console/rejected").text
+    assert "not JSON" in everything and "(none)" in everything
