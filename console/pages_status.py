@@ -55,6 +55,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
             "read_at": state.read_at,
             "refresh_s": REFRESH_S,
             "can_sweep": s.sweep_now is not None,
+            "budget": s.budget_use(tenant),
         }
 
     @router.get("/t/{name}/status", response_class=HTMLResponse)

@@ -16,6 +16,8 @@ from console.auth import LoginAttempts, RedisLoginAttempts, SessionCodec
 from console.history import History, read_history
 from console.silence import RedisSilenceStore, SilenceStore
 from console.users import RedisUserStore, UserStore
+from engage.ratelimit import BudgetUse, RedisRateLimiter
+from engage.transport import key_fingerprint
 from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetterStore, RedisDeadLetterStore
 from fallback.rejected import RedisRejectedStore, RejectedStore
@@ -37,6 +39,7 @@ ConnectionTest = Callable[[Tenant], CheckResult]
 FileTest = Callable[[FallbackSettings], FileCheck]
 SweepNow = Callable[[str], None]
 HistoryReader = Callable[[str], History]
+BudgetReader = Callable[[Tenant], BudgetUse]
 
 
 @dataclass
@@ -57,6 +60,7 @@ class ConsoleServices:
     state: StateReader
     silence: SilenceStore
     history: HistoryReader  # outcomes of the last day by hour, and when each type was last seen
+    budget_use: BudgetReader  # the rate budget's slots in use right now, live and reads vs backlog
     test_connection: ConnectionTest = check_connection
     test_file_server: FileTest = check_file_server
     sweep_now: SweepNow | None = None  # sends the fallback sweep (and upload) for a tenant now
@@ -78,6 +82,12 @@ def redis_services(
     file_tenants: frozenset[str] = frozenset(),
 ) -> ConsoleServices:
     deadletters = RedisDeadLetterStore(client)
+    limiter = RedisRateLimiter(client)
+
+    def budget_use(tenant: Tenant) -> BudgetUse:
+        key_id = key_fingerprint(tenant.api_key.get_secret_value())
+        limiter.set_budget(key_id, tenant.rate_budget_per_s)
+        return limiter.usage(key_id)
 
     def state(chosen: list[Tenant]) -> RelayState:
         return read_state(
@@ -105,6 +115,7 @@ def redis_services(
         state=state,
         silence=RedisSilenceStore(client),
         history=lambda tenant: read_history(client, tenant, stream=outcomes_stream),
+        budget_use=budget_use,
         sweep_now=sweep_now,
         secure_cookies=secure_cookies,
         file_tenants=file_tenants,
