@@ -3,6 +3,7 @@ key and then the right one; CSRF and another tenant's pages are refused. Screens
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -80,6 +81,21 @@ def test_a_client_admin_manages_only_its_own_tenant(
     )
     assert forged.status == 403
     assert not console_stack.redis.exists("engage:paused:acme")
+
+    # And a silence rule (no order.delivered for a minute, all day) shows on the status page and as a metric
+    if not time(0, 2) <= datetime.now(UTC).time() <= time(23, 58):
+        pytest.skip("the all-day rule's window would cross midnight")
+    page.goto(f"{console_stack.url}/t/acme/status")
+    page.fill("input[name=type]", "order.delivered")
+    page.fill("input[name=minutes]", "1")
+    page.fill("input[name=opens]", "00:00")
+    page.fill("input[name=closes]", "23:59")
+    page.fill("input[name=timezone]", "UTC")
+    page.click("text=Add rule")
+    assert "No order.delivered for 1 minute within trading hours" in page.inner_text("#silence-alerts")
+    screenshot(page, "status-silence-alert")
+    metrics = page.request.get(f"{console_stack.url}/metrics").text()
+    assert 'engage_relay_silent{tenant="acme",type="order.delivered"} 1' in metrics
 
     # And the audit log shows what she did, without a secret
     page.goto(f"{console_stack.url}/audit")
