@@ -8,6 +8,7 @@ and the simulator is reset before each test (the `simulator` fixture). Two tenan
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ import requests
 
 from api.tokens import ApiTokens, RedisTokenStore
 from tests.support.processes import Proc, free_port, wait_until
-from tests.support.simulator import RunningSimulator
+from tests.support.simulator import RunningSimulator, SimHttp
 from tests.support.stack import RelayStack, relay_stack
 
+PROMO = "11111111-1111-4111-8111-111111111111"
+VOUCHER_PREFIX = "44444444-4444-4444-8444-"
 SOFT_ID_KEY = "Ab3dEf6hIj9kLm2oPq5sTu8wXy1zAb4d"  # 32 characters a-z, A-Z, 0-9, as Voyado's
 HTTP_TIMEOUT_S = 10.0
 
@@ -111,3 +114,57 @@ def new_email() -> str:
 
 def new_id(prefix: str = "evt") -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Shopper:
+    contact_id: str
+    email: str
+    voucher_id: str
+
+
+@pytest.fixture
+def shopper(api: ApiService, simulator: RunningSimulator, sim_http: SimHttp) -> Shopper:
+    email = new_email()
+    created = sim_http.post("/api/v3/contacts", json={"email": email, "firstName": "Anna"})
+    assert created.status_code in (200, 201), created.text
+    contact_id: str = created.json()["id"]
+    voucher_id = VOUCHER_PREFIX + uuid.uuid4().hex[:12]
+    simulator.admin.seed(
+        {
+            "promotions": [{"id": PROMO, "name": "Welcome", "redemptionChannels": [{"type": "POS"}]}],
+            "vouchers": [
+                {
+                    "id": voucher_id,
+                    "voucherNumber": f"V-{voucher_id[-6:]}",
+                    "contactId": contact_id,
+                    "value": {"currency": "SEK", "amount": 50},
+                }
+            ],
+        }
+    )
+    return Shopper(contact_id, email, voucher_id)
+
+
+def publish_and_settle(api: ApiService, token: str, event: dict[str, Any]) -> dict[str, Any]:
+    assert api.call("POST", "/v1/events", token, json=event).status_code == 202
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        trail = api.call("GET", f"/v1/events/{event['id']}", token)
+        if trail.status_code == 200 and trail.json()["state"] == "settled":
+            result: dict[str, Any] = trail.json()
+            return result
+        time.sleep(0.1)
+    raise TimeoutError(f"not settled:\n{api.stack.procs['worker'].log_tail()}")
+
+
+def envelope(type_: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "type": type_,
+        "version": 1,
+        "tenant": "acme",
+        "occurred_at": "2026-11-24T09:41:12+01:00",
+        "source": "POS",
+        "data": data,
+    }

@@ -4,10 +4,7 @@ the stale answer (or 503) during a simulated outage, measured against the read d
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import redis
@@ -17,45 +14,11 @@ from api.settings import DEFAULT_READ_DEADLINE_S
 from engage.contact_store import identifier_digest
 from relay.breaker import RedisCircuitBreaker
 from relay.readcache import ReadKind, RedisReadCache
-from tests.integration.api.conftest import ApiService, new_email, new_id
-from tests.support.simulator import RunningSimulator, SimHttp
+from tests.integration.api.conftest import ApiService, Shopper, envelope, new_email, publish_and_settle
+from tests.support.simulator import RunningSimulator
 
 DEADLINE_MARGIN_S = 0.35
 """HTTP, JSON and a busy two-core machine on top of the deadline itself."""
-PROMO = "11111111-1111-4111-8111-111111111111"
-VOUCHER_PREFIX = "44444444-4444-4444-8444-"
-
-
-@dataclass
-class Shopper:
-    contact_id: str
-    email: str
-    voucher_id: str
-
-
-@pytest.fixture
-def shopper(api: ApiService, simulator: RunningSimulator, sim_http: SimHttp) -> Shopper:
-    email = new_email()
-    created = sim_http.post("/api/v3/contacts", json={"email": email, "firstName": "Anna"})
-    assert created.status_code in (200, 201), created.text
-    contact_id: str = created.json()["id"]
-    voucher_id = VOUCHER_PREFIX + uuid.uuid4().hex[:12]
-    simulator.admin.seed(
-        {
-            "promotions": [{"id": PROMO, "name": "Welcome", "redemptionChannels": [{"type": "POS"}]}],
-            "vouchers": [
-                {
-                    "id": voucher_id,
-                    "voucherNumber": f"V-{voucher_id[-6:]}",
-                    "contactId": contact_id,
-                    "value": {"currency": "SEK", "amount": 50},
-                }
-            ],
-        }
-    )
-    return Shopper(contact_id, email, voucher_id)
-
-
 READS: dict[ReadKind, Callable[[Shopper], str]] = {
     "lookup": lambda s: f"/v1/contacts/lookup?email={s.email}",
     "overview": lambda s: f"/v1/contacts/{s.contact_id}/overview",
@@ -166,30 +129,6 @@ def test_while_the_breaker_is_open_reads_do_not_ask_engage(
     finally:
         breaker.reset("acme")
         client.close()
-
-
-def publish_and_settle(api: ApiService, token: str, event: dict[str, Any]) -> dict[str, Any]:
-    assert api.call("POST", "/v1/events", token, json=event).status_code == 202
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        trail = api.call("GET", f"/v1/events/{event['id']}", token)
-        if trail.status_code == 200 and trail.json()["state"] == "settled":
-            result: dict[str, Any] = trail.json()
-            return result
-        time.sleep(0.1)
-    raise TimeoutError(f"not settled:\n{api.stack.procs['worker'].log_tail()}")
-
-
-def envelope(type_: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "type": type_,
-        "version": 1,
-        "tenant": "acme",
-        "occurred_at": "2026-11-24T09:41:12+01:00",
-        "source": "POS",
-        "data": data,
-    }
 
 
 def test_a_contact_update_the_relay_applies_invalidates_the_overview(
