@@ -223,6 +223,19 @@ class EngageClient(BaseEngageClient):
         path = "/api/v3/contactoverview"
         return self.parse(self.request("GET", path, params=params), ContactOverview, "GET", path)
 
+    def contact_overview_document(self, contact_id: str) -> dict[str, Any]:
+        """The overview by contactId as Engage sent it: every field kept, including those the model does
+        not know (Voyado leaves the bonus balance and level fields undocumented)."""
+        path = "/api/v3/contactoverview"
+        response = self.request("GET", path, params={"contactId": contact_id})
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise UnexpectedResponse("body is not a contact overview", status=200, method="GET", path=path)
+        return document
+
     # --- receipts ---------------------------------------------------------------------------------------
 
     def create_receipt(self, receipt: ReceiptRequest) -> None:
