@@ -356,6 +356,8 @@ def test_a_job_stuck_in_pending_is_looked_at_ever_less_often_then_goes_up_the_la
     assert result["outcome"] == "parked" and result["reason"] == "ladder"
     job = parked(rt, placed)
     assert job is not None and job.attempt == 1 and job.state == {}
+    step = rt.trail.read("acme-se", placed["id"])[-1]
+    assert (step.reason, step.error) == ("ladder", "OrderJobStuck")
     assert [s.method for s in engage.sent] == ["POST"] + ["GET"] * 9
     assert outcomes_of(rt) == []
 
