@@ -193,10 +193,11 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
 
     settings = env.settings  # a wrong environment is one line before anything heavy is imported
     from workers.celery_app import create_app
-    from workers.logs import configure_logging, known_secrets
+    from workers.logs import configure_logging, known_secrets, quiet_celery_task_lines
 
     level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
     configure_logging(level, secrets=known_secrets(env.registry()))
+    quiet_celery_task_lines(level)
     app = create_app(env)  # a wrong ladder or tenants file is one line too (RelayGroup.invoke)
     app.worker_main(
         [
