@@ -14,11 +14,12 @@ query, which may hold an ``eclub`` token), the status, the time taken and the to
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.routes import health
@@ -59,23 +60,38 @@ def create_app(services: ApiServices, *, extra_routers: Sequence[APIRouter] = ()
     for router in (*service_routers(), *extra_routers):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "api.request",
-            method=request.method,
-            route=_route_template(request),
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-            caller=getattr(request.state, "token_id", None),  # a token's id (a field named token is redacted)
-        )
-        return response
-
+    app.add_middleware(AccessLog)
     return app
 
 
-def _route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "(no route)"))
+class AccessLog:
+    """One ``api.request`` line per request (pure ASGI: no per-request task or body buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            state = scope.get("state") or {}
+            log.info(
+                "api.request",
+                method=scope.get("method"),
+                route=str(getattr(scope.get("route"), "path", "(no route)")),
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                caller=state.get("token_id"),  # a token's id (a field named token would be redacted)
+            )

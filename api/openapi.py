@@ -22,7 +22,7 @@ def document(app: FastAPI | None = None) -> dict[str, Any]:
     if app is None:
         from api.app import create_app
 
-        app = create_app(cast(ApiServices, _UnusedServices()))
+        app = create_app(cast(ApiServices, RoutesOnly()))
     return app.openapi()
 
 
@@ -30,8 +30,9 @@ def openapi_text(app: FastAPI | None = None) -> str:
     return json.dumps(document(app), indent=2, sort_keys=True) + "\n"
 
 
-class _UnusedServices:
-    """Stands in for the services when only the routes matter; any use of it is a bug."""
+class RoutesOnly:
+    """Stands in for the services when only the routes matter (the document, a router's test); any use
+    of it beyond the settings is a bug."""
 
     @property
     def settings(self) -> Any:

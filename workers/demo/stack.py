@@ -51,6 +51,7 @@ DEMO_SIMULATOR_PORT = 8080
 DEMO_FLOWER_PORT = 5555
 DEMO_API_PORT = 8000
 CONSOLE_USER = "demo"
+DEMO_API_TOKEN_NAME = "demo-shop"  # noqa: S105 - the token's name, not a secret
 DEMO_WORKER_METRICS_PORT = 9808
 DEMO_INGEST_METRICS_PORT = 9809
 DEMO_WORKER_CONCURRENCY = 8
@@ -142,6 +143,8 @@ class DemoStack:
     tenants: dict[str, Tenant]  # the demo's tenants, as every relay process loads them
     import_folders: dict[str, str]  # tenant -> its Engage's import folder, relative to `sim-import/`
     breaker_open_s: float  # the relay processes' (ENGAGE_RELAY_BREAKER_OPEN_S)
+    api_url: str = ""  # the HTTP service (`engage-relay api`)
+    api_token: str = ""  # a token for the e-com tenant, made for this run (shown, like the Flower login)
 
 
 def relay_command(*args: str) -> list[str]:
@@ -335,11 +338,9 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         "FLOWER_PORT": str(flower_port),
     }
     flower = sup.start("flower", celery_command("flower", f"--conf={flower_config()}"), flower_env)
-
     api_port = port_or_free(DEMO_API_PORT)
-    api = sup.start(
-        "api", relay_command("api", "--port", str(api_port)), {**relay_env, "ENGAGE_RELAY_METRICS_PORT": "0"}
-    )
+    api = sup.start("api", relay_command("api", "--host", "127.0.0.1", "--port", str(api_port)), relay_env)
+
     add_console_user(redis_url, console_password)
 
     sup.wait_ready(worker, lambda: worker.log_contains("ready."), WORKER_START_TIMEOUT_S, "'ready.' line")
@@ -364,6 +365,8 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         tenants={t.name: t for t in load_tenants_file(paths.tenants_file, relay_env)},
         import_folders=folders,
         breaker_open_s=float(relay_env["ENGAGE_RELAY_BREAKER_OPEN_S"]),
+        api_url=api_url,
+        api_token=demo_api_token(redis_url),
     )
 
 
@@ -372,6 +375,21 @@ def add_console_user(redis_url: str, password: str) -> None:
     client = redis.Redis.from_url(redis_url)
     try:
         RedisUserStore(client).add(new_user(CONSOLE_USER, "operator", password))
+    finally:
+        client.close()
+
+
+def demo_api_token(redis_url: str) -> str:
+    """A fresh token for the e-com tenant (the previous run's demo tokens are revoked)."""
+    from api.tokens import ApiTokens, RedisTokenStore
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        tokens = ApiTokens(RedisTokenStore(client))
+        for info in tokens.list(tenant=demo_data.ECOM_TENANT):
+            if info.name == DEMO_API_TOKEN_NAME and not info.revoked:
+                tokens.revoke(info.token_id)
+        return tokens.create_for_tenant(DEMO_API_TOKEN_NAME, demo_data.ECOM_TENANT).raw
     finally:
         client.close()
 

@@ -464,3 +464,17 @@ def test_the_repr_names_the_key_only_by_fingerprint(client: EngageClient) -> Non
     assert API_KEY not in repr(client)
     assert key_fingerprint(API_KEY) in repr(client)
     assert re.fullmatch(r"[0-9a-f]{12}", key_fingerprint(API_KEY))
+
+
+def test_the_overview_document_keeps_every_field_engage_sends(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.reply(200, {**CONTACT, "bonusBalance": 120, "promotions": []}).reply(
+        200, ["not", "an", "overview"]
+    )
+    document = client.contact_overview_document(GUID)
+    assert document["bonusBalance"] == 120 and document["unknownField"] == 1
+    (sent,) = transport.sent
+    assert sent.url == f"{BASE_URL}/api/v3/contactoverview?contactId={GUID}"
+    with pytest.raises(UnexpectedResponse):
+        client.contact_overview_document(GUID)
