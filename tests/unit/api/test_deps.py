@@ -78,3 +78,16 @@ def test_a_read_with_engage_nowhere_and_nothing_cached_is_503_at_once(
     answer = http.get("/v1/contacts/c-1/overview", headers=bearer(token))
     assert answer.status_code == 503
     assert answer.headers["Retry-After"]
+
+
+def test_an_invalid_envelope_gets_its_rejected_outcome_only_in_the_tokens_own_tenant(
+    services: ApiServices, http: TestClient
+) -> None:
+    token = services.tokens.create_for_tenant("till", "acme").raw
+    mine = {"id": "evt-mine", "type": "customer.created", "tenant": "acme"}
+    theirs = {"id": "evt-theirs", "type": "customer.created", "tenant": "other"}
+    answer = http.post("/v1/events", headers=bearer(token), json=[mine, theirs])
+    assert answer.status_code == 422
+    assert [o.event_id for o in services.outcomes.read_all()] == ["evt-mine"]  # type: ignore[attr-defined]
+    assert {r.event_id for _, r in services.rejected.list()} == {"evt-mine", "evt-theirs"}
+    assert {r.stage for _, r in services.rejected.list()} == {"api"}
