@@ -51,13 +51,17 @@ class ReloadingRegistry(TenantRegistry):
             log.warning("tenant reload: generation unreadable (%s)", type(exc).__name__)
             return None
 
-    def refresh(self, *, force: bool = False) -> TenantRegistry:
-        """The current tenants, reloaded first when the store's generation moved since the last look."""
+    def refresh(self, *, force: bool = False, look_now: bool = False) -> TenantRegistry:
+        """The current tenants, reloaded first when the store's generation moved since the last look.
+
+        `look_now`: read the generation now rather than at the next check (a tenant name not known yet:
+        an event for a tenant saved a moment ago is not refused for a stale registry)."""
         now = self._clock()
-        if not force and now < self._next_check:
+        due = force or look_now or now >= self._next_check
+        if not due:
             return self._current
         with self._guard:
-            if not force and now < self._next_check:
+            if not (force or look_now) and now < self._next_check:
                 return self._current
             self._next_check = now + self._check_every_s
             seen = self._read_generation()
@@ -79,10 +83,13 @@ class ReloadingRegistry(TenantRegistry):
         self._listeners.append(on_change)
 
     def get(self, name: str) -> Tenant:
-        return self.refresh().get(name)
+        current = self.refresh()
+        if name not in current:
+            current = self.refresh(look_now=True)
+        return current.get(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.refresh()
+        return name in self.refresh() or name in self.refresh(look_now=True)
 
     def __iter__(self) -> Iterator[Tenant]:
         return iter(self.refresh())
