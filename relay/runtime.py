@@ -17,7 +17,7 @@ from engage.contact_store import ContactIdStore
 from engage.ratelimit import Lane, RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
 from engage.transport import CallObserver, Timeouts, key_fingerprint, shared_session
-from fallback.deadletters import DeadLetter, DeadLetterStore
+from fallback.deadletters import DeadLetter, DeadLetterStore, dead_letter_id
 from fallback.rejected import RejectedStore
 from relay.breaker import (
     BreakerPolicy,
@@ -124,6 +124,13 @@ class Runtime:
 
     def paused(self, tenant: str) -> bool:
         return self.control.paused(tenant)
+
+    def spill_pending(self, tenant: str, event_id: str) -> bool:
+        """Whether this spilled event still waits in the spill store for the sweep to file it."""
+        if self.spill is None:
+            return False
+        letter = self.spill.get(dead_letter_id(tenant, event_id))
+        return letter is not None and letter.fallback_state == "pending"
 
     def limiter_cooldown_s(self, tenant: Tenant) -> float:
         """How long the shared limiter still holds this tenant's key back after a 429."""

@@ -116,8 +116,10 @@ def load_registry(
     sources: TenantSources, env: Mapping[str, str], *, client: redis.Redis | None = None
 ) -> TenantRegistry:
     """The tenants file's tenants plus the encrypted store's (only when ENGAGE_RELAY_SECRET_KEY is set in
-    `env`); with neither, `sources.default`. A name in both is a configuration error. `env` holds the
-    secrets the file names (`api_key_env`); the process entry point passes its environment."""
+    `env`). Without a tenants file, `sources.default` (from the environment) is served too, beside the
+    stored ones: adding the first stored tenant never drops it (a stored tenant named `default` takes its
+    place). A name in both the file and the store is a configuration error. `env` holds the secrets the
+    file names (`api_key_env`); the process entry point passes its environment."""
     from_file = list(load_tenants_file(sources.tenants_file, env)) if sources.tenants_file else []
     stored = _stored_tenants(sources.redis_url, env, client)
     clashes = sorted({t.name for t in from_file} & {t.name for t in stored})
@@ -126,8 +128,8 @@ def load_registry(
             f"tenant(s) {', '.join(clashes)} defined both in {sources.tenants_file} and in the encrypted "
             "tenant store: keep one (`engage-relay tenants remove NAME` or delete the file's table)"
         )
-    if not from_file and not stored:
-        return TenantRegistry([sources.default])
+    if sources.tenants_file is None and sources.default.name not in {t.name for t in stored}:
+        return TenantRegistry([sources.default, *stored])
     return TenantRegistry([*from_file, *stored])
 
 

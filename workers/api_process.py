@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from fastapi import APIRouter
+
 from api.app import create_app
 from api.ratelimit import RedisRequestLimiter
 from api.services import ApiServices
@@ -22,8 +24,10 @@ from relay.breaker import BreakerPolicy, RedisCircuitBreaker
 from relay.ledger import RedisLedger
 from relay.outcomes import RedisOutcomeSink
 from relay.readcache import RedisReadCache
+from relay.tenant_reload import ReloadingRegistry
 from relay.trail import RedisTrail
 from workers.process import ProcessEnv
+from workers.runtime_factory import follow_budgets
 
 SESSION_POOL_SIZE = 64  # Engage connections one API process keeps open (reads run on a thread pool)
 
@@ -32,8 +36,11 @@ def build_services(env: ProcessEnv) -> ApiServices:
     """The Redis-backed services of one API process."""
     settings = env.settings
     client = env.redis_client()
-    registry = env.registry(client)
+    registry = env.live_registry(client)  # a tenant added in the console is served within seconds
     budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
+    engage_limiter = RedisRateLimiter(client, budgets=budgets)
+    if isinstance(registry, ReloadingRegistry):
+        registry.listen(lambda fresh: follow_budgets(engage_limiter, fresh))
     api_settings = settings.api_settings()
     return ApiServices(
         settings=api_settings,
@@ -48,7 +55,7 @@ def build_services(env: ProcessEnv) -> ApiServices:
         contacts=RedisContactIdStore(client),
         read_cache=RedisReadCache(client, api_settings.cache_ttl),
         breaker=RedisCircuitBreaker(client, BreakerPolicy(open_s=settings.breaker_open_s)),
-        engage_limiter=RedisRateLimiter(client, budgets=budgets),
+        engage_limiter=engage_limiter,
         session=shared_session(pool_maxsize=SESSION_POOL_SIZE),
     )
 
@@ -60,7 +67,15 @@ def app_from_environment() -> object:
     env = ProcessEnv()
     services = build_services(env)
     configure_logging(logging.INFO, secrets=known_secrets(services.registry))
-    return create_app(services)
+    return create_app(services, extra_routers=[console_router(env, services)])
+
+
+def console_router(env: ProcessEnv, services: ApiServices) -> APIRouter:
+    """The browser console (console/), on the same Redis and the same live tenants as the API."""
+    from console import build_router
+    from workers.console_app import console_services
+
+    return build_router(console_services(env, services.redis, registry=services.registry))
 
 
 def serve_api(env: ProcessEnv, *, host: str, port: int, workers: int) -> None:

@@ -70,6 +70,10 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
         "workers.commands.tenants",
         "Add, list, show, test, remove, pause and resume Engage tenants (secrets encrypted in Redis).",
     ),
+    "users": LazyCommand(
+        "workers.commands.users",
+        "Console accounts: create operators and client admins, list them, disable or enable one.",
+    ),
 }
 
 
@@ -189,10 +193,11 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
 
     settings = env.settings  # a wrong environment is one line before anything heavy is imported
     from workers.celery_app import create_app
-    from workers.logs import configure_logging, known_secrets
+    from workers.logs import configure_logging, known_secrets, quiet_celery_task_lines
 
     level = logging.getLevelNamesMapping().get(loglevel.upper(), logging.INFO)
     configure_logging(level, secrets=known_secrets(env.registry()))
+    quiet_celery_task_lines(level)
     app = create_app(env)  # a wrong ladder or tenants file is one line too (RelayGroup.invoke)
     app.worker_main(
         [
@@ -206,6 +211,22 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
             "--without-gossip",
         ]
     )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8090, show_default=True)
+@pass_env
+def console(env: ProcessEnv, host: str, port: int) -> None:
+    """Serve the browser console alone at http://HOST:PORT/console/ (`engage-relay api` serves it too)."""
+    env.settings  # noqa: B018 - a wrong environment is one line before anything heavy is imported
+    import uvicorn
+
+    from workers.console_app import create_console_app
+    from workers.logs import configure_logging
+
+    configure_logging(secrets=[])
+    uvicorn.run(create_console_app(env), host=host, port=port, log_level="warning", access_log=False)
 
 
 @main.command()

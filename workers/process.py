@@ -95,6 +95,15 @@ class ProcessEnv:
 
         return load_registry(self.settings.tenant_sources(), self.environ, client=client)
 
+    def live_registry(self, client: redis.Redis) -> TenantRegistry:
+        """The tenants this process serves, following the encrypted store: a tenant added or changed
+        there (the console, `tenants add`) is served within seconds, without a restart."""
+        from relay.tenant_reload import ReloadingRegistry
+        from relay.tenant_store import RedisTenantStore
+
+        generation = RedisTenantStore(client, None).generation
+        return ReloadingRegistry(lambda: self.registry(client), generation)
+
     def __repr__(self) -> str:
         return f"ProcessEnv(variables={len(self.environ)})"
 

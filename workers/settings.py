@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     # the process's /metrics port: None -> the process's own default (9808 worker, 9809 ingest); 0 disables
     metrics_port: int | None = Field(default=None, validation_alias=METRICS_PORT_ENV)
     metrics_addr: str = Field(default=DEFAULT_METRICS_ADDR, validation_alias=METRICS_ADDR_ENV)
+    # the browser console (served by `engage-relay api`): the key signing its session cookie (None: one
+    # derived from ENGAGE_RELAY_SECRET_KEY, else a random one per process), and the cookie's Secure flag
+    console_session_key: SecretStr | None = Field(
+        default=None, validation_alias="ENGAGE_RELAY_CONSOLE_SESSION_KEY"
+    )
+    console_secure_cookies: bool = Field(
+        default=False, validation_alias="ENGAGE_RELAY_CONSOLE_SECURE_COOKIES"
+    )
     # the HTTP service (`engage-relay api`): read and assignment deadlines, per-token budget, read cache
     api_read_deadline_s: float = Field(
         default=DEFAULT_READ_DEADLINE_S,

@@ -143,6 +143,12 @@ def test_the_readmes_first_command_runs_the_demo_on_a_clean_clone(tmp_path: Path
         assert key not in output
         assert key not in logs
     assert api_line.group(2) not in logs
+    # and the console's address with a login made up for the run, the password in no log
+    console_line = re.search(
+        r"Console \(browser\): +(http://127\.0\.0\.1:\d+/console/) +login demo / (\S+)", run.stdout
+    )
+    assert console_line, run.stdout[-3000:]
+    assert console_line.group(2) not in logs
 
     # and no child outlived it: every recorded process group is gone, no process runs from the clone
     groups = json.loads((clone / ".var/demo/pids").read_text(encoding="utf-8"))

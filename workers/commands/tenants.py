@@ -262,8 +262,10 @@ def show(name: str) -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def test(name: str, as_json: bool) -> None:
-    """Check NAME's Engage with cheap calls (the key, then its stores) and say what is wrong, if anything."""
+    """Check NAME's Engage with cheap calls (the key, then its stores) and its file server (a probe file
+    written and removed), and say what is wrong, if anything."""
     from relay.connection_check import check_connection
+    from relay.file_check import check_file_server
     from relay.tenants_file import TenantConfigError
     from workers.logs import configure_logging
 
@@ -274,11 +276,13 @@ def test(name: str, as_json: bool) -> None:
     except (TenantConfigError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     result = check_connection(tenant)
+    files = check_file_server(tenant.fallback)
     if as_json:
-        click.echo(json.dumps({"tenant": name, **result.__dict__}))
+        click.echo(json.dumps({"tenant": name, **result.__dict__, "file_server": files.__dict__}))
     else:
         click.echo(f"{name}: {'OK' if result.ok else 'FAILED'}: {result.message}")
-    if not result.ok:
+        click.echo(f"{name}: files: {'OK' if files.ok else 'FAILED'}: {files.message}")
+    if not (result.ok and files.ok):
         raise SystemExit(1)
 
 

@@ -1,0 +1,156 @@
+"""The console's pages over HTTP: log-in, who sees what, CSRF, settings, and the audit log."""
+
+from __future__ import annotations
+
+import html
+
+from console.auth import LOGIN_ATTEMPTS
+from tests.unit.console.conftest import PASSWORD, Console, csrf_of
+
+
+def test_every_page_needs_a_login(console: Console) -> None:
+    client = console.client()
+    answer = client.get("/console/t/acme/status", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/console/login?next=")
+
+
+def test_a_client_admin_sees_only_its_tenant(console: Console) -> None:
+    client = console.login("anna")
+    home = client.get("/console/")
+    assert home.status_code == 200
+    assert "acme" in home.text and "other" not in home.text
+    for path in ("status", "settings", "failures", "rejected", "events"):
+        assert client.get(f"/console/t/acme/{path}").status_code == 200, path
+        assert client.get(f"/console/t/other/{path}").status_code == 404, path
+    assert client.get("/console/tenants/new").status_code == 404
+
+
+def test_an_operator_sees_every_tenant(console: Console) -> None:
+    client = console.login("ops")
+    home = client.get("/console/")
+    assert "acme" in home.text and "other" in home.text
+    assert client.get("/console/t/other/settings").status_code == 200
+
+
+def test_a_form_without_its_csrf_token_is_refused(console: Console) -> None:
+    client = console.login("anna")
+    page = client.get("/console/t/acme/settings")
+    form = {"base_url": "http://127.0.0.1:9", "source": "POS"}
+    assert client.post("/console/t/acme/settings", data=form).status_code == 403
+    assert client.post("/console/t/acme/settings", data={**form, "csrf": "forged"}).status_code == 403
+    assert console.store.get("acme").policy.source == "ECOM"
+    saved = client.post("/console/t/acme/settings", data={**form, "csrf": csrf_of(page.text)})
+    assert saved.status_code == 200 and "Settings saved" in saved.text
+    assert console.store.get("acme").policy.source == "POS"
+
+
+def test_a_wrong_password_is_refused_and_log_ins_are_rate_limited(console: Console) -> None:
+    client = console.client()
+    for _ in range(LOGIN_ATTEMPTS):
+        answer = client.post("/console/login", data={"username": "anna", "password": "wrong password"})
+        assert answer.status_code == 401
+        assert "wrong" in answer.text
+    blocked = client.post("/console/login", data={"username": "anna", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many failed log-ins" in blocked.text
+    # another user from the same address is not blocked
+    assert console.login("ops").get("/console/").status_code == 200
+
+
+def test_secrets_are_write_only_and_saving_keeps_them(console: Console) -> None:
+    client = console.login("anna")
+    page = client.get("/console/t/acme/settings")
+    assert "good-key" not in page.text
+    assert "set, last changed on" in page.text
+    values = {"base_url": "http://127.0.0.1:9", "csrf": csrf_of(page.text), "api_key": ""}
+    client.post("/console/t/acme/settings", data=values)
+    assert console.store.get("acme").api_key.get_secret_value() == "good-key"
+
+
+def test_test_connection_says_in_plain_words_the_key_was_refused(console: Console) -> None:
+    client = console.login("anna")
+    page = client.get("/console/t/acme/settings")
+    token = csrf_of(page.text)
+    client.post(
+        "/console/t/acme/settings", data={"base_url": "http://127.0.0.1:9", "api_key": "bad", "csrf": token}
+    )
+    refused = client.post("/console/t/acme/test", data={"csrf": token})
+    assert "Engage refused the API key" in refused.text
+    client.post(
+        "/console/t/acme/settings",
+        data={"base_url": "http://127.0.0.1:9", "api_key": "good-key", "csrf": token},
+    )
+    works = client.post("/console/t/acme/test", data={"csrf": token})
+    assert "Connection works" in works.text
+    audit = client.get("/console/audit")
+    assert "connection tested" in audit.text and "settings saved" in audit.text and "API key" in audit.text
+
+
+def test_invalid_settings_are_explained_and_not_saved(console: Console) -> None:
+    client = console.login("ops")
+    page = client.get("/console/t/acme/settings")
+    answer = client.post(
+        "/console/t/acme/settings",
+        data={"base_url": "ftp://nope", "rate_budget_per_s": "fast", "csrf": csrf_of(page.text)},
+    )
+    assert answer.status_code == 422
+    assert "Rate budget: 'fast' is not a number" in html.unescape(answer.text)
+    assert console.store.get("acme").base_url == "http://127.0.0.1:9"
+
+
+def test_an_operator_adds_a_tenant_and_it_is_served_at_once(console: Console) -> None:
+    client = console.login("ops")
+    page = client.get("/console/tenants/new")
+    answer = client.post(
+        "/console/tenants/new",
+        data={
+            "name": "newco",
+            "base_url": "https://newco.voyado.com",
+            "api_key": "k",
+            "csrf": csrf_of(page.text),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    assert "newco" in console.services.tenants()
+    assert sorted(console.store.names()) == ["acme", "newco", "other"]
+
+
+def test_a_disabled_user_is_logged_out_at_once(console: Console) -> None:
+    client = console.login("anna")
+    assert client.get("/console/t/acme/status").status_code == 200
+    console.services.users.set_disabled("anna", True)
+    assert client.get("/console/t/acme/status", follow_redirects=False).status_code == 303
+
+
+def test_static_assets_are_served_and_nothing_else(console: Console) -> None:
+    client = console.client()
+    assert client.get("/console/static/htmx.min.js").status_code == 200
+    assert client.get("/console/static/console.css").headers["content-type"].startswith("text/css")
+    assert client.get("/console/static/..%2Fusers.py").status_code == 404
+    assert client.get("/console/static/htmx.LICENSE").status_code == 404
+
+
+def test_rejections_show_their_field_errors_and_only_operators_see_every_tenants(console: Console) -> None:
+    from fallback.rejected import Rejection
+
+    reason = {
+        "loc": ["engage"],
+        "msg": "Engage refused the data",
+        "status": 422,
+        "error_code": "ValidationError",
+        "fields": [{"field": "email", "message": "not a valid e-mail"}],
+    }
+    console.services.rejected.add(
+        Rejection(raw="{}", reasons=[reason], stage="engage", event_id="e1", tenant="acme")
+    )
+    console.services.rejected.add(
+        Rejection(raw="{", reasons=[{"loc": [], "msg": "not JSON"}], stage="ingest")
+    )
+    anna = console.login("anna")
+    page = anna.get("/console/t/acme/rejected").text
+    assert "not a valid e-mail" in page and "Engage 422 ValidationError" in page
+    assert "not JSON" not in page
+    assert anna.get("/console/rejected").status_code == 404
+    everything = console.login("ops").get("/console/rejected").text
+    assert "not JSON" in everything and "(none)" in everything
