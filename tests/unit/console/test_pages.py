@@ -24,6 +24,9 @@ def test_a_client_admin_sees_only_its_tenant(console: Console) -> None:
         assert client.get(f"/console/t/acme/{path}").status_code == 200, path
         assert client.get(f"/console/t/other/{path}").status_code == 404, path
     assert client.get("/console/tenants/new").status_code == 404
+    refused = client.get("/console/t/other/settings").text
+    assert "Log out" in refused and "/console/t/acme/status" in refused  # her own header, not the other's
+    assert "/console/t/other" not in refused
 
 
 def test_an_operator_sees_every_tenant(console: Console) -> None:
