@@ -55,7 +55,9 @@ class ApiServices:
     engage_limiter: RateLimiter  # the key's shared budget; reads take its `read` lane
     session: requests.Session  # the process's HTTP pool to Engage
     clock: Callable[[], datetime] = utc_now
-    _clients: dict[tuple[str, str, str, Lane, float], EngageClient] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[str, str, str, float, Lane, float], EngageClient] = field(
+        default_factory=dict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tenant(self, name: str) -> Tenant:
@@ -64,12 +66,20 @@ class ApiServices:
 
     def engage_client(self, tenant: Tenant, *, lane: Lane, deadline_s: float) -> EngageClient:
         """A client for calls that must answer within ``deadline_s``: no short retries, socket timeouts
-        and rate-limit waits within the deadline. A changed key or base URL gets a new client."""
+        and rate-limit waits within the deadline. A changed key, base URL or budget (a reloaded tenant) gets
+        a new client, and the shared limiter learns the key's budget."""
         api_key = tenant.api_key.get_secret_value()
-        slot = (tenant.name, key_fingerprint(api_key), tenant.base_url, lane, deadline_s)
+        key_id = key_fingerprint(api_key)
+        slot = (tenant.name, key_id, tenant.base_url, tenant.rate_budget_per_s, lane, deadline_s)
         with self._lock:
             client = self._clients.get(slot)
             if client is None:
+                set_budget = getattr(self.engage_limiter, "set_budget", None)  # not in the RateLimiter role
+                if (
+                    set_budget is not None
+                    and self.engage_limiter.budget_for(key_id) != tenant.rate_budget_per_s
+                ):
+                    set_budget(key_id, tenant.rate_budget_per_s)
                 client = EngageClient(
                     tenant.base_url,
                     api_key,

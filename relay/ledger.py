@@ -160,6 +160,11 @@ def _encode_settled(outcome: str, digest: str | None) -> str:
     return f"{outcome}|{digest or ''}"
 
 
+def decode_settled(raw: str) -> Settled:
+    """A settled marker as Redis keeps it (`outcome|digest`, or "1" of the first version)."""
+    return _decode_settled(raw)
+
+
 def _decode_settled(raw: str) -> Settled:
     if raw == "1":  # a marker of the first version: applied, no digest kept
         return Settled("applied")

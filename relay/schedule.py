@@ -290,6 +290,11 @@ class RedisSchedule:
     def unlease(self, job: Job) -> None:
         self.park(job, time.time())
 
+    def lease_keys(self, job: Job) -> tuple[str, str]:
+        """The job's tenant's jobs hash and the leased zset of its lane (relay/start.py renews there)."""
+        jobs_key, _, leased = _keys(self._prefix, job.tenant)
+        return jobs_key, leased[job.lane]
+
     def touch(self, job: Job, lease_s: float) -> bool:
         jobs_key, _, leased = _keys(self._prefix, job.tenant)
         until = _ms(time.time() + lease_s)

@@ -19,6 +19,7 @@ tenant's Engage: 404, as for any unknown id.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -51,7 +52,13 @@ LOOKUP_PARAMS: dict[str, str] = {
 """The contact-id store's identifier kind -> the Engage client's keyword."""
 
 
-def _read(svc: ApiServices, response: Response, target: ReadTarget, fetch: Any, model: type[Model]) -> Model:
+def _read(
+    svc: ApiServices,
+    response: Response,
+    target: ReadTarget,
+    fetch: Callable[[], dict[str, Any]],
+    model: type[Model],
+) -> Model:
     deadline_at = time.monotonic() + svc.settings.read_deadline_s
     try:
         result = read_through(

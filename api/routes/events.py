@@ -122,7 +122,9 @@ def _publish(svc: ApiServices, scope: TokenScope, raws: list[bytes]) -> IngestAn
             event = parse_event(raw)
         except InvalidEvent as exc:
             reasons = [dict(r) for r in exc.reasons]
-            _reject(svc, raw, reasons, exc.event_id, exc.tenant, exc.event_type, record=True)
+            # its outcome only for a tenant this token may write to: no token marks another's events
+            record = isinstance(exc.tenant, str) and scope.allows(exc.tenant)
+            _reject(svc, raw, reasons, exc.event_id, exc.tenant, exc.event_type, record=record)
             refused.append(Refused(index=index, id=_echo(exc.event_id), reasons=reasons))
             continue
         if not scope.allows(event.tenant) or event.tenant not in svc.registry:

@@ -68,6 +68,28 @@ def test_unknown_names_read_the_generation_at_most_every_so_often() -> None:
     assert reads["n"] == 3
 
 
+def test_a_name_not_known_yet_reads_the_counter_at_once() -> None:
+    # Given a registry that has just looked at the counter
+    state = {"generation": 1, "names": ["default"]}
+    clock = Clock()
+    registry = ReloadingRegistry(
+        lambda: TenantRegistry(tenant(n) for n in state["names"]),  # type: ignore[union-attr]
+        lambda: int(state["generation"]),  # type: ignore[call-overload]
+        check_every_s=2.0,
+        clock=clock,
+    )
+    # When a tenant is saved and an event for it arrives a moment later
+    state["names"] = ["default", "acme"]
+    state["generation"] = 2
+    clock.now = 0.1
+    # Then the unknown name makes it look now: the event is not refused for a stale registry
+    assert "acme" in registry
+    assert registry.get("acme").name == "acme"
+    # And a name the store does not have either is still unknown
+    with pytest.raises(UnknownTenant):
+        registry.get("nobody")
+
+
 def test_a_failing_reload_keeps_the_tenants_it_had() -> None:
     clock = Clock()
     calls = {"n": 0}
