@@ -47,6 +47,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
             "hold": t.on_hold,
             "held": t.held_in_lanes(),
             "lanes": lanes_text(t),
+            "draining": _draining(t),
             "history": history,
             "bars": chart_bars(history),
             "colours": CHART_COLOURS,
@@ -140,6 +141,12 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
                 value = int(silent(rule, history.last_seen.get(rule.type)))
                 lines.append(f'engage_relay_silent{{tenant="{tenant.name}",type="{rule.type}"}} {value}')
         return "\n".join(lines) + "\n"
+
+
+def _draining(t: TenantState) -> int:
+    """Events still waiting in the backlog lane once a hold ended (a drain's progress); 0 while held."""
+    backlog = t.lanes.get("backlog")
+    return 0 if t.on_hold or backlog is None else backlog.due + backlog.waiting + backlog.in_flight
 
 
 def _first(exc: Exception) -> str:

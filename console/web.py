@@ -48,6 +48,11 @@ class PageError(Exception):
         self.status = status
         self.title = title
         self.message = message
+        self.chrome: dict[str, Any] = {"viewer": None}  # who is looking, for the page's header
+
+    def seen_by(self, chrome: dict[str, Any]) -> PageError:
+        self.chrome = chrome
+        return self
 
 
 class LoginNeeded(Exception):
@@ -85,7 +90,7 @@ class ConsoleRoute(APIRoute):
                 return templates.TemplateResponse(
                     request,
                     "error.html",
-                    {"title": err.title, "message": err.message, "viewer": None},
+                    {**err.chrome, "title": err.title, "message": err.message},
                     status_code=err.status,
                 )
 
@@ -118,8 +123,16 @@ class Pages:
         """The tenant if this viewer may see it; 404 otherwise (another tenant's pages do not exist)."""
         registry = self.s.tenants()
         if not viewer.user.may_see(name) or name not in registry:
-            raise not_found()
+            raise not_found().seen_by(self.chrome(viewer))
         return registry.get(name)
+
+    def chrome(self, viewer: Viewer | None) -> dict[str, Any]:
+        """What the header of every page needs: who is looking, their tenants, the CSRF token."""
+        return {
+            "viewer": viewer,
+            "nav_tenants": self.tenants_for(viewer) if viewer else [],
+            "csrf": viewer.session.csrf if viewer else "",
+        }
 
     async def form(self, request: Request, viewer: Viewer) -> Mapping[str, str]:
         """The posted form, once its CSRF token is checked (403 without the right one)."""
@@ -131,7 +144,7 @@ class Pages:
                 "Form expired",
                 "This form has no valid security token (it is old, or was sent from another site). "
                 "Reload the page and try again.",
-            )
+            ).seen_by(self.chrome(viewer))
         return {k: v for k, v in form.items() if isinstance(v, str)}
 
     def audit(

@@ -3,7 +3,9 @@
 Every change to the store moves its generation counter (`engage:tenants:generation`,
 relay.tenant_store). A `ReloadingRegistry` looks at the counter at most every RELOAD_CHECK_S seconds,
 on use (no thread of its own), and when it moved loads the tenants again: a tenant added or changed in
-the console is served by every worker, ingest and API process within a few seconds. A reload that fails
+the console is served by every worker, ingest and API process within a few seconds. A name it does not
+know makes it read the counter at once (at most every MISS_CHECK_S), so the first event of a tenant
+added a moment ago is not refused as unknown. A reload that fails
 (Redis down, a stored tenant that no longer reads) keeps the tenants it had and tries again at the next
 check; `on_change` hears of each new registry (a worker consumes the new tenant's queues, the rate
 limiter learns its budget).
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from relay.tenants import Tenant, TenantRegistry
 
 RELOAD_CHECK_S = 2.0
+MISS_CHECK_S = 0.2  # an unknown name reads the generation at once, but at most this often
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class ReloadingRegistry(TenantRegistry):
         self._seen = self._read_generation()
         self._current = load()
         self._next_check = clock() + check_every_s
+        self._next_miss_check = 0.0
         super().__init__([])
 
     def _read_generation(self) -> int | None:
@@ -53,9 +57,8 @@ class ReloadingRegistry(TenantRegistry):
 
     def refresh(self, *, force: bool = False, look_now: bool = False) -> TenantRegistry:
         """The current tenants, reloaded first when the store's generation moved since the last look.
-
-        `look_now`: read the generation now rather than at the next check (a tenant name not known yet:
-        an event for a tenant saved a moment ago is not refused for a stale registry)."""
+        The generation is read at most every `check_every_s`, at once with `look_now`; `force` reloads
+        whatever it says."""
         now = self._clock()
         due = force or look_now or now >= self._next_check
         if not due:
@@ -78,18 +81,27 @@ class ReloadingRegistry(TenantRegistry):
             listener(fresh)
         return fresh
 
+    def _knowing(self, name: object) -> TenantRegistry:
+        """The tenants, looked up again at once when `name` is not among them (a tenant added a moment
+        ago is served by its first event), at most every MISS_CHECK_S."""
+        current = self.refresh()
+        if name in current:
+            return current
+        now = self._clock()
+        if now < self._next_miss_check:
+            return current
+        self._next_miss_check = now + MISS_CHECK_S
+        return self.refresh(look_now=True)
+
     def listen(self, on_change: Callable[[TenantRegistry], None]) -> None:
         """Call `on_change` with each newly loaded registry (from the thread that noticed the change)."""
         self._listeners.append(on_change)
 
     def get(self, name: str) -> Tenant:
-        current = self.refresh()
-        if name not in current:
-            current = self.refresh(look_now=True)
-        return current.get(name)
+        return self._knowing(name).get(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.refresh() or name in self.refresh(look_now=True)
+        return name in self._knowing(name)
 
     def __iter__(self) -> Iterator[Tenant]:
         return iter(self.refresh())

@@ -75,7 +75,7 @@ def create_app(env: ProcessEnv) -> Celery:
         client = redis.Redis.from_url(settings.redis_url)
         live = env.live_registry(client)  # a tenant added in the console is served within seconds
         runtime = build_runtime(settings, live, client, ladder)
-        runtime.on_response = metrics.EngageCallMetrics(registry)
+        runtime.on_response = metrics.EngageCallMetrics(live)
         runtime.file_hooks = FileHooks(
             written=metrics.record_file_written, uploaded=metrics.record_file_uploaded
         )

@@ -100,9 +100,12 @@ class ProcessEnv:
         there (the console, `tenants add`) is served within seconds, without a restart."""
         from relay.tenant_reload import ReloadingRegistry
         from relay.tenant_store import RedisTenantStore
+        from workers.logs import known_secrets, learn_secrets
 
         generation = RedisTenantStore(client, None).generation
-        return ReloadingRegistry(lambda: self.registry(client), generation)
+        live = ReloadingRegistry(lambda: self.registry(client), generation)
+        live.listen(lambda fresh: learn_secrets(known_secrets(fresh)))  # its secrets stay out of the logs
+        return live
 
     def __repr__(self) -> str:
         return f"ProcessEnv(variables={len(self.environ)})"

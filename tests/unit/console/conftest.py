@@ -35,6 +35,7 @@ class Console:
     services: ConsoleServices
     store: RedisTenantStore
     app: FastAPI
+    redis: redis.Redis
 
     def client(self) -> TestClient:
         return TestClient(self.app, base_url="http://testserver")
@@ -67,7 +68,7 @@ def console(redis_client: redis.Redis) -> Iterator[Console]:
     services.users.add(new_user("anna", "client_admin", PASSWORD, tenant="acme"))
     app = FastAPI()
     app.include_router(build_router(services))
-    yield Console(services, store, app)
+    yield Console(services, store, app, redis_client)
 
 
 def csrf_of(html: str) -> str:

@@ -24,6 +24,9 @@ def test_a_client_admin_sees_only_its_tenant(console: Console) -> None:
         assert client.get(f"/console/t/acme/{path}").status_code == 200, path
         assert client.get(f"/console/t/other/{path}").status_code == 404, path
     assert client.get("/console/tenants/new").status_code == 404
+    refused = client.get("/console/t/other/settings").text
+    assert "Log out" in refused and "/console/t/acme/status" in refused  # her own header, not the other's
+    assert "/console/t/other" not in refused
 
 
 def test_an_operator_sees_every_tenant(console: Console) -> None:
@@ -154,3 +157,76 @@ def test_rejections_show_their_field_errors_and_only_operators_see_every_tenants
     assert anna.get("/console/rejected").status_code == 404
     everything = console.login("ops").get("/console/rejected").text
     assert "not JSON" in everything and "(none)" in everything
+
+
+def test_a_filter_selection_is_replayed_through_the_backlog_lane_and_applied_ones_skipped(
+    console: Console,
+) -> None:
+    from fallback.deadletters import DeadLetter
+    from schemas.publish import EVENTS_STREAM, LANE_FIELD
+
+    def dead(event_id: str, error_class: str, status: int) -> DeadLetter:
+        return DeadLetter(
+            event_id=event_id,
+            tenant="acme",
+            type="customer.created",
+            envelope={"id": event_id, "tenant": "acme", "type": "customer.created"},
+            error_class=error_class,
+            error_kind="retryable" if status >= 500 else "permanent",
+            engage_status=status,
+        )
+
+    for letter in (
+        dead("e1", "ServerError", 503),
+        dead("e2", "ServerError", 503),
+        dead("e3", "Conflict", 409),
+    ):
+        console.services.deadletters.add(letter)
+    console.services.ledger.mark_settled("acme", "e2", "applied", None)  # applied since, by another path
+    client = console.login("ops")
+    preview = client.get("/console/t/acme/replay?cause=unreachable")
+    assert "Replay 2 dead letter(s)?" in preview.text
+    assert "skipped: already applied in Engage" in preview.text
+    done = client.post("/console/t/acme/replay", data={"cause": "unreachable", "csrf": csrf_of(preview.text)})
+    assert "Replayed 1 event(s) through the backlog lane; skipped 1 already applied" in done.text
+    entries = console.redis.xrange(EVENTS_STREAM)
+    assert len(entries) == 1 and entries[0][1][LANE_FIELD.encode()] == b"backlog"
+    assert console.services.deadletters.get("acme:e1") is None
+    assert console.services.deadletters.get("acme:e3") is not None  # another cause: not selected
+    audit = client.get("/console/audit").text
+    assert "replayed" in audit and "1 skipped as already applied" in audit
+
+
+def test_drop_without_its_confirmation_drops_nothing(console: Console) -> None:
+    from fallback.deadletters import DeadLetter
+
+    console.services.deadletters.add(
+        DeadLetter(
+            event_id="e1",
+            tenant="acme",
+            type="x",
+            envelope={},
+            error_class="Conflict",
+            error_kind="permanent",
+        )
+    )
+    client = console.login("ops")
+    page = client.get("/console/t/acme/drop?id=e1")
+    assert "cannot be undone" in page.text
+    refused = client.post("/console/t/acme/drop", data={"id": "e1", "csrf": csrf_of(page.text)})
+    assert refused.status_code == 400 and console.services.deadletters.get("acme:e1") is not None
+    client.post("/console/t/acme/drop", data={"id": "e1", "confirm": "yes", "csrf": csrf_of(page.text)})
+    assert console.services.deadletters.get("acme:e1") is None
+    # and another tenant's letter cannot be dropped through this tenant's page
+    console.services.deadletters.add(
+        DeadLetter(
+            event_id="e9",
+            tenant="other",
+            type="x",
+            envelope={},
+            error_class="Conflict",
+            error_kind="permanent",
+        )
+    )
+    client.post("/console/t/acme/drop", data={"id": "e9", "confirm": "yes", "csrf": csrf_of(page.text)})
+    assert console.services.deadletters.get("other:e9") is not None

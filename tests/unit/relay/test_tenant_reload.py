@@ -38,17 +38,34 @@ def test_a_moved_generation_is_picked_up_at_the_next_check() -> None:
     # When a tenant is added and the counter moves
     state["names"] = ["default", "acme"]
     state["generation"] = 2
-    # Then a look at the known tenants does not read the counter before the check interval
+    # Then listing the tenants shows it only after the check interval
     clock.now = 1.0
     assert registry.names() == ["default"]
-    # And it is served after it, with the change announced once
-    clock.now = 2.5
+    # But a lookup of the new name looks at once, with the change announced once
     assert "acme" in registry
     assert registry.get("acme").name == "acme"
     assert [t.name for t in registry] == ["default", "acme"]
     clock.now = 10.0
     assert len(registry) == 2
     assert changes == [["acme", "default"]]
+
+
+def test_unknown_names_read_the_generation_at_most_every_so_often() -> None:
+    reads = {"n": 0}
+
+    def generation() -> int:
+        reads["n"] += 1
+        return 1
+
+    clock = Clock()
+    registry = ReloadingRegistry(lambda: TenantRegistry([tenant("default")]), generation, clock=clock)
+    assert reads["n"] == 1
+    for _ in range(100):
+        assert "nope" not in registry
+    assert reads["n"] == 2  # one look for the whole burst
+    clock.now = 0.5
+    assert "nope" not in registry
+    assert reads["n"] == 3
 
 
 def test_a_name_not_known_yet_reads_the_counter_at_once() -> None:
