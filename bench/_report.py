@@ -27,7 +27,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("paced_p99", "p99 ms", "{:.0f}"),
     ("http_429", "429s", "{:.0f}"),
     ("retries", "retries", "{:.0f}"),
-    ("cpu_per_1000", "CPU s/1k ev", "{:.2f}"),
+    ("cpu_per_1000", "CPU ms/ev", "{:.2f}"),
 )
 
 

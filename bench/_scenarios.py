@@ -20,13 +20,22 @@ from typing import Any
 
 from bench import _procs
 from bench._measure import PhaseResult, run_relay_phase, sim_calls
-from bench._workload import BURST_AT, PACED_AT, BenchEvent, known_emails, measured, warmup
+from bench._workload import (
+    BURST_AT,
+    DEFAULT_MIX,
+    PACED_AT,
+    BenchEvent,
+    known_emails,
+    measured,
+    warmup,
+)
 from tests.support.simulator import SimAdmin
 
 LATENCY_MS = {"p50": 50, "p99": 100}
 ENGAGE_RATE_LIMIT_PER_S = 200  # Engage's own 429 threshold
-API_KEYS = ("bench-key-a", "bench-key-b")
-TENANTS = ("bench-a", "bench-b")
+MAX_TENANTS = 26
+TENANTS = tuple(f"bench-{chr(ord('a') + n)}" for n in range(MAX_TENANTS))
+API_KEYS = tuple(f"bench-key-{chr(ord('a') + n)}" for n in range(MAX_TENANTS))
 POLICY: dict[str, Any] = {"source": "ECOM", "default_store": "online-se", "group_currency": "SEK"}
 BASELINE_TIMEOUT_S = 600.0
 IDLE_WINDOW_S = 2.0
@@ -39,6 +48,7 @@ class Workload:
     paced_events: int
     pace_per_s: float
     seed: int
+    mix: str = DEFAULT_MIX
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,9 @@ def run_relay(scenario: RelayScenario, workload: Workload, run: int, workdir: Pa
             idle_cpu_per_s = (sum(relay.cpu_seconds()) - idle_before) / IDLE_WINDOW_S
             burst_events = _interleave(
                 [
-                    measured(f"{namespace}-{t}", t, per_tenant, customers[t], workload.seed, BURST_AT)
+                    measured(
+                        f"{namespace}-{t}", t, per_tenant, customers[t], workload.seed, BURST_AT, workload.mix
+                    )
                     for t in names
                 ]
             )
@@ -104,7 +116,13 @@ def run_relay(scenario: RelayScenario, workload: Workload, run: int, workdir: Pa
             paced = None
             if scenario.paced:
                 paced_events = measured(
-                    f"{namespace}-paced", names[0], workload.paced_events, customers[names[0]], run, PACED_AT
+                    f"{namespace}-paced",
+                    names[0],
+                    workload.paced_events,
+                    customers[names[0]],
+                    run,
+                    PACED_AT,
+                    workload.mix,
                 )
                 paced = run_relay_phase(relay, sim, paced_events, workload.pace_per_s)
     return ScenarioResult(burst, paced, scenario.budget_per_s * scenario.tenants, idle_cpu_per_s)
@@ -154,9 +172,13 @@ def run_baseline(workload: Workload, baseline_events: int, run: int, workdir: Pa
         # Known customers exist in Engage already (the baseline has no cache to warm): seeded, not called.
         sim.seed({"contacts": [{"email": address} for address in customers]})
         _configure(sim, run)
-        events = measured(namespace, tenant, baseline_events, customers, workload.seed, BURST_AT)
+        events = measured(
+            namespace, tenant, baseline_events, customers, workload.seed, BURST_AT, workload.mix
+        )
         burst = _baseline_child(sim, events, workdir, None)
-        paced_events = measured(f"{namespace}-paced", tenant, workload.paced_events, customers, run, PACED_AT)
+        paced_events = measured(
+            f"{namespace}-paced", tenant, workload.paced_events, customers, run, PACED_AT, workload.mix
+        )
         paced = _baseline_child(sim, paced_events, workdir, workload.pace_per_s)
     return ScenarioResult(burst, paced, 0.0)
 

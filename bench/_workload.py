@@ -7,6 +7,12 @@ Four kinds of measured event, each about one customer:
 - ``known_update``: ``customer.updated`` (a new city) for a customer created in the warm-up, each update
   to a different customer while there are enough, so that no update is superseded by another.
 
+The orders come in one of two mixes (`MIXES`): ``journey`` (the default) sends them as e-com
+``order.delivered``, which also moves the order in Engage (the order journey: about 5 calls for a new
+customer's order, a receipt, the order's status change and its job followed until done, in two runs of
+the task); ``receipts`` sends them as POS ``receipt.completed`` of the same lines and buyer, which is the
+guide loop's own work (look up or create, then the receipt), so calls per event match the baseline's.
+
 Every id and e-mail carries a namespace, so runs and scenarios never see each other's customers.
 """
 
@@ -33,6 +39,10 @@ UPDATE_STEP = timedelta(seconds=1)
 BURST_AT = WARMUP_AT + timedelta(hours=1)  # measured events follow the warm-up...
 PACED_AT = WARMUP_AT + timedelta(hours=6)  # ...and paced ones follow the burst (under 18,000 events)
 ORDER_TOTAL = "548.00"
+RECEIPT_TOTAL = "499.00"  # the same line, no freight
+MIXES: dict[str, str] = {"journey": "order.delivered", "receipts": "receipt.completed"}
+"""Mix name -> the event type its orders are sent as."""
+DEFAULT_MIX = "journey"
 
 Envelope = dict[str, Any]
 
@@ -58,7 +68,10 @@ def _example(event_type: str) -> Envelope:
     return envelope
 
 
-_TEMPLATES = {name: _example(name) for name in ("customer.created", "customer.updated", "order.delivered")}
+_TEMPLATES = {
+    name: _example(name)
+    for name in ("customer.created", "customer.updated", "order.delivered", "receipt.completed")
+}
 
 
 def _envelope(event_type: str, event_id: str, tenant: str, occurred_at: datetime, data: Envelope) -> Envelope:
@@ -67,6 +80,13 @@ def _envelope(event_type: str, event_id: str, tenant: str, occurred_at: datetime
     envelope["store"] = "online-se"
     if event_type == "order.delivered":
         envelope["data"] = {**envelope["data"], **data}
+    elif event_type == "receipt.completed":
+        envelope["source"] = "POS"
+        envelope["data"] = {
+            "created_at": envelope["data"]["created_at"],
+            "currency": envelope["data"]["currency"],
+            **data,
+        }
     else:
         envelope["data"] = data
     return envelope
@@ -87,9 +107,13 @@ def signup(event_id: str, tenant: str, address: str, at: datetime) -> Envelope:
     return _envelope("customer.created", event_id, tenant, at, data)
 
 
-def order(event_id: str, tenant: str, address: str, order_id: str, at: datetime) -> Envelope:
-    data = {
-        "order_id": order_id,
+def order(
+    event_id: str, tenant: str, address: str, order_id: str, at: datetime, mix: str = DEFAULT_MIX
+) -> Envelope:
+    """An order of one line for `address`: an e-com delivery (`journey`) or a POS receipt (`receipts`)."""
+    event_type = MIXES[mix]
+    data: Envelope = {
+        "order_id" if event_type == "order.delivered" else "receipt_id": order_id,
         "receipt_number": order_id,
         "customer": {"email": address},
         "lines": [
@@ -108,7 +132,11 @@ def order(event_id: str, tenant: str, address: str, order_id: str, at: datetime)
         "payments": [{"type": "card", "amount": ORDER_TOTAL, "description": "Visa"}],
         "total_gross": ORDER_TOTAL,
     }
-    return _envelope("order.delivered", event_id, tenant, at, data)
+    if event_type == "receipt.completed":
+        del data["freight"]
+        data["payments"] = [{"type": "card", "amount": RECEIPT_TOTAL, "description": "Visa"}]
+        data["total_gross"] = RECEIPT_TOTAL
+    return _envelope(event_type, event_id, tenant, at, data)
 
 
 def update(event_id: str, tenant: str, address: str, city: str, at: datetime) -> Envelope:
@@ -128,7 +156,13 @@ def warmup(namespace: str, tenant: str, customers: list[str]) -> list[BenchEvent
 
 
 def measured(
-    namespace: str, tenant: str, count: int, customers: list[str], seed: int, start_at: datetime
+    namespace: str,
+    tenant: str,
+    count: int,
+    customers: list[str],
+    seed: int,
+    start_at: datetime,
+    mix: str = DEFAULT_MIX,
 ) -> list[BenchEvent]:
     """`count` events drawn from KIND_WEIGHTS with `random.Random(seed)`; ids `<namespace>-<n>`.
 
@@ -143,11 +177,11 @@ def measured(
         event_id = f"{namespace}-{n:05d}"
         at = start_at + n * UPDATE_STEP
         if kind == "new_order":
-            envelope = order(event_id, tenant, email(namespace, "new", n), f"{namespace}-o{n}", at)
+            envelope = order(event_id, tenant, email(namespace, "new", n), f"{namespace}-o{n}", at, mix)
         elif kind == "new_signup":
             envelope = signup(event_id, tenant, email(namespace, "new", n), at)
         elif kind == "known_order":
-            envelope = order(event_id, tenant, rng.choice(customers), f"{namespace}-o{n}", at)
+            envelope = order(event_id, tenant, rng.choice(customers), f"{namespace}-o{n}", at, mix)
         else:
             envelope = update(event_id, tenant, customers[updates % known], f"Stad {n}", at)
             updates += 1

@@ -1,7 +1,8 @@
 """The whole pipeline against a 50 ms Engage: the relay (stream -> ingest -> Celery worker -> Engage) vs.
 the guide's synchronous loop, at a 40 requests/s budget per API key.
 
-Run: `.venv/bin/python -m bench.pipeline [--events 400] [--runs 3] [--concurrency 32] [--limit-only]`.
+Run: `.venv/bin/python -m bench.pipeline [--events 400] [--runs 3] [--concurrency 32] [--budget 40]
+[--tenants 1] [--mix journey|receipts] [--limit-only]`.
 
 Each scenario starts its own Redis, simulator (lognormal latency, p50 50 ms, p99 100 ms) and relay;
 Redis and the simulator are pinned to CPU 0, the relay's ingest and worker processes (or the baseline
@@ -17,6 +18,10 @@ ABOVE the simulator's limit (each 429 parks the event for the key's shared coold
 beside the limit-bound run (the budget AT the simulator's limit), and two tenants on one worker (each
 with its own key and 40/s budget). `--limit-only` runs just the 429 pair and prints their events/s side by
 side (the goal: the run above the limit keeps at least 90 % of the limit-bound run's events/s).
+`--budget` (per tenant) and `--tenants` (each with its own key, the
+backlog split evenly between them) set the main relay scenario: `--budget 200` is Engage's own limit,
+where only the pipeline binds; `--mix receipts` sends orders as POS receipts (the guide loop's calls),
+`journey` (the default) as e-com deliveries that also move the order (about twice the calls).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Callable
 
 from bench import _report
 from bench._scenarios import (
+    MAX_TENANTS,
     RelayScenario,
     ScenarioResult,
     Workload,
@@ -35,6 +41,7 @@ from bench._scenarios import (
     run_relay,
     scratch_dir,
 )
+from bench._workload import DEFAULT_MIX, MIXES
 
 DEFAULT_EVENTS = 400
 DEFAULT_KNOWN = 70  # above the expected number of updates, so none supersedes another
@@ -65,8 +72,17 @@ def _runs(name: str, count: int, once: Callable[[int], ScenarioResult]) -> _repo
     return _report.medians(runs)
 
 
+def main_scenario(opts: argparse.Namespace) -> RelayScenario:
+    name = f"relay c{opts.concurrency}"
+    if opts.tenants > 1:
+        name += f" {opts.tenants} tenants"
+    if opts.budget != BUDGET_PER_S or opts.tenants > 1:
+        name += f" x {opts.budget:g}/s"
+    return RelayScenario(name, opts.concurrency, opts.budget, tenants=opts.tenants)
+
+
 def bench(opts: argparse.Namespace) -> None:
-    workload = Workload(opts.events, opts.known, opts.paced_events, opts.pace, SEED)
+    workload = Workload(opts.events, opts.known, opts.paced_events, opts.pace, SEED, opts.mix)
     other_concurrencies = [int(c) for c in opts.variant_concurrency.split(",") if c.strip()]
     results: dict[str, _report.Figures] = {}
 
@@ -109,7 +125,7 @@ def bench(opts: argparse.Namespace) -> None:
         print_limit_pair(results)
         print(f"  per pair (run at the same time): median {100 * statistics.median(shares):.0f} %")
         return
-    relay_runs(RelayScenario(f"relay c{opts.concurrency}", opts.concurrency, BUDGET_PER_S), opts.runs)
+    relay_runs(main_scenario(opts), opts.runs)
     results["baseline (guide loop)"] = _runs("baseline (guide loop)", opts.runs, baseline_once)
     if opts.variant_runs:
         for concurrency in other_concurrencies:
@@ -163,9 +179,10 @@ def print_limit_pair(results: dict[str, _report.Figures]) -> None:
 def print_summary(results: dict[str, _report.Figures], opts: argparse.Namespace) -> None:
     print(
         f"\nmedians ({opts.runs} runs of the main scenarios, {opts.variant_runs} of the variants); "
-        f"simulator latency p50 50 ms / p99 100 ms; budget {BUDGET_PER_S:g}/s per key; "
-        f"backlog phase: {opts.events} events at once (baseline {opts.baseline_events}); "
-        f"paced phase: {opts.paced_events} events at {opts.pace:g}/s\n"
+        f"simulator latency p50 50 ms / p99 100 ms; main scenario: budget {opts.budget:g}/s per key, "
+        f"{opts.tenants} tenant(s); backlog phase: {opts.events} events at once (baseline "
+        f"{opts.baseline_events}); paced phase: {opts.paced_events} events at {opts.pace:g}/s; "
+        f"mix {opts.mix!r} (orders as {MIXES[opts.mix]})\n"
     )
     print(_report.table(results))
     print()
@@ -181,7 +198,12 @@ def print_summary(results: dict[str, _report.Figures], opts: argparse.Namespace)
             f"calls/event {_report.ratio(figs['cpe_all'], baseline['cpe_all'])}, "
             f"paced p50 {_report.ratio(figs['paced_p50'], baseline['paced_p50'])}, "
             f"paced p99 {_report.ratio(figs['paced_p99'], baseline['paced_p99'])}, "
-            f"CPU/1k events {_report.ratio(figs['cpu_per_1000'], baseline['cpu_per_1000'])}"
+            f"CPU/event {_report.ratio(figs['cpu_per_1000'], baseline['cpu_per_1000'])}"
+        )
+        print(
+            f"    CPU {figs['cpu_per_1000']:.1f} ms/event (baseline {baseline['cpu_per_1000']:.1f}), "
+            f"{figs['cpe_all']:.2f} calls/event (baseline {baseline['cpe_all']:.2f}), "
+            f"{figs['events_per_s']:.1f} events/s (baseline {baseline['events_per_s']:.1f})"
         )
     for name, figs in results.items():
         if figs["http_429"] > 0:
@@ -193,11 +215,12 @@ def print_summary(results: dict[str, _report.Figures], opts: argparse.Namespace)
     for name, figs in results.items():
         tenants = {k.split(":", 1)[1]: v for k, v in figs.items() if k.startswith("tenant_calls_per_s:")}
         if len(tenants) > 1:
-            shares = ", ".join(
-                f"{t} {v:.1f} calls/s ({100 * v / BUDGET_PER_S:.0f}% of its budget)"
-                for t, v in tenants.items()
+            budget = opts.budget if name == main_scenario(opts).name else BUDGET_PER_S
+            shares = ", ".join(f"{t} {v:.1f} calls/s ({100 * v / budget:.0f}%)" for t, v in tenants.items())
+            print(
+                f"\n{name}, per tenant (calls of the events done in its own 10-90% window, "
+                f"% of its {budget:g}/s budget): {shares}"
             )
-            print(f"\n{name}, per tenant (calls of the events done in its own 10-90% window): {shares}")
     print_limit_pair(results)
 
 
@@ -217,6 +240,20 @@ def main() -> None:
         "--variant-concurrency",
         default=DEFAULT_VARIANT_CONCURRENCY,
         help="other worker thread counts, comma-separated, run as variants",
+    )
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET_PER_S, help="the main scenario's budget per tenant, calls/s"
+    )
+    parser.add_argument(
+        "--tenants",
+        type=int,
+        default=1,
+        choices=range(1, MAX_TENANTS + 1),
+        metavar=f"1..{MAX_TENANTS}",
+        help="the main scenario's tenants, each with its own key and budget; the backlog is split",
+    )
+    parser.add_argument(
+        "--mix", choices=sorted(MIXES), default=DEFAULT_MIX, help="orders as e-com deliveries or POS receipts"
     )
     parser.add_argument(
         "--limit-only",

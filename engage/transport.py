@@ -94,11 +94,24 @@ def shared_session(pool_maxsize: int = DEFAULT_POOL_MAXSIZE) -> requests.Session
         session = _sessions.get(pool_maxsize)
         if session is None:
             session = requests.Session()
+            # Each client reads the environment's proxies and CA bundle once (`environment_settings`);
+            # requests would look them up, and stat ~/.netrc, on every request (a tenth of a call's CPU).
+            session.trust_env = False
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             _sessions[pool_maxsize] = session
         return session
+
+
+def environment_settings(base_url: str) -> tuple[dict[str, str], bool | str]:
+    """The proxies and TLS verification requests takes from the environment for `base_url` (HTTPS_PROXY,
+    NO_PROXY, REQUESTS_CA_BUNDLE...), read once: what a session that trusts the environment merges into
+    every request to that URL."""
+    with requests.Session() as probe:
+        merged = probe.merge_environment_settings(base_url, {}, None, True, None)
+    verify = merged["verify"]
+    return dict(merged["proxies"]), True if verify is None else verify
 
 
 def _never_sent(exc: EngageError) -> bool:
@@ -158,6 +171,7 @@ class BaseEngageClient:
         self.timeouts = timeouts
         self.rate_limiter = rate_limiter
         self.session = session if session is not None else shared_session(pool_maxsize)
+        self._proxies, self._verify = environment_settings(self.base_url)
         self.retry = retry
         self.max_rate_wait_s = max_rate_wait_s
         self.rate_lane: Lane = rate_lane
@@ -266,7 +280,8 @@ class BaseEngageClient:
                 headers=self._headers(method, data is not None),
                 timeout=(self.timeouts.connect_s, self.timeouts.read_s),
                 allow_redirects=False,
-                verify=True,
+                proxies=self._proxies,
+                verify=self._verify,
             )
         # `from None` throughout: the low-level exception's text holds the URL with its query string.
         except requests.exceptions.ConnectTimeout:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import structlog
 
 from engage.ratelimit import Lane
+from relay.batch import Batch
 from relay.errors import IdConflict
 from relay.runtime import Runtime
 from relay.schedule import Job, envelope_digest
@@ -57,12 +58,14 @@ def admit(rt: Runtime, arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
             _copy(rt, job, verdicts[n] or "duplicate", None)
             continue
         jobs.append((n, job))
+    trail = Batch(rt.redis)  # the admitted entries of the whole batch in one round trip
     for (n, job), admission in zip(jobs, rt.schedule.admit([j for _, j in jobs]), strict=True):
         verdicts[n] = admission.verdict
         if admission.verdict == "admitted":
-            rt.trail.add(job.tenant, job.event_id, TrailEntry(step="admitted", lane=job.lane))
+            rt.trail.add_in(trail, job.tenant, job.event_id, TrailEntry(step="admitted", lane=job.lane))
         else:
             _copy(rt, job, admission.verdict, admission.existing)
+    trail.commit()
     return [v or "duplicate" for v in verdicts]
 
 

@@ -142,9 +142,9 @@ class Ledger(Protocol):
         self, tenant: str, contact_id: str, fields: Mapping[str, Any], occurred_at: datetime
     ) -> None: ...
 
-    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> bool:
         """Fold one clock into another, keeping the newer write of each field (a contact a file created,
-        whose GUID is now known), and forget the first."""
+        whose GUID is now known), and forget the first. False when the first had nothing to fold."""
         ...
 
     def contact_lock(self, tenant: str, contact_ref: str) -> AbstractContextManager[None]: ...
@@ -158,6 +158,11 @@ class Ledger(Protocol):
 
 def _encode_settled(outcome: str, digest: str | None) -> str:
     return f"{outcome}|{digest or ''}"
+
+
+def decode_settled(raw: str) -> Settled:
+    """A settled marker as Redis keeps it (`outcome|digest`, or "1" of the first version)."""
+    return _decode_settled(raw)
 
 
 def _decode_settled(raw: str) -> Settled:
@@ -240,10 +245,10 @@ class RedisLedger:
             args += [name, _encode_clock(occurred_at, value)]
         self._record(keys=[field_clock_key(tenant, contact_id)], args=args)
 
-    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> bool:
         source = self.field_clock(tenant, from_ref)
         if not source:
-            return
+            return False
         target = self.field_clock(tenant, into_ref)
         newer = {
             name: seen for name, seen in source.items() if name not in target or target[name][0] < seen[0]
@@ -255,6 +260,7 @@ class RedisLedger:
             pipe.expire(key, FIELD_CLOCK_TTL_S)
         pipe.delete(field_clock_key(tenant, from_ref))
         pipe.execute()
+        return True
 
     def remember_assignment(
         self, tenant: str, contact_id: str, promotion_id: str, assignment_id: str
@@ -382,13 +388,14 @@ class MemoryLedger:
                 if name not in clock or _decode_clock(clock[name])[0] <= _decode_clock(encoded)[0]:
                     clock[name] = encoded
 
-    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> None:
+    def merge_clock(self, tenant: str, from_ref: str, into_ref: str) -> bool:
         with self._guard:
             source = self._clocks.pop((tenant, from_ref), {})
             target = self._clocks.setdefault((tenant, into_ref), {})
             for name, raw in source.items():
                 if name not in target or _decode_clock(target[name])[0] < _decode_clock(raw)[0]:
                     target[name] = raw
+            return bool(source)
 
     @contextmanager
     def contact_lock(self, tenant: str, contact_ref: str) -> Iterator[None]:

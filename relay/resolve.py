@@ -124,7 +124,9 @@ def resolve_contact(
         # file travels (the fence); once it was uploaded and given time, Engage lacking the contact means the
         # file did not create it, and the API path does.
         file_ref = file_clock_ref(keys)
-        check_fence(ctx.runtime.fence, ctx.tenant.name, [file_ref] if file_ref else [])
+        check_fence(
+            ctx.runtime.fence, ctx.tenant.name, [file_ref] if file_ref else [], ctx.runtime.spill_pending
+        )
     try:
         ctx.called("contacts.create")
         contact = ctx.client.create_contact(
@@ -191,7 +193,10 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
         store.put(ctx.tenant.name, key.kind, key.value, contact_id)
         learned = True
     file_ref = file_clock_ref(keys)
-    if learned and file_ref is not None:
-        # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
-        ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, contact_id)
-        log.info("relay.clock.merged", from_ref=file_ref, into=contact_id)
+    # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
+    if (
+        learned
+        and file_ref is not None
+        and ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, contact_id)
+    ):
+        log.debug("relay.clock.merged", from_ref=file_ref, into=contact_id)

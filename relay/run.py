@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 import structlog
 
 from engage.errors import (
@@ -46,11 +47,13 @@ from relay.batch import Batch
 from relay.breaker import guarded
 from relay.context import Applied, E, EventContext, Handler
 from relay.errors import ContactBusy, EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
+from relay.readcache import kinds_changed_by
 from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
 from relay.schedule import Job, WaitReason, envelope_digest
 from relay.settle import MAX_DETAIL_CHARS, finish, reject, reject_conflict, reject_undecodable
 from relay.spill.fence import FileInFlight
+from relay.start import start
 from relay.tenants import Tenant
 from relay.trail import TrailEntry
 from schemas import InvalidEvent, parse_event
@@ -100,24 +103,27 @@ def run_job(job: Job, handler: Handler[E], *, message_id: str | None = None) -> 
             rt.schedule.settle(job.tenant, job.event_id)
             wrong = EventUndecodable([{"loc": ["type"], "msg": f"no handler here for {event.type}"}])
             return reject_undecodable(rt, job.envelope, wrong)
-        mark = rt.ledger.settled(tenant.name, event.id)
-        if mark is not None:
-            return _already_settled(rt, job, event, tenant, mark.matches(job.digest))
-        if not rt.schedule.touch(job, rt.lease_s):
+        claim = f"{message_id or 'job'}:{job.attempt}"
+        begun = start(rt, job, claim)  # the marker, the lease, the claim and the pause: one round trip
+        if begun.mark is not None:
+            return _already_settled(rt, job, event, tenant, begun.mark.matches(job.digest))
+        claimed, paused = begun.claimed, begun.paused
+        if not begun.touched:
             # Not in the schedule: a first-version message, or a copy re-driven after its event ended.
             admitted = rt.schedule.admit([job])[0]
             if admitted.verdict != "admitted":
                 log.info("engage.event.copy_dropped", reason="already owned by the schedule")
                 return {"outcome": "in_flight"}
             rt.schedule.touch(job, rt.lease_s)
-        claim = f"{message_id or 'job'}:{job.attempt}"
-        if not rt.ledger.claim(tenant.name, event.id, claim):
+            claimed = rt.ledger.claim(tenant.name, event.id, claim)
+            paused = claimed and rt.paused(tenant.name)
+        if not claimed:
             # Another copy is being applied right now; it settles or parks the job. If its worker dies,
             # the job's lease runs out and the mover sends it again.
             log.info("engage.event.in_flight")
             return {"outcome": "in_flight"}
         try:
-            return _run_claimed(rt, job, event, typed, tenant, handler)
+            return _run_claimed(rt, job, event, typed, tenant, handler, paused=paused)
         finally:
             rt.ledger.release(tenant.name, event.id, claim)
 
@@ -135,9 +141,9 @@ def _already_settled(rt: Runtime, job: Job, event: Envelope, tenant: Tenant, sam
 
 
 def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree reads best here
-    rt: Runtime, job: Job, event: Envelope, typed: E, tenant: Tenant, handler: Handler[E]
+    rt: Runtime, job: Job, event: Envelope, typed: E, tenant: Tenant, handler: Handler[E], *, paused: bool
 ) -> dict[str, Any]:
-    if rt.paused(tenant.name):
+    if paused:
         return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog")
     permit = rt.circuit.allow(tenant.name)
     if not permit.allowed:
@@ -173,6 +179,8 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         due_s, reason, state = ctx.parked
         return park(rt, job, reason, due_s, state=state)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
+    if result.outcome == "applied" and result.contact_id:
+        _invalidate_reads(rt, tenant.name, result.contact_id, str(event.type))
     return finish(
         rt,
         job,
@@ -184,6 +192,17 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         detail=result.detail,
         calls=ctx.calls,
     )
+
+
+def _invalidate_reads(rt: Runtime, tenant: str, contact_id: str, event_type: str) -> None:
+    """What the applied write changed leaves the read cache (a Redis blip only leaves it to its TTL)."""
+    kinds = kinds_changed_by(event_type)
+    if not kinds:
+        return
+    try:
+        rt.read_cache.invalidate(tenant, contact_id, kinds)
+    except redis.RedisError as exc:
+        log.warning("engage.readcache.invalidate_failed", error=type(exc).__name__, kinds=list(kinds))
 
 
 def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:

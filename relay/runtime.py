@@ -17,7 +17,7 @@ from engage.contact_store import ContactIdStore
 from engage.ratelimit import Lane, RateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, ShortRetryPolicy
 from engage.transport import CallObserver, Timeouts, key_fingerprint, shared_session
-from fallback.deadletters import DeadLetter, DeadLetterStore
+from fallback.deadletters import DeadLetter, DeadLetterStore, dead_letter_id
 from fallback.rejected import RejectedStore
 from relay.breaker import (
     BreakerPolicy,
@@ -28,6 +28,7 @@ from relay.breaker import (
 from relay.control import MemoryTenantControl, TenantControl
 from relay.ledger import Ledger
 from relay.outcomes import OutcomeSink
+from relay.readcache import MemoryReadCache, ReadCache
 from relay.retry import MAX_RATE_WAIT_S, REDRIVE_AFTER_S, RETRY_LADDER_S
 from relay.schedule import MemorySchedule, Schedule
 from relay.spill.fence import FileFence, MemoryFileFence
@@ -79,6 +80,7 @@ class Runtime:
     lease_s: float = REDRIVE_AFTER_S  # a job sent and not back within this is sent again
     control: TenantControl = field(default_factory=MemoryTenantControl)  # paused tenants
     fence: FileFence = field(default_factory=MemoryFileFence)  # contacts whose record travels by file
+    read_cache: ReadCache = field(default_factory=MemoryReadCache)  # the API's reads, invalidated on apply
     _clients: dict[tuple[str, str, str, str], EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,6 +124,13 @@ class Runtime:
 
     def paused(self, tenant: str) -> bool:
         return self.control.paused(tenant)
+
+    def spill_pending(self, tenant: str, event_id: str) -> bool:
+        """Whether this spilled event still waits in the spill store for the sweep to file it."""
+        if self.spill is None:
+            return False
+        letter = self.spill.get(dead_letter_id(tenant, event_id))
+        return letter is not None and letter.fallback_state == "pending"
 
     def limiter_cooldown_s(self, tenant: Tenant) -> float:
         """How long the shared limiter still holds this tenant's key back after a 429."""

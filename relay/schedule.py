@@ -290,6 +290,11 @@ class RedisSchedule:
     def unlease(self, job: Job) -> None:
         self.park(job, time.time())
 
+    def lease_keys(self, job: Job) -> tuple[str, str]:
+        """The job's tenant's jobs hash and the leased zset of its lane (relay/start.py renews there)."""
+        jobs_key, _, leased = _keys(self._prefix, job.tenant)
+        return jobs_key, leased[job.lane]
+
     def touch(self, job: Job, lease_s: float) -> bool:
         jobs_key, _, leased = _keys(self._prefix, job.tenant)
         until = _ms(time.time() + lease_s)
@@ -302,8 +307,13 @@ class RedisSchedule:
         pipe = batch.pipeline_for(self._redis)
         if pipe is None:
             batch.then(lambda: self.park(job, due_s))
-        else:
-            self._park(**self._park_call(job, due_s), client=pipe)
+            return
+        # The park script's steps as plain commands (see settle_in): atomic inside the transaction.
+        jobs_key, due, leased = _keys(self._prefix, job.tenant)
+        for times_key in (*due.values(), *leased.values()):
+            pipe.zrem(times_key, job.event_id)
+        pipe.hset(jobs_key, job.event_id, job.model_dump_json())
+        pipe.zadd(due[job.lane], {job.event_id: _ms(due_s)})
 
     def _park_call(self, job: Job, due_s: float) -> dict[str, Any]:
         jobs_key, due, leased = _keys(self._prefix, job.tenant)
@@ -320,8 +330,12 @@ class RedisSchedule:
         if pipe is None:
             batch.then(lambda: self.settle(tenant, event_id))
             return
+        # Plain commands, not the settle script: inside the transaction they are as atomic, and a script in a
+        # pipeline costs a SCRIPT EXISTS round trip per batch (redis-py loads a pipeline's scripts first).
         jobs_key, due, leased = _keys(self._prefix, tenant)
-        self._settle(keys=[jobs_key, *due.values(), *leased.values()], args=[event_id], client=pipe)
+        for times_key in (*due.values(), *leased.values()):
+            pipe.zrem(times_key, event_id)
+        pipe.hdel(jobs_key, event_id)
 
     def take(self, tenant: str, event_ids: Sequence[str]) -> list[Job]:
         if not event_ids:

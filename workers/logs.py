@@ -44,7 +44,14 @@ class SecretScrubber:
     """A processor that replaces known secret values wherever they appear in a line's strings."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        values = sorted({s for s in secrets if len(s) >= MIN_SCRUBBED_SECRET_CHARS}, key=len, reverse=True)
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Scrub these too from now on (a tenant added while the process runs)."""
+        self._values |= {s for s in secrets if len(s) >= MIN_SCRUBBED_SECRET_CHARS}
+        values = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
 
     def __repr__(self) -> str:
@@ -79,6 +86,8 @@ def known_secrets(registry: TenantRegistry) -> list[str]:
             found.append(tenant.fallback.password.get_secret_value())
         if tenant.fallback.private_key_passphrase is not None:
             found.append(tenant.fallback.private_key_passphrase.get_secret_value())
+        if tenant.soft_id_key is not None:
+            found.append(tenant.soft_id_key.get_secret_value())
     return found
 
 
@@ -96,15 +105,27 @@ def _stderr_logger(*_: Any) -> StderrLogger:
     return StderrLogger(sys.stderr)
 
 
+_scrubbers: list[SecretScrubber] = []  # the one of the current configuration (none before it)
+
+
+def learn_secrets(secrets: Iterable[str]) -> None:
+    """The configured logs scrub these values too from now on: a live registry's listener calls it with
+    the secrets of every tenant it reloaded."""
+    for scrubber in _scrubbers[-1:]:
+        scrubber.learn(secrets)
+
+
 def processors_for(*, json: bool = True, secrets: Iterable[str] = ()) -> list[Any]:
     """The processor chain: context, level, time, exceptions as text, both redactions, then rendering."""
+    scrubber = SecretScrubber(secrets)
+    _scrubbers[:] = [scrubber]
     return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         redact_secrets,
-        SecretScrubber(secrets),
+        scrubber,
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False),
     ]
 
@@ -118,3 +139,15 @@ def configure_logging(level: int = logging.INFO, *, json: bool = True, secrets: 
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+
+
+CELERY_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
+"""Celery's two INFO lines per task ("received", "succeeded in ...: <return value>"). The relay logs each
+event's own line with its task id (`engage.event.applied`, `.parked`...), so a worker at INFO drops these
+two (a line costs about 0.1 ms, plus a saferepr of the task's result); their warnings and errors stay."""
+
+
+def quiet_celery_task_lines(level: int) -> None:
+    """Celery's per-task lines only at WARNING and above (or at DEBUG, when asked for)."""
+    for name in CELERY_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))

@@ -42,7 +42,12 @@ def apply_customer(ctx: EventContext, event: CustomerEvent) -> Applied:
             return Applied(contact_id=contact_id)
         # a record of this contact still travelling by file would overwrite what we send now: wait for it
         file_ref = file_clock_ref(lookup_keys(event.data, policy))
-        check_fence(ctx.runtime.fence, ctx.tenant.name, [contact_id] + ([file_ref] if file_ref else []))
+        check_fence(
+            ctx.runtime.fence,
+            ctx.tenant.name,
+            [contact_id] + ([file_ref] if file_ref else []),
+            ctx.runtime.spill_pending,
+        )
         clock = ledger.field_clock(ctx.tenant.name, contact_id)
         fields = plan_fields(clock, flat, event.occurred_at)
         if fields.send:

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final, Protocol, cast
 
 import redis
+import structlog
 
 from engage.errors import DeferredError
 from relay.keys import FENCE_PREFIX
+
+log = structlog.get_logger("relay.spill")
 
 FENCE_UNTIL_UPLOADED_S: Final = 7 * 24 * 3600  # a file not uploaded within a week holds its contacts no more
 FENCE_RETRY_S: Final = 5.0  # a fenced event looks again after at most this
@@ -46,6 +49,10 @@ class FileFence(Protocol):
 
     def uploaded(self, tenant: str, holder: str, grace_s: float) -> None:
         """The holder's file is uploaded: its fences last `grace_s` more (0: lifted now)."""
+        ...
+
+    def holders(self, tenant: str, refs: Iterable[str]) -> dict[str, float]:
+        """Who still fences these contacts, and for how many more seconds each (only those still holding)."""
         ...
 
     def remaining_s(self, tenant: str, refs: Iterable[str]) -> float: ...
@@ -89,16 +96,23 @@ class RedisFileFence:
         pipe.delete(self._holder_key(tenant, holder))
         pipe.execute()
 
-    def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
+    def holders(self, tenant: str, refs: Iterable[str]) -> dict[str, float]:
         keys = [self._ref_key(tenant, ref) for ref in refs]
         if not keys:
-            return 0.0
+            return {}
         now_ms = int(time.time() * 1000)
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
-            pipe.zrange(key, -1, -1, withscores=True)
-        latest = [row[0][1] for row in pipe.execute() if row]
-        return max(0.0, (max(latest, default=now_ms) - now_ms) / 1000)
+            pipe.zrangebyscore(key, now_ms + 1, "+inf", withscores=True)
+        held: dict[str, float] = {}
+        for rows in pipe.execute():
+            for raw, until_ms in rows:
+                holder = raw.decode()
+                held[holder] = max(held.get(holder, 0.0), (until_ms - now_ms) / 1000)
+        return held
+
+    def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
+        return max(self.holders(tenant, refs).values(), default=0.0)
 
 
 class MemoryFileFence:
@@ -122,21 +136,48 @@ class MemoryFileFence:
                 else:
                     held.pop(holder, None)
 
-    def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
+    def holders(self, tenant: str, refs: Iterable[str]) -> dict[str, float]:
         now = time.monotonic()
+        held: dict[str, float] = {}
         with self._guard:
-            ends = [end for ref in refs for end in self._until.get((tenant, ref), {}).values()]
-        return max([0.0, *(end - now for end in ends)])
+            for ref in refs:
+                for holder, end in self._until.get((tenant, ref), {}).items():
+                    if end > now:
+                        held[holder] = max(held.get(holder, 0.0), end - now)
+        return held
+
+    def remaining_s(self, tenant: str, refs: Iterable[str]) -> float:
+        return max(self.holders(tenant, refs).values(), default=0.0)
+
+
+SPILL_HOLDER_PREFIX: Final = "spill:"
 
 
 def spill_holder(event_id: str) -> str:
     """The holder name of a spilled customer event (fenced from the spill until its record is in a file)."""
-    return f"spill:{event_id}"
+    return f"{SPILL_HOLDER_PREFIX}{event_id}"
 
 
-def check_fence(fence: FileFence, tenant: str, refs: Iterable[str]) -> None:
-    """Raise `FileInFlight` when any of the contact's refs is fenced."""
-    remaining = fence.remaining_s(tenant, refs)
+SpillPending = Callable[[str, str], bool]
+"""``(tenant, event_id)`` -> whether that spilled event still waits for the sweep to put it in a file."""
+
+
+def check_fence(
+    fence: FileFence, tenant: str, refs: Iterable[str], spill_pending: SpillPending | None = None
+) -> None:
+    """Raise `FileInFlight` when any of the contact's refs is fenced.
+
+    A spilled event's fence lasts until its record is in a file. Should it outlive that (a process killed
+    between the spill and the sweep's release), it would hold the contact for a week: with
+    ``spill_pending``, a spill holder whose event no longer waits for the sweep is lifted here instead."""
+    held = fence.holders(tenant, refs)
+    if spill_pending is not None:
+        for holder in [h for h in held if h.startswith(SPILL_HOLDER_PREFIX)]:
+            if not spill_pending(tenant, holder.removeprefix(SPILL_HOLDER_PREFIX)):
+                log.warning("fallback.fence.stale_lifted", holder=holder)
+                fence.uploaded(tenant, holder, 0)
+                del held[holder]
+    remaining = max(held.values(), default=0.0)
     if remaining > 0:
         error = FileInFlight("the contact's record is in an import file Engage has not applied yet")
         error.retry_after_s = min(remaining, FENCE_RETRY_S)

@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from relay.spill.fence import FileFence, FileInFlight, MemoryFileFence, RedisFileFence, check_fence
+from relay.spill.fence import (
+    FileFence,
+    FileInFlight,
+    MemoryFileFence,
+    RedisFileFence,
+    check_fence,
+    spill_holder,
+)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -38,3 +45,24 @@ def test_no_grace_lifts_the_fence_at_once(fence: FileFence) -> None:
     fence.raise_for("acme", "f1.xml", ["guid-1"])
     fence.uploaded("acme", "f1.xml", grace_s=0)
     check_fence(fence, "acme", ["guid-1"])
+
+
+def test_a_spilled_events_fence_that_outlived_its_letter_is_lifted_and_a_waiting_one_holds(
+    fence: FileFence,
+) -> None:
+    fence.raise_for("acme", spill_holder("evt-gone"), ["guid-1"])
+    fence.raise_for("acme", spill_holder("evt-waiting"), ["guid-2"])
+    fence.raise_for("acme", "f1.xml", ["guid-3"])
+    still_spilled = {("acme", "evt-waiting")}
+
+    def pending(tenant: str, event_id: str) -> bool:
+        return (tenant, event_id) in still_spilled
+
+    # the letter of evt-gone was filed (or dropped) before its fence went up: the fence goes
+    check_fence(fence, "acme", ["guid-1"], pending)
+    assert fence.holders("acme", ["guid-1"]) == {}
+    # a letter still waiting for the sweep keeps its contact fenced; a file's fence is never second-guessed
+    for ref in ("guid-2", "guid-3"):
+        with pytest.raises(FileInFlight):
+            check_fence(fence, "acme", [ref], pending)
+    assert set(fence.holders("acme", ["guid-2", "guid-3"])) == {spill_holder("evt-waiting"), "f1.xml"}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from relay.batch import Batch
 from relay.schedule import Job, MemorySchedule, RedisSchedule, Schedule, envelope_digest
 
 
@@ -93,6 +94,30 @@ def test_touch_renews_a_lease_and_tells_a_settled_job(schedule: Schedule) -> Non
     schedule.settle("acme", "e1")
     assert not schedule.touch(sent, lease_s=60)
     assert schedule.get("acme", "e1") is None
+
+
+def _batch(schedule: Schedule) -> Batch:
+    return Batch(schedule._redis if isinstance(schedule, RedisSchedule) else None)
+
+
+def test_park_and_settle_in_a_batch_do_what_park_and_settle_do(schedule: Schedule) -> None:
+    schedule.admit([job("e1"), job("e2")])
+    first, second = schedule.lease("acme", "live", 10, lease_s=60)
+    # When one job is parked in the backlog lane and the other settled, in one atomic batch each
+    batch = _batch(schedule)
+    schedule.park_in(batch, first.waiting(reason="held", lane="backlog", state={"k": 1}), time.time() - 1)
+    batch.commit()
+    batch = _batch(schedule)
+    schedule.settle_in(batch, "acme", second.event_id)
+    batch.commit()
+    # Then the parked one is due in its new lane only, with its state, and no longer leased
+    assert schedule.lease("acme", "live", 10, lease_s=60) == []
+    assert (schedule.counts("acme", "live").leased, schedule.counts("acme", "backlog").due) == (0, 1)
+    (again,) = schedule.lease("acme", "backlog", 10, lease_s=60)
+    assert (again.event_id, again.reason, again.state) == ("e1", "held", {"k": 1})
+    # And the settled one is gone from every set
+    assert schedule.get("acme", "e2") is None
+    assert not schedule.touch(second, lease_s=60)
 
 
 def test_lanes_and_tenants_are_separate(schedule: Schedule) -> None:

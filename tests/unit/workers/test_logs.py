@@ -13,7 +13,15 @@ from pydantic import SecretStr
 
 from fallback.config import FallbackSettings
 from relay.tenants import Tenant, TenantRegistry
-from workers.logs import REDACTED, SecretScrubber, configure_logging, known_secrets, redact_secrets
+from workers.logs import (
+    CELERY_TASK_LOGGERS,
+    REDACTED,
+    SecretScrubber,
+    configure_logging,
+    known_secrets,
+    quiet_celery_task_lines,
+    redact_secrets,
+)
 
 API_KEY = "live-engage-key-7c1d2e3f4a5b"
 PASSWORD = "sftp-pass-9f8e7d6c"
@@ -100,3 +108,26 @@ def test_known_secrets_lists_every_key_password_and_passphrase() -> None:
     assert sorted(known_secrets(registry)) == sorted(
         [API_KEY, "other-key-123456", PASSWORD, "third-key-654321", "passphrase-31a7"]
     )
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(logging.INFO, logging.WARNING), (logging.WARNING, logging.WARNING), (logging.DEBUG, logging.DEBUG)],
+)
+def test_celery_per_task_lines_are_dropped_at_info(level: int, expected: int) -> None:
+    before = {name: logging.getLogger(name).level for name in CELERY_TASK_LOGGERS}
+    try:
+        quiet_celery_task_lines(level)
+        assert {logging.getLogger(name).level for name in CELERY_TASK_LOGGERS} == {expected}
+    finally:
+        for name, was in before.items():
+            logging.getLogger(name).setLevel(was)
+
+
+def test_a_secret_learned_later_is_scrubbed_too() -> None:
+    from workers.logs import SecretScrubber
+
+    scrubber = SecretScrubber(["first-secret-value"])
+    scrubber.learn(["second-secret-value"])
+    line = scrubber.scrub("first-secret-value and second-secret-value")
+    assert "secret-value" not in line
