@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read openapi clean
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read bench-drain openapi clean
 
 $(BIN)/engage-relay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-xml: install
 
 bench-read: install
 	$(BIN)/python -m bench.read_path
+
+bench-drain: install
+	$(BIN)/python -m bench.drain
 
 # The HTTP service's OpenAPI document, as /openapi.json serves it (a test keeps the two equal).
 openapi: install

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 from collections.abc import Callable
 
 from bench import _report
@@ -105,12 +106,24 @@ def bench(opts: argparse.Namespace) -> None:
                 shutil.rmtree(workdir, ignore_errors=True)
 
     if opts.limit_only:
+        # the two take turns, so a machine busy with other work slows both alike; ratios per pair
         runs = max(1, opts.variant_runs)
-        for scenario in limit_pair():
-            relay_runs(scenario, runs)
-        print(f"\nmedians of {runs} run(s); {opts.events} events at once\n")
+        pair = limit_pair()
+        per_run: dict[str, list[_report.Figures]] = {scenario.name: [] for scenario in pair}
+        shares: list[float] = []
+        for run in range(1, runs + 1):
+            for scenario in pair:
+                relay_runs(scenario, 1)
+                per_run[scenario.name].append(results[scenario.name])
+            at, above = (per_run[scenario.name][-1]["events_per_s"] for scenario in pair)
+            shares.append(above / at)
+            print(f"      pair {run}: above / at {100 * above / at:.0f} %", flush=True)
+        for name, figs in per_run.items():
+            results[name] = _report.medians(figs)
+        print(f"\nmedians of {runs} run(s) each, taking turns; {opts.events} events at once\n")
         print(_report.table(results))
         print_limit_pair(results)
+        print(f"  per pair (run at the same time): median {100 * statistics.median(shares):.0f} %")
         return
     relay_runs(main_scenario(opts), opts.runs)
     results["baseline (guide loop)"] = _runs("baseline (guide loop)", opts.runs, baseline_once)

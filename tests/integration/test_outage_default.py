@@ -13,7 +13,8 @@ Debian's vsftpd as the tenants' file server, whose folder the simulator imports 
 - `test_outage_longer_than_spill_after_files_receipts_and_contacts`: the same day and outage, with the
   tenants' `spill_after_s` shortened to 10 s (nothing else changed): receipts, returns and contacts go
   by file (contacts because the bulk API is down too) and the simulator imports them; offers, vouchers
-  and the order journey wait and drain through the API after the outage.
+  and the order journey wait and drain through the API after the outage. A filed delivery's or
+  return's order move is not made (it has no file channel): printed, a known gap, not asserted.
 
 Each prints its accounting: per tenant, event type and final outcome, and what each Engage holds.
 """
@@ -55,7 +56,6 @@ pytestmark = pytest.mark.integration
 CUSTOMERS = 40  # acme-se: 40 x (sign-up, placed, shipped, delivered, moved) + 10 returns = 210 events
 MEMBERS = 40  # nordic-no: 40 x (offer assigned, receipt, offer redeemed, voucher redeemed) + 10 moves = 170
 OUTAGE_S = 60.0
-BEFORE_OUTAGE_S = 25.0  # beat's first sweep falls inside the outage (beat sweeps every 60 s by default)
 SHORT_SPILL_AFTER_S = 10
 SETTLE_TIMEOUT_S = 150.0
 FINAL = {"applied", "superseded", "rejected", "delivered_by_file", "dead_lettered", "skipped"}
@@ -92,11 +92,10 @@ def day_stack(
 
 
 def run_day_through_outage(stack: RelayStack, sim: RunningSimulator) -> tuple[list[str], dict[str, str]]:
-    """The first wave before the outage, the rest spread over the 60 s while Engage answers 503 to
-    everything, then Engage back; returns the valid events' keys and their types once all have settled."""
+    """The waves spread over the 60 s while Engage answers 503 to everything, then Engage back; returns
+    the valid events' keys and their types once all have settled (a spill sends its sweep at once)."""
     waves = day_waves(CUSTOMERS, MEMBERS)
     types = {f"{e['tenant']}:{e['id']}": str(e["type"]) for wave in waves for e in wave}
-    time.sleep(BEFORE_OUTAGE_S)  # beat's first sweep is then inside the outage
     sim.admin.set_faults(outage=True)
     started = time.monotonic()
     gap = (OUTAGE_S - 10.0) / len(waves)

@@ -1,11 +1,12 @@
 """A worker SIGKILLed while it holds an event: the event is still applied, once, by itself.
 
-Real processes: a private Redis, `engage-relay ingest` (its mover is the reconciler), two workers, the
+Real processes: a private Redis, `engage-relay ingest` (its mover is the reconciler), a worker, the
 simulator. The simulator is slowed so that the event's first Engage call is in flight when the worker that
-took it is killed (no SIGTERM, no chance to park or settle anything); the simulator is then fast again
-and the surviving worker must apply the event. Two paths bring it back, whichever comes first: the
-mover's lease (the reconciler, `ENGAGE_RELAY_REDRIVE_AFTER_S`, 120 s shipped) sends the job again, and
-the broker hands the unacknowledged message to another worker after its visibility timeout
+took it (the only one; it has claimed the event) is killed (no SIGTERM, no chance to park or settle
+anything); the simulator is then fast again and a second worker, started then, must apply the event.
+Two paths bring it back, whichever comes first: the mover's lease (the reconciler,
+`ENGAGE_RELAY_REDRIVE_AFTER_S`, 120 s shipped) sends the job again, and the broker hands the
+unacknowledged message to another worker after its visibility timeout
 (`ENGAGE_RELAY_VISIBILITY_TIMEOUT_S`, 300 s shipped). The bound is their sum; the figure is printed.
 
 - `test_killed_worker_event_applied_with_defaults`: the shipped settings (about two minutes: the lease).
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from relay.keys import claim_key
 from relay.ledger import EVENT_CLAIM_TTL_S
 from relay.retry import BROKER_VISIBILITY_TIMEOUT_S, REDRIVE_AFTER_S
 from tests.support.outage_day import ECOM, tenant_table
@@ -37,47 +39,42 @@ from workers.settings import DEFAULT_WORKER_CONCURRENCY
 pytestmark = pytest.mark.integration
 
 SLOW_MS = 60_000  # far beyond the 15 s read timeout: the call is still in flight when the worker dies
-TASK_NAME = "engage.contacts.upsert"
 KEY_ENV = "RECOVERY_ECOM_KEY"
 SHORT_VISIBILITY_S, SHORT_REDRIVE_S = 20, 10
 IN_FLIGHT_WAIT_S = 2.0
 SLACK_S = 15.0  # a mover pass, the surviving worker's run, the polling of this test
 
 
-def worker_holding(stack: RelayStack, names: list[str], timeout_s: float) -> str:
-    """The worker whose log shows it took the event's task (Celery: "Task NAME[id] received")."""
-    found: list[str] = []
-
-    def took(name: str) -> bool:
-        lines = stack.procs[name].log_path.read_text(errors="replace").splitlines()
-        return any(line.startswith(f"Task {TASK_NAME}[") and line.endswith("received") for line in lines)
-
-    def any_took() -> bool:
-        found[:] = [n for n in names if took(n)]
-        return bool(found)
-
-    wait_until(any_took, timeout_s=timeout_s, what="a worker to take the event")
-    return found[0]
+def wait_for_claim(stack: RelayStack, event_id: str, timeout_s: float) -> None:
+    """Until a worker has taken the event and claimed it (`engage:claim:...`: its run has begun)."""
+    client = stack.redis
+    try:
+        wait_until(
+            lambda: bool(client.exists(claim_key(ECOM, event_id))),
+            timeout_s=timeout_s,
+            what="the worker to take and claim the event",
+        )
+    finally:
+        client.close()
 
 
 def kill_holder_and_time_recovery(
     stack: RelayStack, simulator: RunningSimulator, bound_s: float
 ) -> tuple[float, str]:
-    """Publish one sign-up, kill the worker holding it mid-call, and time until its outcome."""
-    names = ["worker-1", "worker-2"]
-    for name in names:
-        stack.start_worker(name, DEFAULT_WORKER_CONCURRENCY)
+    """Publish one sign-up to the only worker, kill it mid-call, start another, and time the outcome."""
+    stack.start_worker("worker-1", DEFAULT_WORKER_CONCURRENCY)
     stack.start_ingest("ingest")
     simulator.admin.set_faults(latency_ms={"p50": SLOW_MS, "p99": SLOW_MS})
     envelope = event("customer.created", "c-killed", ECOM) | {
         "data": {"email": "killed.worker@example.se", "first_name": "Kim"}
     }
     stack.publish([envelope])
-    holder = worker_holding(stack, names, timeout_s=20)
+    wait_for_claim(stack, "c-killed", timeout_s=20)
     time.sleep(IN_FLIGHT_WAIT_S)  # its first call (the lookup) is on its way and answers in a minute
-    stack.procs[holder].kill()
+    stack.procs["worker-1"].kill()
     killed = time.monotonic()
     simulator.admin.set_faults(latency_ms=None)
+    stack.start_worker("worker-2", DEFAULT_WORKER_CONCURRENCY)
     final = stack.wait_for_outcomes([f"{ECOM}:c-killed"], timeout_s=bound_s + SLACK_S)
     elapsed = time.monotonic() - killed
     outcomes = Counter(o.outcome for o in stack.outcomes() if o.event_id == "c-killed")
@@ -88,8 +85,7 @@ def kill_holder_and_time_recovery(
         if c["attributes"].get("email") == "killed.worker@example.se"
     ]
     assert len(contacts) == 1, "the contact was created twice or not at all"
-    survivor = next(n for n in names if n != holder)
-    assert stack.procs[survivor].alive(), stack.procs[survivor].log_tail()
+    assert stack.procs["worker-2"].alive(), stack.procs["worker-2"].log_tail()
     return elapsed, final[f"{ECOM}:c-killed"].outcome
 
 
