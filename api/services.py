@@ -79,7 +79,7 @@ class ApiServices:
                     set_budget is not None
                     and self.engage_limiter.budget_for(key_id) != tenant.rate_budget_per_s
                 ):
-                    set_budget(key_id, tenant.rate_budget_per_s)
+                    set_budget(key_id, tenant.rate_budget_per_s, tenant.live_share)
                 client = EngageClient(
                     tenant.base_url,
                     api_key,

@@ -45,6 +45,7 @@ DEFAULT_BUDGET_PER_S: Final = 40.0
 DEFAULT_MAX_WAIT_S: Final = 30.0
 """Longest a call waits for a slot before giving up with ``RateLimitWaitExceeded``."""
 DEFAULT_LIVE_SHARE: Final = 0.5
+FLOAT_SLACK: Final = 1e-9  # 10 * (1 - 0.8) is 1.9999999999999996: floor it to 2, not 1
 """While live (or read) calls want the budget, the backlog lane gets at most ``1 - share`` of it."""
 LIVE_HORIZON_S: Final = 0.25
 """Live calls reserve slots at most this far ahead; so a read waits behind at most this much live work."""
@@ -105,7 +106,7 @@ def rate_window(budget_per_s: float) -> RateWindow:
 
 def backlog_amount(window: RateWindow, live_share: float) -> int:
     """Slots per window the backlog lane may take while live calls want the budget (at least one)."""
-    return max(1, math.floor(window.amount * (1 - live_share)))
+    return max(1, math.floor(window.amount * (1 - live_share) + FLOAT_SLACK))
 
 
 def horizon_s(lane: Lane, max_wait_s: float) -> float:
@@ -158,14 +159,23 @@ class _SlotLimiter(abc.ABC):
         self._default_budget_per_s = default_budget_per_s
         self._budgets = dict(budgets or {})
         self._live_share = live_share
+        self._live_shares: dict[str, float] = {}
         self._sleep = sleep
 
     def budget_for(self, key_id: str) -> float:
         return self._budgets.get(key_id, self._default_budget_per_s)
 
-    def set_budget(self, key_id: str, budget_per_s: float) -> None:
-        """A tenant added or changed at run time."""
+    def live_share_for(self, key_id: str) -> float:
+        """The share of the key's budget live calls keep while the backlog drains (the tenant's setting)."""
+        return self._live_shares.get(key_id, self._live_share)
+
+    def set_budget(self, key_id: str, budget_per_s: float, live_share: float | None = None) -> None:
+        """A tenant's budget (and live share, when given): at start-up, or added or changed at run time."""
         rate_window(budget_per_s)
+        if live_share is not None:
+            if not 0 <= live_share < 1:
+                raise ValueError("the live share must be at least 0 and below 1")
+            self._live_shares[key_id] = live_share
         self._budgets[key_id] = budget_per_s
 
     @abc.abstractmethod
@@ -275,7 +285,7 @@ class RedisRateLimiter(_SlotLimiter):
             lane,
             window.amount,
             window.window_ms,
-            backlog_amount(window, self._live_share),
+            backlog_amount(window, self.live_share_for(key_id)),
             math.floor(horizon_s * 1000),
         ]
         reserved, wait_ms = self._try_script(keys=self._keys(key_id), args=args)
@@ -343,7 +353,7 @@ class MemoryRateLimiter(_SlotLimiter):
             state = self._state(key_id)
             slot = _earliest(state.slots, window.amount, window.window_s, max(now, state.cooldown_until))
             capped = lane == "backlog" and state.live_until > now
-            amount_b = backlog_amount(window, self._live_share)
+            amount_b = backlog_amount(window, self.live_share_for(key_id))
             if capped:
                 slot = _earliest(state.backlog, amount_b, window.window_s, slot)
             wait = slot - now

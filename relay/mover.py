@@ -30,7 +30,7 @@ from typing import Final, Protocol
 import redis
 import structlog
 
-from engage.ratelimit import DEFAULT_LIVE_SHARE, Lane
+from engage.ratelimit import Lane
 from relay.runtime import Runtime
 from relay.schedule import LANES, Job, Schedule
 from relay.tenants import Tenant
@@ -52,11 +52,11 @@ class Dispatch(Protocol):
     def send(self, job: Job) -> None: ...
 
 
-def in_flight_caps(tenant: Tenant, live_share: float = DEFAULT_LIVE_SHARE) -> dict[Lane, int]:
+def in_flight_caps(tenant: Tenant) -> dict[Lane, int]:
     budget = tenant.rate_budget_per_s
     return {
         "live": max(MIN_IN_FLIGHT, math.ceil(budget * LIVE_IN_FLIGHT_S)),
-        "backlog": max(MIN_IN_FLIGHT, math.ceil(budget * (1 - live_share) * BACKLOG_IN_FLIGHT_S)),
+        "backlog": max(MIN_IN_FLIGHT, math.ceil(budget * (1 - tenant.live_share) * BACKLOG_IN_FLIGHT_S)),
     }
 
 

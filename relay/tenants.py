@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from engage.ratelimit import DEFAULT_LIVE_SHARE
 from fallback.config import FallbackSettings
 from mappers.policy import TenantPolicy
 from relay.errors import UnknownTenant
@@ -30,6 +31,8 @@ class Tenant(BaseModel):
     base_url: str
     api_key: SecretStr
     rate_budget_per_s: float = Field(default=DEFAULT_RATE_BUDGET_PER_S, gt=0, le=200)
+    # while held or replayed events drain, live events and checkout reads keep this share of the budget
+    live_share: float = Field(default=DEFAULT_LIVE_SHARE, ge=0, lt=1)
     policy: TenantPolicy = Field(default_factory=TenantPolicy)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
     # Voyado's shared key for soft identification (32 characters a-z, A-Z, 0-9); None: not offered

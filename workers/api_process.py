@@ -18,7 +18,7 @@ from api.services import ApiServices
 from api.tokens import ApiTokens, RedisTokenStore
 from engage.contact_store import RedisContactIdStore
 from engage.ratelimit import RedisRateLimiter
-from engage.transport import key_fingerprint, shared_session
+from engage.transport import shared_session
 from fallback.rejected import RedisRejectedStore
 from relay.breaker import BreakerPolicy, RedisCircuitBreaker
 from relay.ledger import RedisLedger
@@ -37,8 +37,8 @@ def build_services(env: ProcessEnv) -> ApiServices:
     settings = env.settings
     client = env.redis_client()
     registry = env.live_registry(client)  # a tenant added in the console is served within seconds
-    budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
-    engage_limiter = RedisRateLimiter(client, budgets=budgets)
+    engage_limiter = RedisRateLimiter(client)
+    follow_budgets(engage_limiter, registry)
     if isinstance(registry, ReloadingRegistry):
         registry.listen(lambda fresh: follow_budgets(engage_limiter, fresh))
     api_settings = settings.api_settings()

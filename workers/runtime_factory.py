@@ -31,8 +31,8 @@ SESSION_POOL_PER_WORKER_THREAD = 2
 def build_runtime(
     settings: Settings, registry: TenantRegistry, client: redis.Redis, ladder: tuple[float, ...]
 ) -> Runtime:
-    budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
-    limiter = RedisRateLimiter(client, budgets=budgets)
+    limiter = RedisRateLimiter(client)
+    follow_budgets(limiter, registry)
     if isinstance(registry, ReloadingRegistry):  # a tenant added or changed later: its budget too
         registry.listen(lambda fresh: follow_budgets(limiter, fresh))
     return Runtime(
@@ -60,5 +60,7 @@ def build_runtime(
 
 
 def follow_budgets(limiter: RedisRateLimiter, registry: TenantRegistry) -> None:
+    """Each tenant's key gets the tenant's budget and live share."""
     for tenant in registry:
-        limiter.set_budget(key_fingerprint(tenant.api_key.get_secret_value()), tenant.rate_budget_per_s)
+        key_id = key_fingerprint(tenant.api_key.get_secret_value())
+        limiter.set_budget(key_id, tenant.rate_budget_per_s, tenant.live_share)

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from api.ratelimit import DEFAULT_REQUEST_BUDGET, RequestBudget
 from api.settings import DEFAULT_ASSIGN_DEADLINE_S, DEFAULT_READ_DEADLINE_S, MAX_DEADLINE_S, ApiSettings
+from engage.ratelimit import DEFAULT_LIVE_SHARE
 from fallback.config import (
     DEFAULT_IMPORT_GRACE_S,
     DEFAULT_SPILL_AFTER_S,
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     engage_source: str = Field(default="ECOM", validation_alias="ENGAGE_SOURCE")
     engage_store: str = Field(default="online", validation_alias="ENGAGE_STORE")
     engage_rate_budget_per_s: float = Field(default=40.0, validation_alias="ENGAGE_RATE_BUDGET_PER_S")
+    engage_live_share: float = Field(
+        default=DEFAULT_LIVE_SHARE, ge=0, lt=1, validation_alias="ENGAGE_LIVE_SHARE"
+    )
     events_stream: str = Field(default=EVENTS_STREAM, validation_alias="ENGAGE_RELAY_EVENTS_STREAM")
     outcomes_stream: str = Field(default=OUTCOMES_STREAM, validation_alias="ENGAGE_RELAY_OUTCOMES_STREAM")
     worker_concurrency: int = Field(
@@ -236,6 +240,7 @@ class Settings(BaseSettings):
             base_url=self.engage_base_url,
             api_key=self.engage_api_key,
             rate_budget_per_s=self.engage_rate_budget_per_s,
+            live_share=self.engage_live_share,
             policy=TenantPolicy(source=self.engage_source, default_store=self.engage_store),
             fallback=self.default_fallback(),
         )

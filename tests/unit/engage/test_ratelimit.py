@@ -136,3 +136,30 @@ def test_usage_counts_the_slots_of_the_current_window_by_lane(limiter_factory: L
     use = limiter.usage("k")
     assert (use.amount, use.window_s, use.used, use.backlog, use.live_and_reads) == (10, 1, 5, 2, 3)
     assert limiter.usage("other").used == 0
+
+
+@pytest.mark.parametrize(("live_share", "backlog_at_once"), [(0.5, 5), (0.8, 2)])
+def test_while_live_calls_want_the_budget_the_backlog_gets_what_the_keys_live_share_leaves(
+    live_share: float, backlog_at_once: int
+) -> None:
+    # Given a key of 10 calls/s whose tenant keeps `live_share` for live events, and a live call just made
+    limiter = MemoryRateLimiter(DEFAULT_BUDGET_PER_S, sleep=lambda _s: None)
+    limiter.set_budget("k", 10, live_share)
+    assert limiter.live_share_for("k") == live_share
+    assert limiter.live_share_for("other") == 0.5  # a key with no setting of its own: the default
+    limiter.acquire("k", lane="live")
+    # When the backlog asks for slots as fast as it can, none willing to wait for a later window
+    granted_now = 0
+    for _ in range(8):
+        try:
+            limiter.acquire("k", lane="backlog", max_wait_s=0.2)
+        except RateLimitWaitExceeded:
+            continue
+        granted_now += 1
+    # Then only its share of this window is granted at once; the rest waits for later windows
+    assert granted_now == backlog_at_once
+
+
+def test_a_live_share_of_one_or_more_is_refused() -> None:
+    with pytest.raises(ValueError):
+        MemoryRateLimiter(10).set_budget("k", 10, 1.0)
