@@ -50,9 +50,12 @@ SERVER_CPU = "0"
 API_CPU = "1"
 
 
+PIN = True  # --no-pin: on a machine busy with other work a pinned process waits for its one core
+
+
 def pinned(cpu: str, args: list[str]) -> list[str]:
     taskset = shutil.which("taskset")
-    return [taskset, "-c", cpu, *args] if taskset else args
+    return [taskset, "-c", cpu, *args] if taskset and PIN else args
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -115,7 +118,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--contacts", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-pin", action="store_true", help="Let the OS place the servers (busy machines).")
     args = parser.parse_args()
+    global PIN  # noqa: PLW0603 - one switch for the run, set before any process starts
+    PIN = not args.no_pin
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-read-path-"))
     procs: list[Proc] = []
