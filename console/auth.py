@@ -4,7 +4,8 @@
   the user's name and the session's CSRF token, nothing secret; it lasts SESSION_MAX_AGE_S. The user is
   read again on every request, so a disabled account is out at once.
 - Every form carries the session's CSRF token (a hidden field `csrf`, or the `X-CSRF-Token` header that
-  htmx sends); a POST without the right one is refused with 403.
+  htmx sends); a POST without the right one is refused with 403. The log-in form, before any session,
+  carries a token that is also its own SameSite=Strict cookie (double submit).
 - Log-in attempts: at most LOGIN_ATTEMPTS failures per (user name, client address) within
   LOGIN_WINDOW_S; past that every attempt is refused (429) until the window ends, right password or not.
 """
@@ -22,6 +23,7 @@ import redis
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SESSION_COOKIE = "engage_console"
+LOGIN_CSRF_COOKIE = "engage_console_login"  # the log-in form's CSRF token (double submit: no session yet)
 SESSION_MAX_AGE_S = 8 * 3600  # one working day
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"

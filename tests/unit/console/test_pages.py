@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from console.auth import LOGIN_ATTEMPTS
-from tests.unit.console.conftest import PASSWORD, Console, csrf_of
+from tests.unit.console.conftest import PASSWORD, Console, csrf_of, post_login
 
 
 def test_every_page_needs_a_login(console: Console) -> None:
@@ -51,10 +51,10 @@ def test_a_form_without_its_csrf_token_is_refused(console: Console) -> None:
 def test_a_wrong_password_is_refused_and_log_ins_are_rate_limited(console: Console) -> None:
     client = console.client()
     for _ in range(LOGIN_ATTEMPTS):
-        answer = client.post("/console/login", data={"username": "anna", "password": "wrong password"})
+        answer = post_login(client, "anna", "wrong password")
         assert answer.status_code == 401
         assert "wrong" in answer.text
-    blocked = client.post("/console/login", data={"username": "anna", "password": PASSWORD})
+    blocked = post_login(client, "anna", PASSWORD)
     assert blocked.status_code == 429
     assert "Too many failed log-ins" in blocked.text
     # another user from the same address is not blocked
@@ -230,3 +230,29 @@ def test_drop_without_its_confirmation_drops_nothing(console: Console) -> None:
     )
     client.post("/console/t/acme/drop", data={"id": "e9", "confirm": "yes", "csrf": csrf_of(page.text)})
     assert console.services.deadletters.get("other:e9") is not None
+
+
+def test_the_log_in_form_needs_its_own_csrf_token(console: Console) -> None:
+    client = console.client()
+    bare = client.post(
+        "/console/login", data={"username": "anna", "password": PASSWORD}, follow_redirects=False
+    )
+    assert bare.status_code == 403 and "log-in form expired" in bare.text
+    client.get("/console/login")
+    forged = client.post(
+        "/console/login",
+        data={"username": "anna", "password": PASSWORD, "csrf": "forged"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    form = client.get("/console/login")  # each form comes with a fresh token
+    good = client.post(
+        "/console/login",
+        data={"username": "anna", "password": PASSWORD, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303 and good.headers["location"] == "/console/t/acme/status"
+    assert (
+        "httponly" in good.headers["set-cookie"].lower()
+        and "samesite=lax" in good.headers["set-cookie"].lower()
+    )
