@@ -74,7 +74,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
                 request, next, "The user name or the password is wrong (or the account is disabled).", 401
             )
         s.attempts.succeeded(name, address)
-        _, cookie = s.sessions.new(user.name)
+        _, cookie = s.sessions.new(user.name, user.sessions_epoch)
         target = _safe_next(next)
         if target == f"{PREFIX}/" and user.tenant:
             target = f"{PREFIX}/t/{user.tenant}/status"
@@ -95,6 +95,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
     async def logout(request: Request) -> Response:
         viewer = pages.viewer(request)
         await pages.form(request, viewer)
+        s.users.end_sessions(viewer.name)  # a copied cookie is worth nothing after this
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response

@@ -106,7 +106,7 @@ class Pages:
     def viewer(self, request: Request) -> Viewer:
         session = self.s.sessions.read(request.cookies.get(SESSION_COOKIE))
         user = self.s.users.get(session.user) if session else None
-        if session is None or user is None or user.disabled:
+        if session is None or user is None or user.disabled or session.epoch != user.sessions_epoch:
             raise LoginNeeded(request.url.path)
         return Viewer(user, session)
 

@@ -256,3 +256,15 @@ def test_the_log_in_form_needs_its_own_csrf_token(console: Console) -> None:
         "httponly" in good.headers["set-cookie"].lower()
         and "samesite=lax" in good.headers["set-cookie"].lower()
     )
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(console: Console) -> None:
+    client = console.login("anna")
+    page = client.get("/console/t/acme/status")
+    thief = console.client()
+    for name, value in dict(client.cookies).items():
+        thief.cookies.set(name, value)
+    assert thief.get("/console/t/acme/status", follow_redirects=False).status_code == 200  # the copy works
+    client.post("/console/logout", data={"csrf": csrf_of(page.text)})
+    assert thief.get("/console/t/acme/status", follow_redirects=False).status_code == 303  # until log-out
+    assert console.login("anna").get("/console/t/acme/status").status_code == 200  # a new log-in works
