@@ -31,7 +31,8 @@ _UNAUTHORIZED = ApiError(
 )
 
 
-def services(request: Request) -> ApiServices:
+async def services(request: Request) -> ApiServices:
+    """Async: it does no I/O, and a sync dependency would cost every request a thread hop."""
     found: ApiServices = request.app.state.services
     return found
 

@@ -106,8 +106,12 @@ def spill_tenant(rt: Runtime, tenant: Tenant) -> int:
     return count
 
 
-def _spill_claimed(rt: Runtime, tenant: Tenant, jobs: list[Job], cause: str) -> int:
+def _spill_claimed(rt: Runtime, tenant: Tenant, claimed: list[Job], cause: str) -> int:
     assert rt.spill is not None
+    # A copy admitted again after its event settled waits for a worker to drop it as a duplicate; spilling
+    # it would give the event a second outcome (and overwrite its settled marker).
+    marks = rt.ledger.settled_many([(job.tenant, job.event_id) for job in claimed])
+    jobs = [job for job, mark in zip(claimed, marks, strict=True) if mark is None]
     for job in jobs:
         rt.spill.add(spill_letter(job, cause))
     taken = {job.event_id for job in rt.schedule.take(tenant.name, [job.event_id for job in jobs])}

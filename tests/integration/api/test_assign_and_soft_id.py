@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.settings import DEFAULT_ASSIGN_DEADLINE_S
 from api.soft_id import encode_token, encrypt_plaintext
 from tests.integration.api.conftest import (
     PROMO,
@@ -140,3 +142,26 @@ def test_an_expired_token_is_410_and_a_tenant_without_a_key_404(api: ApiService,
     assert status == 404
     log = api.proc.log_path.read_text(errors="replace")
     assert eclub not in log and SOFT_ID_KEY not in log
+
+
+def test_an_assignment_engage_answers_too_late_is_504_and_its_retry_finds_it_instead_of_assigning_again(
+    api: ApiService, acme_token: str, shopper: Shopper, simulator: RunningSimulator
+) -> None:
+    path = f"/v1/contacts/{shopper.contact_id}/promotion-assignments"
+    body = {"promotion_id": PROMO, "request_id": new_id("sale")}
+    simulator.admin.set_faults(timeout_rate=1.0, timeout_s=6.0)  # Engage assigns, and answers after 6 s
+
+    started = time.perf_counter()
+    late = api.call("POST", path, acme_token, json=body)
+    took_s = time.perf_counter() - started
+
+    assert late.status_code == 504, late.text
+    assert late.json()["error"] == "assignment_unknown"
+    assert took_s < DEFAULT_ASSIGN_DEADLINE_S + 0.5
+    simulator.admin.set_faults(timeout_rate=0.0)
+    time.sleep(1.0)  # the given-up call hears its own timeout and marks the attempt
+    retried = api.call("POST", path, acme_token, json=body)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["created"] is False
+    made = simulator.admin_for(simulator.api_key).state()["promotion_assignments"]
+    assert [a["id"] for a in made] == [retried.json()["assignment_id"]]

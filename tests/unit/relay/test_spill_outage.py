@@ -91,8 +91,11 @@ def test_an_event_claimed_by_a_worker_is_not_spilled_and_a_spilled_one_is_marked
     # Given a long outage, and a copy of one waiting delivery claimed by a worker that starts it now
     clock = Clock()
     rt = held_runtime(clock)
-    busy = next(job for job in rt.schedule.jobs("acme-se") if job.type == "order.delivered")
+    deliveries = [job for job in rt.schedule.jobs("acme-se") if job.type == "order.delivered"]
+    busy, done = deliveries[0], deliveries[1]
     assert rt.ledger.claim("acme-se", busy.event_id, "worker-copy")
+    # and a copy of another one admitted again after a worker applied it (it waits to be dropped)
+    rt.ledger.mark_settled("acme-se", done.event_id, "applied", done.digest)
     clock.now += 601
     spill_long_outages(rt, now=clock.now)
     assert rt.spill is not None
@@ -100,6 +103,10 @@ def test_an_event_claimed_by_a_worker_is_not_spilled_and_a_spilled_one_is_marked
     # Then the claimed event stays with the schedule (its worker applies or parks it), and has no letter
     assert busy.event_id not in spilled
     assert rt.schedule.get("acme-se", busy.event_id) is not None
+    # and the applied one is neither spilled nor marked again
+    assert done.event_id not in spilled
+    applied = rt.ledger.settled("acme-se", done.event_id)
+    assert applied is not None and applied.outcome == "applied"
     # and each spilled event is marked spilled (a later copy of it is a duplicate) and its claim let go
     for event_id in spilled:
         mark = rt.ledger.settled("acme-se", event_id)
