@@ -268,3 +268,36 @@ def test_logging_out_ends_the_session_even_for_a_copied_cookie(console: Console)
     client.post("/console/logout", data={"csrf": csrf_of(page.text)})
     assert thief.get("/console/t/acme/status", follow_redirects=False).status_code == 303  # until log-out
     assert console.login("anna").get("/console/t/acme/status").status_code == 200  # a new log-in works
+
+
+def test_what_went_wrong_filters_by_type_and_cause_and_counts_each_cause(console: Console) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from fallback.deadletters import DeadLetter
+
+    old = datetime.now(UTC) - timedelta(days=3)
+    for event_id, kind, error, status, at in (
+        ("r1", "receipt.completed", "ServerError", 503, datetime.now(UTC)),
+        ("c1", "customer.created", "AuthenticationFailed", 401, datetime.now(UTC)),
+        ("c2", "customer.created", "AuthenticationFailed", 401, old),
+    ):
+        console.services.deadletters.add(
+            DeadLetter(
+                event_id=event_id,
+                tenant="acme",
+                type=kind,
+                envelope={},
+                error_class=error,
+                error_kind="retryable" if status == 503 else "systemic",
+                engage_status=status,
+                dead_lettered_at=at,
+            )
+        )
+    client = console.login("anna")
+    everything = client.get("/console/t/acme/failures").text
+    assert "3 dead letter(s) selected" in everything
+    assert "API key refused <b>2</b>" in everything and "Engage unreachable or failing <b>1</b>" in everything
+    by_type = client.get("/console/t/acme/failures?type=receipt.completed").text
+    assert "1 dead letter(s) selected" in by_type and "r1" in by_type and "c1" not in by_type
+    recent_keys = client.get("/console/t/acme/failures?cause=key_refused&since=24h").text
+    assert "1 dead letter(s) selected" in recent_keys and "c1" in recent_keys and "c2" not in recent_keys
