@@ -85,7 +85,10 @@ class ConsoleRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginNeeded as need:
-                return RedirectResponse(f"{PREFIX}/login?next={quote(need.next_path)}", status_code=303)
+                target = f"{PREFIX}/login?next={quote(need.next_path)}"
+                if request.headers.get("HX-Request"):  # a panel refreshing itself: the whole page goes
+                    return Response(status_code=200, headers={"HX-Redirect": target})
+                return RedirectResponse(target, status_code=303)
             except PageError as err:
                 return templates.TemplateResponse(
                     request,

@@ -301,3 +301,10 @@ def test_what_went_wrong_filters_by_type_and_cause_and_counts_each_cause(console
     assert "1 dead letter(s) selected" in by_type and "r1" in by_type and "c1" not in by_type
     recent_keys = client.get("/console/t/acme/failures?cause=key_refused&since=24h").text
     assert "1 dead letter(s) selected" in recent_keys and "c1" in recent_keys and "c2" not in recent_keys
+
+
+def test_a_refreshing_panel_whose_session_ended_sends_the_page_to_log_in(console: Console) -> None:
+    answer = console.client().get("/console/t/acme/status/panel", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and answer.headers["HX-Redirect"].startswith("/console/login")
+    panel = console.login("anna").get("/console/t/acme/status/panel", headers={"HX-Request": "true"})
+    assert 'id="breaker"' in panel.text and "<html" not in panel.text
