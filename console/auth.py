@@ -2,9 +2,11 @@
 
 - A session is a cookie signed with itsdangerous (HMAC-SHA1 over the payload, with a timestamp): it holds
   the user's name and the session's CSRF token, nothing secret; it lasts SESSION_MAX_AGE_S. The user is
-  read again on every request, so a disabled account is out at once.
+  read again on every request, so a disabled account is out at once, and logging out ends every session
+  of the user (the cookie names the user's sessions epoch, which the log-out moves on).
 - Every form carries the session's CSRF token (a hidden field `csrf`, or the `X-CSRF-Token` header that
-  htmx sends); a POST without the right one is refused with 403.
+  htmx sends); a POST without the right one is refused with 403. The log-in form, before any session,
+  carries a token that is also its own SameSite=Strict cookie (double submit).
 - Log-in attempts: at most LOGIN_ATTEMPTS failures per (user name, client address) within
   LOGIN_WINDOW_S; past that every attempt is refused (429) until the window ends, right password or not.
 """
@@ -22,6 +24,7 @@ import redis
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SESSION_COOKIE = "engage_console"
+LOGIN_CSRF_COOKIE = "engage_console_login"  # the log-in form's CSRF token (double submit: no session yet)
 SESSION_MAX_AGE_S = 8 * 3600  # one working day
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -35,6 +38,7 @@ SESSION_SALT = "engage-relay-console-session"
 class Session:
     user: str
     csrf: str
+    epoch: int = 0  # the user's sessions epoch when it began: a later log-out ends it
 
 
 class SessionCodec:
@@ -46,9 +50,9 @@ class SessionCodec:
         self._serializer = URLSafeTimedSerializer(key, salt=SESSION_SALT)
         self.max_age_s = max_age_s
 
-    def new(self, user: str) -> tuple[Session, str]:
-        session = Session(user=user, csrf=secrets.token_urlsafe(24))
-        return session, self._serializer.dumps({"u": session.user, "c": session.csrf})
+    def new(self, user: str, epoch: int = 0) -> tuple[Session, str]:
+        session = Session(user=user, csrf=secrets.token_urlsafe(24), epoch=epoch)
+        return session, self._serializer.dumps({"u": session.user, "c": session.csrf, "e": epoch})
 
     def read(self, cookie: str | None) -> Session | None:
         if not cookie:
@@ -63,7 +67,8 @@ class SessionCodec:
             or not isinstance(data.get("c"), str)
         ):
             return None
-        return Session(user=data["u"], csrf=data["c"])
+        epoch = data.get("e", 0)
+        return Session(user=data["u"], csrf=data["c"], epoch=epoch if isinstance(epoch, int) else -1)
 
 
 def csrf_ok(session: Session, token: str | None) -> bool:

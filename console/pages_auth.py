@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from console.auth import SESSION_COOKIE
+from console.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from console.users import password_matches
 from console.web import PREFIX, PageError, Pages
 
@@ -22,9 +24,28 @@ def _safe_next(value: str | None) -> str:
 def add_routes(router: APIRouter, pages: Pages) -> None:
     s = pages.s
 
-    @router.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-        return pages.render(request, "login.html", None, next=_safe_next(next), error=None)
+    def login_page(
+        request: Request, next_path: str | None, error: str | None, status_code: int = 200
+    ) -> Response:
+        """The log-in form with a fresh CSRF token, also set as a cookie (double submit: no session yet)."""
+        token = secrets.token_urlsafe(24)
+        response = pages.render(
+            request,
+            "login.html",
+            None,
+            status_code=status_code,
+            next=_safe_next(next_path),
+            error=error,
+            login_csrf=token,
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=s.secure_cookies, path=PREFIX
+        )
+        return response
+
+    @router.get("/login", response_model=None)
+    def login_form(request: Request, next: str | None = None) -> Response:
+        return login_page(request, next, None)
 
     @router.post("/login", response_model=None)
     def login(
@@ -32,35 +53,33 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
         username: Annotated[str, Form()],
         password: Annotated[str, Form()],
         next: Annotated[str | None, Form()] = None,
+        csrf: Annotated[str | None, Form()] = None,
     ) -> Response:
         name = username.strip().lower()
         address = request.client.host if request.client else "unknown"
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+        if not expected or not csrf or not hmac.compare_digest(expected, csrf):
+            return login_page(request, next, "The log-in form expired. Please log in again.", 403)
         if s.attempts.blocked(name, address):
-            return pages.render(
+            return login_page(
                 request,
-                "login.html",
-                None,
-                status_code=429,
-                next=_safe_next(next),
-                error="Too many failed log-ins for this user from here. Wait 15 minutes and try again.",
+                next,
+                "Too many failed log-ins for this user from here. Wait 15 minutes and try again.",
+                429,
             )
         user = s.users.get(name)
         if user is None or user.disabled or not password_matches(user, password):
             s.attempts.failed(name, address)
-            return pages.render(
-                request,
-                "login.html",
-                None,
-                status_code=401,
-                next=_safe_next(next),
-                error="The user name or the password is wrong (or the account is disabled).",
+            return login_page(
+                request, next, "The user name or the password is wrong (or the account is disabled).", 401
             )
         s.attempts.succeeded(name, address)
-        _, cookie = s.sessions.new(user.name)
+        _, cookie = s.sessions.new(user.name, user.sessions_epoch)
         target = _safe_next(next)
         if target == f"{PREFIX}/" and user.tenant:
             target = f"{PREFIX}/t/{user.tenant}/status"
         response = RedirectResponse(target, status_code=303)
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
         response.set_cookie(
             SESSION_COOKIE,
             cookie,
@@ -76,6 +95,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:
     async def logout(request: Request) -> Response:
         viewer = pages.viewer(request)
         await pages.form(request, viewer)
+        s.users.end_sessions(viewer.name)  # a copied cookie is worth nothing after this
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response

@@ -25,8 +25,11 @@ REJECTED_READ = 1000
 def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one closure per page
     s = pages.s
 
-    def selection(tenant: str, params: Mapping[str, str]) -> list[DeadLetter]:
-        """One letter (`id`) or everything the filter (type, cause, since) selects, of this tenant only."""
+    def selection(
+        tenant: str, params: Mapping[str, str], among: list[DeadLetter] | None = None
+    ) -> list[DeadLetter]:
+        """One letter (`id`) or everything the filter (type, cause, since) selects, of this tenant only;
+        `among`: the tenant's letters already read (one read of the store per page)."""
         if params.get("id"):
             letter = s.deadletters.get(dead_letter_id(tenant, params["id"]))
             return [letter] if letter is not None else []
@@ -37,7 +40,8 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
             since=datetime.now(UTC) - since if since else None,
         )
         cause = params.get("cause") or None
-        return [x for x in s.deadletters.list(where) if cause is None or cause_of(x) == cause]
+        letters = s.deadletters.list(where) if among is None else (x for x in among if where.matches(x))
+        return [x for x in letters if cause is None or cause_of(x) == cause]
 
     def applied_ids(letters: list[DeadLetter]) -> set[str]:
         marks = s.ledger.settled_many([(x.tenant, x.event_id) for x in letters])
@@ -60,8 +64,8 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
         pages.tenant(viewer, name)
         params = dict(request.query_params)
         params.pop("id", None)
-        letters = selection(name, params)
         all_letters = list(s.deadletters.list(DeadLetterFilter(tenant=name)))
+        letters = selection(name, params, all_letters)
         return pages.render(
             request,
             "failures.html",

@@ -84,6 +84,7 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
                 "api_key": tenant is not None,
                 "fallback_password": bool(tenant and tenant.fallback.password),
                 "fallback_key_passphrase": bool(tenant and tenant.fallback.private_key_passphrase),
+                "soft_id_key": bool(tenant and tenant.soft_id_key),
             },
             changed=changed,
             problems=problems or [],
@@ -199,4 +200,8 @@ def _what_changed(before: Tenant, after: Tenant) -> str:
     names += [f"file {k.replace('_', ' ')}" for k in new_f if old_f.get(k) != new_f[k]]
     if before.fallback.password != after.fallback.password:
         names.append("file password")
+    if before.fallback.private_key_passphrase != after.fallback.private_key_passphrase:
+        names.append("key passphrase")
+    if before.soft_id_key != after.soft_id_key:
+        names.append("soft identification key")
     return ", ".join(names) or "nothing changed"

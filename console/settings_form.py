@@ -21,7 +21,8 @@ CONTACT_KEYS: tuple[str, ...] = get_args(ContactKey)
 TRANSPORTS: tuple[str, ...] = get_args(Transport)
 CONTACTS_VIA: tuple[str, ...] = get_args(ContactsFallback)
 VOUCHER_MODES: tuple[str, ...] = get_args(VoucherTreatment)
-SECRET_FIELDS = ("api_key", "fallback_password", "fallback_key_passphrase")
+SECRET_FIELDS = ("api_key", "fallback_password", "fallback_key_passphrase", "soft_id_key")
+FORM_TOP_LEVEL = frozenset({"name", "base_url", "api_key", "rate_budget_per_s", "policy", "fallback"})
 FIELD_WORDS = {
     "base_url": "Base URL",
     "api_key": "API key",
@@ -146,22 +147,19 @@ def tenant_from_form(form: Mapping[str, str], existing: Tenant | None, *, name: 
         "spill_after_s": spill,
     }
     if existing is not None:  # what the form does not show stays as it was
-        kept = existing.fallback
+        before = existing.fallback
         fallback.update(
-            known_hosts_path=kept.known_hosts_path,
-            ca_file=kept.ca_file,
-            remote_subdirs=kept.remote_subdirs,
-            import_grace_s=kept.import_grace_s,
-            redemptions_by_file=kept.redemptions_by_file,
+            known_hosts_path=before.known_hosts_path,
+            ca_file=before.ca_file,
+            remote_subdirs=before.remote_subdirs,
+            import_grace_s=before.import_grace_s,
+            redemptions_by_file=before.redemptions_by_file,
         )
     for field, secret in (
         ("password", "fallback_password"),
         ("private_key_passphrase", "fallback_key_passphrase"),
     ):
-        if get(secret):
-            fallback[field] = SecretStr(get(secret))
-        elif existing is not None and not form.get(f"clear_{secret}"):
-            fallback[field] = getattr(existing.fallback, field)
+        fallback[field] = _secret(form, secret, getattr(existing.fallback, field) if existing else None)
     policy: dict[str, Any] = {
         **(existing.policy.model_dump() if existing else {}),
         "source": get("source") or "ECOM",
@@ -177,9 +175,14 @@ def tenant_from_form(form: Mapping[str, str], existing: Tenant | None, *, name: 
     }
     if problems:
         raise SettingsInvalid(problems)
+    kept: dict[str, Any] = {}
+    if existing is not None:  # the top-level settings the form does not show stay as they were
+        kept = {k: getattr(existing, k) for k in Tenant.model_fields if k not in FORM_TOP_LEVEL}
+    kept["soft_id_key"] = _secret(form, "soft_id_key", existing.soft_id_key if existing else None)
     try:
         return Tenant.model_validate(
             {
+                **kept,
                 "name": tenant_name,
                 "base_url": get("base_url"),
                 "api_key": SecretStr(api_key),
@@ -192,6 +195,14 @@ def tenant_from_form(form: Mapping[str, str], existing: Tenant | None, *, name: 
         raise SettingsInvalid(
             [_plain(e) for e in exc.errors(include_input=False, include_url=False)]
         ) from None
+
+
+def _secret(form: Mapping[str, str], field: str, current: SecretStr | None) -> SecretStr | None:
+    """A write-only secret: a filled field replaces it, `clear_<field>` removes it, empty keeps it."""
+    value = form.get(field, "").strip()
+    if value:
+        return SecretStr(value)
+    return None if form.get(f"clear_{field}") else current
 
 
 def _plain(error: Any) -> str:

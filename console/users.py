@@ -45,6 +45,7 @@ class User(BaseModel):
     password_hash: str
     disabled: bool = False
     created_at: datetime
+    sessions_epoch: int = 0  # a session cookie names the epoch it began in; logging out moves it on
 
     @field_validator("name")
     @classmethod
@@ -111,6 +112,10 @@ class UserStore(Protocol):
 
     def set_disabled(self, name: str, disabled: bool) -> User: ...
 
+    def end_sessions(self, name: str) -> None:
+        """Every session of this user ends now (logging out ends them all, on every browser)."""
+        ...
+
 
 class RedisUserStore:
     def __init__(self, client: redis.Redis, prefix: str = USER_PREFIX, index: str = USER_INDEX_KEY) -> None:
@@ -143,6 +148,12 @@ class RedisUserStore:
         self._redis.hset(self._key(name), "user", changed.model_dump_json())
         return changed
 
+    def end_sessions(self, name: str) -> None:
+        user = self.get(name)
+        if user is not None:
+            moved = user.model_copy(update={"sessions_epoch": user.sessions_epoch + 1})
+            self._redis.hset(self._key(name), "user", moved.model_dump_json())
+
 
 class MemoryUserStore:
     def __init__(self) -> None:
@@ -170,3 +181,9 @@ class MemoryUserStore:
                 raise UserError(f"no user {name!r}")
             self._users[name] = user.model_copy(update={"disabled": disabled})
             return self._users[name]
+
+    def end_sessions(self, name: str) -> None:
+        with self._guard:
+            user = self._users.get(name)
+            if user is not None:
+                self._users[name] = user.model_copy(update={"sessions_epoch": user.sessions_epoch + 1})

@@ -85,7 +85,10 @@ class ConsoleRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginNeeded as need:
-                return RedirectResponse(f"{PREFIX}/login?next={quote(need.next_path)}", status_code=303)
+                target = f"{PREFIX}/login?next={quote(need.next_path)}"
+                if request.headers.get("HX-Request"):  # a panel refreshing itself: the whole page goes
+                    return Response(status_code=200, headers={"HX-Redirect": target})
+                return RedirectResponse(target, status_code=303)
             except PageError as err:
                 return templates.TemplateResponse(
                     request,
@@ -106,7 +109,7 @@ class Pages:
     def viewer(self, request: Request) -> Viewer:
         session = self.s.sessions.read(request.cookies.get(SESSION_COOKIE))
         user = self.s.users.get(session.user) if session else None
-        if session is None or user is None or user.disabled:
+        if session is None or user is None or user.disabled or session.epoch != user.sessions_epoch:
             raise LoginNeeded(request.url.path)
         return Viewer(user, session)
 

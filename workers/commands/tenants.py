@@ -208,7 +208,7 @@ def add(
     click.echo(
         f"{'updated' if replace else 'added'} tenant {name} "
         f"(key {key_fingerprint(tenant.api_key.get_secret_value())}); check it with "
-        f"`engage-relay tenants test {name}`; restart workers and ingest to serve it"
+        f"`engage-relay tenants test {name}`; running workers, ingest and the API serve it within seconds"
     )
 
 
@@ -290,7 +290,8 @@ def test(name: str, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove(name: str, yes: bool) -> None:
-    """Remove a stored tenant (its events then fail as `unknown tenant` after workers restart)."""
+    """Remove a stored tenant (running processes stop serving it within seconds: its events are then
+    rejected as `unknown tenant`)."""
     store_ = _store(need_key=False)
     if name not in store_:
         raise click.ClickException(f"no stored tenant {name!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import redis
@@ -42,9 +43,17 @@ class Console:
 
     def login(self, user: str, password: str = PASSWORD) -> TestClient:
         client = self.client()
-        answer = client.post("/console/login", data={"username": user, "password": password})
+        answer = post_login(client, user, password)
         assert answer.status_code in (200, 303), answer.text
         return client
+
+
+def post_login(client: TestClient, user: str, password: str) -> Any:
+    """The log-in form as a browser sends it: fetched first for its CSRF token (and cookie)."""
+    form = client.get("/console/login")
+    return client.post(
+        "/console/login", data={"username": user, "password": password, "csrf": csrf_of(form.text)}
+    )
 
 
 def fake_check(tenant: Tenant) -> CheckResult:

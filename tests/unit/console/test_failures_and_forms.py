@@ -129,3 +129,12 @@ def test_the_chart_stacks_each_hour_to_scale() -> None:
     tallest = [b for b in bars if b["x"] == bars[-1]["x"]]
     assert sum(float(b["h"]) for b in tallest) == pytest.approx(150, abs=0.5)  # type: ignore[arg-type]
     assert History(hours).day() == {"applied": 5, "dead_lettered": 1}
+
+
+def test_settings_the_form_does_not_show_survive_a_save() -> None:
+    before = stored().model_copy(update={"soft_id_key": SecretStr("a" * 32), "soft_id_max_age_s": 60.0})
+    after = tenant_from_form(form_values(before), before)
+    assert after.soft_id_key is not None and after.soft_id_key.get_secret_value() == "a" * 32
+    assert after.soft_id_max_age_s == 60.0
+    cleared = tenant_from_form({**form_values(before), "clear_soft_id_key": "on"}, before)
+    assert cleared.soft_id_key is None

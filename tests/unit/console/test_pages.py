@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from console.auth import LOGIN_ATTEMPTS
-from tests.unit.console.conftest import PASSWORD, Console, csrf_of
+from tests.unit.console.conftest import PASSWORD, Console, csrf_of, post_login
 
 
 def test_every_page_needs_a_login(console: Console) -> None:
@@ -51,10 +51,10 @@ def test_a_form_without_its_csrf_token_is_refused(console: Console) -> None:
 def test_a_wrong_password_is_refused_and_log_ins_are_rate_limited(console: Console) -> None:
     client = console.client()
     for _ in range(LOGIN_ATTEMPTS):
-        answer = client.post("/console/login", data={"username": "anna", "password": "wrong password"})
+        answer = post_login(client, "anna", "wrong password")
         assert answer.status_code == 401
         assert "wrong" in answer.text
-    blocked = client.post("/console/login", data={"username": "anna", "password": PASSWORD})
+    blocked = post_login(client, "anna", PASSWORD)
     assert blocked.status_code == 429
     assert "Too many failed log-ins" in blocked.text
     # another user from the same address is not blocked
@@ -230,3 +230,81 @@ def test_drop_without_its_confirmation_drops_nothing(console: Console) -> None:
     )
     client.post("/console/t/acme/drop", data={"id": "e9", "confirm": "yes", "csrf": csrf_of(page.text)})
     assert console.services.deadletters.get("other:e9") is not None
+
+
+def test_the_log_in_form_needs_its_own_csrf_token(console: Console) -> None:
+    client = console.client()
+    bare = client.post(
+        "/console/login", data={"username": "anna", "password": PASSWORD}, follow_redirects=False
+    )
+    assert bare.status_code == 403 and "log-in form expired" in bare.text
+    client.get("/console/login")
+    forged = client.post(
+        "/console/login",
+        data={"username": "anna", "password": PASSWORD, "csrf": "forged"},
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    form = client.get("/console/login")  # each form comes with a fresh token
+    good = client.post(
+        "/console/login",
+        data={"username": "anna", "password": PASSWORD, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert good.status_code == 303 and good.headers["location"] == "/console/t/acme/status"
+    assert (
+        "httponly" in good.headers["set-cookie"].lower()
+        and "samesite=lax" in good.headers["set-cookie"].lower()
+    )
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(console: Console) -> None:
+    client = console.login("anna")
+    page = client.get("/console/t/acme/status")
+    thief = console.client()
+    for name, value in dict(client.cookies).items():
+        thief.cookies.set(name, value)
+    assert thief.get("/console/t/acme/status", follow_redirects=False).status_code == 200  # the copy works
+    client.post("/console/logout", data={"csrf": csrf_of(page.text)})
+    assert thief.get("/console/t/acme/status", follow_redirects=False).status_code == 303  # until log-out
+    assert console.login("anna").get("/console/t/acme/status").status_code == 200  # a new log-in works
+
+
+def test_what_went_wrong_filters_by_type_and_cause_and_counts_each_cause(console: Console) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from fallback.deadletters import DeadLetter
+
+    old = datetime.now(UTC) - timedelta(days=3)
+    for event_id, kind, error, status, at in (
+        ("r1", "receipt.completed", "ServerError", 503, datetime.now(UTC)),
+        ("c1", "customer.created", "AuthenticationFailed", 401, datetime.now(UTC)),
+        ("c2", "customer.created", "AuthenticationFailed", 401, old),
+    ):
+        console.services.deadletters.add(
+            DeadLetter(
+                event_id=event_id,
+                tenant="acme",
+                type=kind,
+                envelope={},
+                error_class=error,
+                error_kind="retryable" if status == 503 else "systemic",
+                engage_status=status,
+                dead_lettered_at=at,
+            )
+        )
+    client = console.login("anna")
+    everything = client.get("/console/t/acme/failures").text
+    assert "3 dead letter(s) selected" in everything
+    assert "API key refused <b>2</b>" in everything and "Engage unreachable or failing <b>1</b>" in everything
+    by_type = client.get("/console/t/acme/failures?type=receipt.completed").text
+    assert "1 dead letter(s) selected" in by_type and "r1" in by_type and "c1" not in by_type
+    recent_keys = client.get("/console/t/acme/failures?cause=key_refused&since=24h").text
+    assert "1 dead letter(s) selected" in recent_keys and "c1" in recent_keys and "c2" not in recent_keys
+
+
+def test_a_refreshing_panel_whose_session_ended_sends_the_page_to_log_in(console: Console) -> None:
+    answer = console.client().get("/console/t/acme/status/panel", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and answer.headers["HX-Redirect"].startswith("/console/login")
+    panel = console.login("anna").get("/console/t/acme/status/panel", headers={"HX-Request": "true"})
+    assert 'id="breaker"' in panel.text and "<html" not in panel.text
