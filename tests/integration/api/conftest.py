@@ -20,7 +20,7 @@ import redis
 import requests
 
 from api.tokens import ApiTokens, RedisTokenStore
-from tests.support.processes import Proc, free_port, wait_until
+from tests.support.processes import Proc, free_port, start_redis, wait_until
 from tests.support.simulator import RunningSimulator, SimHttp
 from tests.support.stack import RelayStack, relay_stack
 
@@ -57,12 +57,12 @@ class ApiService:
 
 @pytest.fixture(scope="session")
 def api_service(
-    redis_server: str, simulator_process: RunningSimulator, tmp_path_factory: pytest.TempPathFactory
+    simulator_process: RunningSimulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiService]:
+    """The service, ingest and a worker for the whole session, on a Redis of their own: on the session's
+    shared Redis their ingest and worker would take the events of every later test's own stack."""
     workdir = Path(tmp_path_factory.mktemp("api"))
-    client = redis.Redis.from_url(redis_server)
-    client.flushall()
-    client.close()
+    redis_proc, redis_server = start_redis(Path(tmp_path_factory.mktemp("api-redis")))
     tenants = {
         "acme": {
             "base_url": simulator_process.base_url,
@@ -78,23 +78,26 @@ def api_service(
         "ACME_SOFT_ID_KEY": SOFT_ID_KEY,
         "ENGAGE_RELAY_METRICS_PORT": "0",
     }
-    with relay_stack(redis_server, workdir, tenants, env) as stack:
-        stack.start_ingest()
-        stack.start_worker(concurrency=4)
-        port = free_port()
-        proc = stack.start("api", "api", "--port", str(port))
-        base_url = f"http://127.0.0.1:{port}"
+    try:
+        with relay_stack(redis_server, workdir, tenants, env) as stack:
+            stack.start_ingest()
+            stack.start_worker(concurrency=4)
+            port = free_port()
+            proc = stack.start("api", "api", "--port", str(port))
+            base_url = f"http://127.0.0.1:{port}"
 
-        def healthy() -> bool:
-            if not proc.alive():
-                raise RuntimeError(f"api died at start:\n{proc.log_tail()}")
-            try:
-                return requests.get(f"{base_url}/healthz", timeout=0.5).ok
-            except requests.RequestException:
-                return False
+            def healthy() -> bool:
+                if not proc.alive():
+                    raise RuntimeError(f"api died at start:\n{proc.log_tail()}")
+                try:
+                    return requests.get(f"{base_url}/healthz", timeout=0.5).ok
+                except requests.RequestException:
+                    return False
 
-        wait_until(healthy, what="engage-relay api")
-        yield ApiService(base_url, proc, stack, redis_server)
+            wait_until(healthy, what="engage-relay api")
+            yield ApiService(base_url, proc, stack, redis_server)
+    finally:
+        redis_proc.stop()
 
 
 @pytest.fixture
