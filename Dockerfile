@@ -16,6 +16,7 @@ COPY workers ./workers
 COPY fallback ./fallback
 COPY relay ./relay
 COPY api ./api
+COPY console ./console
 COPY migration ./migration
 COPY simulator ./simulator
 COPY ops ./ops

@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml clean
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read openapi clean
 
 $(BIN)/engage-relay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench-pipeline: install
 
 bench-xml: install
 	$(BIN)/python -m bench.xml_write
+
+bench-read: install
+	$(BIN)/python -m bench.read_path
+
+# The HTTP service's OpenAPI document, as /openapi.json serves it (a test keeps the two equal).
+openapi: install
+	$(BIN)/engage-relay openapi -o api/openapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .var

@@ -183,6 +183,6 @@ def run_baseline(workload: Workload, baseline_events: int, run: int, workdir: Pa
     return ScenarioResult(burst, paced, 0.0)
 
 
-def scratch_dir() -> Path:
+def scratch_dir(prefix: str = "pipeline-") -> Path:
     Path(".var/bench").mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="pipeline-", dir=".var/bench"))
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=".var/bench"))

@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
 
-from engage.errors import ContactNotFound, UnexpectedResponse
+import requests
+from pydantic import ValidationError
+
+from engage.errors import ContactNotFound, EngageError, UnexpectedResponse
 from engage.models import (
     MAX_BULK_CONTACTS,
     BulkStatus,
@@ -44,6 +47,9 @@ _REWARD_VOUCHERS = "/api/v3/reward-vouchers"
 _STORES = "/api/v3/stores"
 _ORDER_ACCEPTED = (201, 202)
 """Order writes: the order API page says "201 Accepted"; the action page says 202; both are taken."""
+_JOB_FAILED_STATUSES = (400, 404, 409, 410, 422)
+"""The job poll answers 302 once done "and an error otherwise" (ref §2.10): a 4xx answer to it is read as
+the failed job, in Engage's words [inferred; the body of a failed job is not documented either]."""
 
 
 def _seg(value: str) -> str:
@@ -223,6 +229,19 @@ class EngageClient(BaseEngageClient):
         path = "/api/v3/contactoverview"
         return self.parse(self.request("GET", path, params=params), ContactOverview, "GET", path)
 
+    def contact_overview_document(self, contact_id: str) -> dict[str, Any]:
+        """The overview by contactId as Engage sent it: every field kept, including those the model does
+        not know (Voyado leaves the bonus balance and level fields undocumented)."""
+        path = "/api/v3/contactoverview"
+        response = self.request("GET", path, params={"contactId": contact_id})
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise UnexpectedResponse("body is not a contact overview", status=200, method="GET", path=path)
+        return document
+
     # --- receipts ---------------------------------------------------------------------------------------
 
     def create_receipt(self, receipt: ReceiptRequest) -> None:
@@ -232,7 +251,7 @@ class EngageClient(BaseEngageClient):
     # --- orders v3 ---------------------------------------------------------------------------------------
 
     def _job(self, method: str, path: str, body: Any = None) -> OrderJob:
-        return self.parse(self.request(method, path, body=body, ok=_ORDER_ACCEPTED), OrderJob, method, path)
+        return _job_answer(self.request(method, path, body=body, ok=_ORDER_ACCEPTED), method, path)
 
     def create_order(self, order: OrderRequest) -> OrderJob:
         return self._job("POST", _ORDERS, order.to_wire())
@@ -244,9 +263,17 @@ class EngageClient(BaseEngageClient):
         return self._job("DELETE", f"{_ORDERS}/{_seg(order_id)}")
 
     def get_order_job(self, job_id: str) -> OrderJob:
-        """The job's state; once done Engage answers 302, returned as ``order_href`` (never followed)."""
+        """The job's state; once done Engage answers 302, returned as ``order_href`` (never followed).
+        A 4xx answer (``_JOB_FAILED_STATUSES``) is the failed job, its error in ``errors``."""
         path = f"{_ORDERS}/jobs/{_seg(job_id)}"
-        response = self.request("GET", path, ok=(200, 302, 303))
+        try:
+            response = self.request("GET", path, ok=(200, 302, 303))
+        except EngageError as exc:
+            if exc.status not in _JOB_FAILED_STATUSES:
+                raise
+            message = exc.engage_message or exc.error_code or f"HTTP {exc.status}"
+            error = {"message": message, "errorCode": exc.error_code, "status": exc.status}
+            return OrderJob(job_id=job_id, status="Failed", errors=[error])
         if response.status_code in (302, 303):
             location = response.headers.get("Location")
             if not location:
@@ -336,3 +363,28 @@ class EngageClient(BaseEngageClient):
     def track_cart(self, cart: CartUpdate) -> None:
         """Send the cart's latest full state; an empty ``items`` list means the cart was emptied."""
         self.request("POST", "/api/v3/tracking/carts", body=cart.to_wire(), ok=(200, 202, 204))
+
+
+def _job_answer(response: requests.Response, method: str, path: str) -> OrderJob:
+    """An order write's job: ``jobId`` in the body, or only a link to the job (``href`` in the body or a
+    ``Location`` header; Voyado says the write returns "a link to the job")."""
+    try:
+        raw: Any = response.json() if response.content.strip() else {}
+    except ValueError:
+        raw = None
+    if not isinstance(raw, dict):
+        raise UnexpectedResponse(
+            "body is not an order job", status=response.status_code, method=method, path=path
+        )
+    location = response.headers.get("Location")
+    if location and not raw.get("href"):
+        raw = {**raw, "href": location}
+    try:
+        return OrderJob.model_validate(raw)
+    except ValidationError:
+        raise UnexpectedResponse(
+            "no jobId and no link to the job (href or Location)",
+            status=response.status_code,
+            method=method,
+            path=path,
+        ) from None

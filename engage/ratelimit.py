@@ -77,6 +77,10 @@ class RateLimiter(Protocol):
         """Seconds this key still hands out no slot after a 429 (0 when none)."""
         ...
 
+    def usage(self, key_id: str) -> BudgetUse:
+        """The key's slots in its current window, by every lane and by the backlog (the console shows it)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class RateWindow:
@@ -110,6 +114,21 @@ def horizon_s(lane: Lane, max_wait_s: float) -> float:
     if lane == "live":
         return min(LIVE_HORIZON_S, max_wait_s)
     return max_wait_s  # a read reserves anything within its deadline
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """A key's slots in its current window: of `amount` per `window_s`, `used` by every lane, `backlog` of
+    them by the backlog lane (the rest went to live events and checkout reads)."""
+
+    amount: int
+    window_s: int
+    used: int
+    backlog: int
+
+    @property
+    def live_and_reads(self) -> int:
+        return max(0, self.used - self.backlog)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +290,22 @@ class RedisRateLimiter(_SlotLimiter):
         if ms > 0:
             self._extend_cooldown(keys=[self._cooldown_key(key_id)], args=[ms])
 
+    def usage(self, key_id: str) -> BudgetUse:
+        """The slots granted in the current window, all lanes and the backlog's; a read-only look."""
+        window = rate_window(self.budget_for(key_id))
+        slots_key, backlog_key = self._keys(key_id)[:2]
+        pipe = self._redis.pipeline()
+        pipe.time()
+        pipe.lrange(slots_key, 0, -1)
+        pipe.lrange(backlog_key, 0, -1)
+        (seconds, micros), slots, backlog = pipe.execute()
+        since = int(seconds) * 1000 + int(micros) // 1000 - window.window_ms
+
+        def recent(log: list[bytes]) -> int:
+            return sum(1 for slot in log if int(slot) >= since)
+
+        return BudgetUse(window.amount, window.window_s, recent(slots), recent(backlog))
+
     def __repr__(self) -> str:
         budget = self._default_budget_per_s
         return f"RedisRateLimiter(prefix={self._key_prefix!r}, default_budget_per_s={budget})"
@@ -330,6 +365,15 @@ class MemoryRateLimiter(_SlotLimiter):
         with self._lock:
             state = self._state(key_id)
             state.cooldown_until = max(state.cooldown_until, time.monotonic() + seconds)
+
+    def usage(self, key_id: str) -> BudgetUse:
+        window = rate_window(self.budget_for(key_id))
+        since = time.monotonic() - window.window_s
+        with self._lock:
+            state = self._state(key_id)
+            used = sum(1 for slot in state.slots if slot >= since)
+            backlog = sum(1 for slot in state.backlog if slot >= since)
+        return BudgetUse(window.amount, window.window_s, used, backlog)
 
     def __repr__(self) -> str:
         return f"MemoryRateLimiter(default_budget_per_s={self._default_budget_per_s})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -37,6 +38,10 @@ class RejectedStore(Protocol):
 
     def list(self, count: int = 100) -> list[tuple[str, Rejection]]: ...
 
+    def newest(self, count: int = 100) -> Sequence[tuple[str, Rejection]]:
+        """The last `count` rejections, newest first (the console's page)."""
+        ...
+
     def trim(self, *, retention_s: float, maxlen: int) -> None:
         """Drop rejections older than the retention, or beyond the maximum length."""
         ...
@@ -55,6 +60,12 @@ class RedisRejectedStore:
 
     def list(self, count: int = 100) -> list[tuple[str, Rejection]]:
         entries = cast(list[tuple[bytes, dict[bytes, bytes]]], self._redis.xrange(self.stream, count=count))
+        return [(eid.decode(), Rejection.model_validate_json(f[b"rejection"])) for eid, f in entries]
+
+    def newest(self, count: int = 100) -> Sequence[tuple[str, Rejection]]:
+        entries = cast(
+            list[tuple[bytes, dict[bytes, bytes]]], self._redis.xrevrange(self.stream, count=count)
+        )
         return [(eid.decode(), Rejection.model_validate_json(f[b"rejection"])) for eid, f in entries]
 
     def count(self) -> int:
@@ -80,6 +91,10 @@ class MemoryRejectedStore:
     def list(self, count: int = 100) -> list[tuple[str, Rejection]]:
         with self._lock:
             return list(self._items[:count])
+
+    def newest(self, count: int = 100) -> Sequence[tuple[str, Rejection]]:
+        with self._lock:
+            return list(reversed(self._items[-count:])) if count > 0 else []
 
     def count(self) -> int:
         return len(self._items)

@@ -23,6 +23,7 @@ SPILL_PREFIX = "engage:spill"  # events a long outage handed to the file fallbac
 PAUSED_PREFIX = "engage:paused"  # relay/control.py: tenants an operator paused
 TRAIL_PREFIX = "engage:trail"  # relay/trail.py: each event's steps, for the event lookup
 SCHEDULE_PREFIX = "engage:sched"  # relay/schedule.py: admitted, unsettled events and when each runs next
+READ_CACHE_PREFIX = "engage:readcache"  # relay/readcache.py: the API read path's answers and generations
 
 
 def applied_key(tenant: str, event_id: str) -> str:

@@ -199,4 +199,4 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
         and file_ref is not None
         and ctx.runtime.ledger.merge_clock(ctx.tenant.name, file_ref, contact_id)
     ):
-        log.info("relay.clock.merged", from_ref=file_ref, into=contact_id)
+        log.debug("relay.clock.merged", from_ref=file_ref, into=contact_id)

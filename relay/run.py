@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 import structlog
 
 from engage.errors import (
@@ -46,6 +47,7 @@ from relay.batch import Batch
 from relay.breaker import guarded
 from relay.context import Applied, E, EventContext, Handler
 from relay.errors import ContactBusy, EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
+from relay.readcache import kinds_changed_by
 from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
 from relay.schedule import Job, WaitReason, envelope_digest
@@ -177,6 +179,8 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         due_s, reason, state = ctx.parked
         return park(rt, job, reason, due_s, state=state)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
+    if result.outcome == "applied" and result.contact_id:
+        _invalidate_reads(rt, tenant.name, result.contact_id, str(event.type))
     return finish(
         rt,
         job,
@@ -188,6 +192,17 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         detail=result.detail,
         calls=ctx.calls,
     )
+
+
+def _invalidate_reads(rt: Runtime, tenant: str, contact_id: str, event_type: str) -> None:
+    """What the applied write changed leaves the read cache (a Redis blip only leaves it to its TTL)."""
+    kinds = kinds_changed_by(event_type)
+    if not kinds:
+        return
+    try:
+        rt.read_cache.invalidate(tenant, contact_id, kinds)
+    except redis.RedisError as exc:
+        log.warning("engage.readcache.invalidate_failed", error=type(exc).__name__, kinds=list(kinds))
 
 
 def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:

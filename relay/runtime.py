@@ -28,6 +28,7 @@ from relay.breaker import (
 from relay.control import MemoryTenantControl, TenantControl
 from relay.ledger import Ledger
 from relay.outcomes import OutcomeSink
+from relay.readcache import MemoryReadCache, ReadCache
 from relay.retry import MAX_RATE_WAIT_S, REDRIVE_AFTER_S, RETRY_LADDER_S
 from relay.schedule import MemorySchedule, Schedule
 from relay.spill.fence import FileFence, MemoryFileFence
@@ -79,6 +80,7 @@ class Runtime:
     lease_s: float = REDRIVE_AFTER_S  # a job sent and not back within this is sent again
     control: TenantControl = field(default_factory=MemoryTenantControl)  # paused tenants
     fence: FileFence = field(default_factory=MemoryFileFence)  # contacts whose record travels by file
+    read_cache: ReadCache = field(default_factory=MemoryReadCache)  # the API's reads, invalidated on apply
     _clients: dict[tuple[str, str, str, str], EngageClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -4,7 +4,13 @@ Each tenant is one Redis hash `engage:tenant:<name>` with two fields, and its na
 `engage:tenants`:
 
 - `config`: the tenant without its secrets, as JSON (readable, so `list` needs no key);
-- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key and the fallback password.
+- `secrets`: a Fernet token (AES-128-CBC with HMAC-SHA256) holding the API key, the fallback password and
+  key passphrase, and the soft-identification shared key;
+- `secrets_changed`: when each secret last changed (JSON of name -> ISO time; the console shows it, never
+  the secret).
+
+Every change (put, remove) adds one to the counter `engage:tenants:generation`, which every process
+serving the tenants watches (`relay.tenant_reload`): a changed or new tenant is served within seconds.
 
 The Fernet key comes from ENGAGE_RELAY_SECRET_KEY (`engage-relay tenants keygen` prints a new one).
 Nothing secret is ever stored or shown in plain text; a wrong key gives a `SecretKeyError` saying so.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
@@ -28,6 +35,8 @@ SECRET_KEY_ENV = "ENGAGE_RELAY_SECRET_KEY"  # noqa: S105 - the variable's name, 
 TENANT_INDEX_KEY = f"{TENANT_KEY_PREFIX}s"
 CONFIG_FIELD = "config"
 SECRETS_FIELD = "secrets"
+SECRETS_CHANGED_FIELD = "secrets_changed"
+GENERATION_SUFFIX = "s:generation"  # engage:tenants:generation for the default prefix
 
 
 class SecretKeyError(ValueError):
@@ -82,20 +91,36 @@ class SecretBox:
         return cast(dict[str, str], json.loads(plain))
 
 
+FALLBACK_SECRETS = {"password": "fallback_password", "private_key_passphrase": "fallback_key_passphrase"}
+"""The fallback's secret fields and their names among the sealed secrets."""
+
+
 def split_secrets(tenant: Tenant) -> tuple[dict[str, Any], dict[str, str]]:
     """The tenant as (config without secrets, secrets)."""
-    config = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": {"password"}})
+    config = tenant.model_dump(
+        mode="json", exclude={"api_key": True, "soft_id_key": True, "fallback": set(FALLBACK_SECRETS)}
+    )
     secrets = {"api_key": tenant.api_key.get_secret_value()}
-    if tenant.fallback.password is not None:
-        secrets["fallback_password"] = tenant.fallback.password.get_secret_value()
+    if tenant.soft_id_key is not None:
+        secrets["soft_id_key"] = tenant.soft_id_key.get_secret_value()
+    for field, sealed in FALLBACK_SECRETS.items():
+        value = getattr(tenant.fallback, field)
+        if value is not None:
+            secrets[sealed] = value.get_secret_value()
     return config, secrets
 
 
 def join_secrets(config: Mapping[str, Any], secrets: Mapping[str, str]) -> Tenant:
     fallback = dict(config.get("fallback") or {})
-    if "fallback_password" in secrets:
-        fallback["password"] = SecretStr(secrets["fallback_password"])
-    return Tenant.model_validate({**config, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback})
+    for field, sealed in FALLBACK_SECRETS.items():
+        if sealed in secrets:
+            fallback[field] = SecretStr(secrets[sealed])
+    extra: dict[str, Any] = {}
+    if "soft_id_key" in secrets:
+        extra["soft_id_key"] = SecretStr(secrets["soft_id_key"])
+    return Tenant.model_validate(
+        {**config, **extra, "api_key": SecretStr(secrets["api_key"]), "fallback": fallback}
+    )
 
 
 class RedisTenantStore:
@@ -106,6 +131,7 @@ class RedisTenantStore:
         self._box = box
         self._prefix = prefix
         self._index = f"{prefix}s"  # engage:tenants for the default prefix
+        self.generation_key = f"{prefix}{GENERATION_SUFFIX}"
 
     def _key(self, name: str) -> str:
         return f"{self._prefix}:{name}"
@@ -127,14 +153,45 @@ class RedisTenantStore:
         if not replace and tenant.name in self:
             raise TenantStoreError(f"tenant {tenant.name!r} already exists (use --replace to overwrite it)")
         config, secrets = split_secrets(tenant)
+        changed = self._changed_secrets(tenant.name, secrets, box)
         pipe = self._redis.pipeline()
         pipe.delete(self._key(tenant.name))
         pipe.hset(
             self._key(tenant.name),
-            mapping={CONFIG_FIELD: json.dumps(config, sort_keys=True), SECRETS_FIELD: box.seal(secrets)},
+            mapping={
+                CONFIG_FIELD: json.dumps(config, sort_keys=True),
+                SECRETS_FIELD: box.seal(secrets),
+                SECRETS_CHANGED_FIELD: json.dumps(changed, sort_keys=True),
+            },
         )
         pipe.sadd(self._index, tenant.name)
+        pipe.incr(self.generation_key)
         pipe.execute()
+
+    def _changed_secrets(self, name: str, secrets: Mapping[str, str], box: SecretBox) -> dict[str, str]:
+        """When each secret last changed: now for a new or different one, as before for the same one."""
+        fields = cast(dict[bytes, bytes], self._redis.hgetall(self._key(name)))
+        before: dict[str, str] = {}
+        token = fields.get(SECRETS_FIELD.encode())
+        if token is not None:
+            try:
+                before = box.open(token, owner=name)
+            except SecretKeyError:
+                before = {}  # sealed with another key: every secret counts as changed now
+        stamps = cast(dict[str, str], json.loads(fields.get(SECRETS_CHANGED_FIELD.encode(), b"{}")))
+        now = datetime.now(UTC).isoformat()
+        return {k: (stamps[k] if before.get(k) == v and k in stamps else now) for k, v in secrets.items()}
+
+    def secrets_changed(self, name: str) -> dict[str, datetime]:
+        """When each stored secret (api_key, fallback_password, ...) last changed; needs no key."""
+        raw = cast(bytes | None, self._redis.hget(self._key(name), SECRETS_CHANGED_FIELD))
+        stamps = cast(dict[str, str], json.loads(raw)) if raw else {}
+        return {k: datetime.fromisoformat(v) for k, v in stamps.items()}
+
+    def generation(self) -> int:
+        """The change counter: it moves on every put and remove."""
+        raw = cast(bytes | None, self._redis.get(self.generation_key))
+        return int(raw) if raw else 0
 
     def config(self, name: str) -> dict[str, Any]:
         """The tenant's settings without secrets; needs no key."""
@@ -160,7 +217,8 @@ class RedisTenantStore:
         pipe = self._redis.pipeline()
         pipe.delete(self._key(name))
         pipe.srem(self._index, name)
-        deleted, _ = pipe.execute()
+        pipe.incr(self.generation_key)
+        deleted, _, _ = pipe.execute()
         return bool(deleted)
 
     def __repr__(self) -> str:

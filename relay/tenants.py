@@ -15,7 +15,10 @@ __all__ = ["DEFAULT_TENANT", "Tenant", "TenantRegistry", "UnknownTenant"]
 
 DEFAULT_TENANT = "default"
 DEFAULT_RATE_BUDGET_PER_S = 40.0
+DEFAULT_SOFT_ID_MAX_AGE_S = 14 * 24 * 3600.0
+"""An e-mail link's ``eclub`` token identifies for two weeks (api/soft_id.py says why); a tenant setting."""
 TENANT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+SOFT_ID_KEY_RE = re.compile(r"[A-Za-z0-9]{32}")  # Voyado's shared key (api.soft_id.SHARED_KEY_CHARS)
 
 
 class Tenant(BaseModel):
@@ -29,12 +32,22 @@ class Tenant(BaseModel):
     rate_budget_per_s: float = Field(default=DEFAULT_RATE_BUDGET_PER_S, gt=0, le=200)
     policy: TenantPolicy = Field(default_factory=TenantPolicy)
     fallback: FallbackSettings = Field(default_factory=FallbackSettings)
+    # Voyado's shared key for soft identification (32 characters a-z, A-Z, 0-9); None: not offered
+    soft_id_key: SecretStr | None = None
+    soft_id_max_age_s: float = Field(default=DEFAULT_SOFT_ID_MAX_AGE_S, gt=0)
 
     @field_validator("name")
     @classmethod
     def _name_is_slug(cls, value: str) -> str:
         if not TENANT_NAME_RE.match(value):
             raise ValueError("tenant name must be a lower-case slug: a-z, 0-9, '-' and '_', at most 63 chars")
+        return value
+
+    @field_validator("soft_id_key")
+    @classmethod
+    def _soft_id_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SOFT_ID_KEY_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("soft_id_key must be Voyado's shared key: 32 characters a-z, A-Z, 0-9")
         return value
 
     @field_validator("base_url")

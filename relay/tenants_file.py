@@ -8,6 +8,8 @@ A tenants file names each tenant under `[tenants.<name>]`. Secrets are never wri
 base_url = "https://acme.voyado.com"
 api_key_env = "ACME_SE_ENGAGE_API_KEY"
 rate_budget_per_s = 40
+soft_id_key_env = "ACME_SE_SOFT_ID_KEY"   # optional: Voyado's eclub shared key
+soft_id_max_age_s = 1209600               # optional: how long an e-mail link identifies (14 days)
 
 [tenants.acme-se.policy]
 source = "ECOM"
@@ -63,6 +65,11 @@ def _tenant_from_table(name: str, table: Mapping[str, Any], env: Mapping[str, st
     key_var = fields.pop("api_key_env", None)
     if not isinstance(key_var, str):
         raise TenantConfigError(f"{where}: api_key_env is required")
+    if "soft_id_key" in fields:
+        raise TenantConfigError(f"{where}: write soft_id_key_env (the variable's name), never the key itself")
+    soft_var = fields.pop("soft_id_key_env", None)
+    if isinstance(soft_var, str):
+        fields["soft_id_key"] = _secret_from_env(env, soft_var, where)
     fallback = dict(fields.pop("fallback", {}))
     for secret in ("password", "private_key_passphrase"):
         if secret in fallback:
@@ -109,8 +116,10 @@ def load_registry(
     sources: TenantSources, env: Mapping[str, str], *, client: redis.Redis | None = None
 ) -> TenantRegistry:
     """The tenants file's tenants plus the encrypted store's (only when ENGAGE_RELAY_SECRET_KEY is set in
-    `env`); with neither, `sources.default`. A name in both is a configuration error. `env` holds the
-    secrets the file names (`api_key_env`); the process entry point passes its environment."""
+    `env`). Without a tenants file, `sources.default` (from the environment) is served too, beside the
+    stored ones: adding the first stored tenant never drops it (a stored tenant named `default` takes its
+    place). A name in both the file and the store is a configuration error. `env` holds the secrets the
+    file names (`api_key_env`); the process entry point passes its environment."""
     from_file = list(load_tenants_file(sources.tenants_file, env)) if sources.tenants_file else []
     stored = _stored_tenants(sources.redis_url, env, client)
     clashes = sorted({t.name for t in from_file} & {t.name for t in stored})
@@ -119,8 +128,8 @@ def load_registry(
             f"tenant(s) {', '.join(clashes)} defined both in {sources.tenants_file} and in the encrypted "
             "tenant store: keep one (`engage-relay tenants remove NAME` or delete the file's table)"
         )
-    if not from_file and not stored:
-        return TenantRegistry([sources.default])
+    if sources.tenants_file is None and sources.default.name not in {t.name for t in stored}:
+        return TenantRegistry([sources.default, *stored])
     return TenantRegistry([*from_file, *stored])
 
 

@@ -1,14 +1,18 @@
 """HTTP handlers for Orders v3 (the domain rules are in `orders`).
 
 Writes answer the `order_write_status` switch (201 by default: the order API page says "201
-Accepted"; 202 the alternative) with `{"jobId", "orderId", "href"}` [inferred body]. A write naming an
-order the simulator does not have is accepted and its job fails, unless the `order_unknown_sync_404`
-switch asks for the old synchronous 404 OrderNotFound. An action answers 202 as documented, and 404 at
-once for an unknown order or a stale versionTag, 422 for an order without a contact (documented).
+Accepted"; 202 the alternative) with `{"jobId", "orderId", "href"}` [inferred body], or, by the
+`order_write_answer` switch, only the link to the job (`{"href"}`, or a `Location` header). A write
+naming an order the simulator does not have is accepted and its job fails, unless the
+`order_unknown_sync_404` switch asks for the old synchronous 404 OrderNotFound. The job poll answers 302
+once done; a failed job 200 with its errors [inferred], or the `order_job_failed_status` 4xx. An action
+answers 202 as documented, and 404 at once for an unknown order or a stale versionTag, 422 for an order
+without a contact (documented).
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -25,8 +29,13 @@ routes = web.RouteTableDef()
 def _accept(request: web.Request, order_id: str, kind: str, payload: dict[str, Any]) -> web.Response:
     sim = sim_of(request)
     job = accept_job(state_of(request), order_id, kind, payload, sim.config.order_job_delay_s)
-    body = {"jobId": job["jobId"], "orderId": order_id, "href": f"/api/v3/orders/jobs/{job['jobId']}"}
-    return web.json_response(body, status=sim.switches.order_write_status)
+    href = f"/api/v3/orders/jobs/{job['jobId']}"
+    status = sim.switches.order_write_status
+    answer = sim.switches.order_write_answer
+    if answer == "location":
+        return web.Response(status=status, headers={"Location": href})
+    body = {"href": href} if answer == "href" else {"jobId": job["jobId"], "orderId": order_id, "href": href}
+    return web.json_response(body, status=status)
 
 
 def _settled(request: web.Request) -> SimState:
@@ -77,6 +86,9 @@ async def get_job(request: web.Request) -> web.Response:
         raise ApiError(404, "JobNotFound", "No job with this id")
     if job["status"] == "Completed" and job["kind"] != "delete":
         return web.Response(status=302, headers={"Location": f"/api/v3/orders/{job['orderId']}"})
+    failed_status = sim_of(request).switches.order_job_failed_status
+    if job["status"] == "Failed" and failed_status != HTTPStatus.OK:
+        raise ApiError(failed_status, "OrderJobFailed", "; ".join(job["errors"]))
     body: dict[str, Any] = {"jobId": job["jobId"], "status": job["status"]}
     if job["status"] == "Failed":
         body["errors"] = job["errors"]

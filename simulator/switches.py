@@ -14,6 +14,8 @@ from typing import Any
 from simulator.errors import ApiError
 
 ORDER_WRITE_STATUSES = (201, 202)
+ORDER_WRITE_ANSWERS = ("job", "href", "location")
+ORDER_JOB_FAILED_STATUSES = (200, 400, 404, 422)
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,9 @@ class Switches:
     """What `PUT /_sim/switches` merges into."""
 
     receipt_totals_must_add_up: bool = False
-    """Refuse a receipt whose lines do not add up to totalGrossPrice (within 0.01, grossPaidPrice the
-    line total). Off: Voyado's own return example (quantity -2, grossPaidPrice 200, total -400) would
-    fail it, and Voyado documents no such rule."""
+    """Refuse a receipt whose lines, or whose tenders (paymentMethods), do not add up to totalGrossPrice
+    (within 0.01, grossPaidPrice the line total). Off: Voyado's own return example (quantity -2,
+    grossPaidPrice 200, total -400) would fail it, and Voyado documents no such rule."""
 
     order_write_status: int = 201
     """What an accepted order write (create, replace, delete, change-status, change-delivery) answers.
@@ -32,6 +34,15 @@ class Switches:
     order_unknown_sync_404: bool = False
     """Answer a write naming an order the simulator does not have with 404 OrderNotFound at once.
     Off: the write is accepted and its job fails, as Engage's asynchronous order API does."""
+
+    order_write_answer: str = "job"
+    """What an accepted order write's answer holds: `job` `{jobId, orderId, href}` [inferred body],
+    `href` only `{href}` (Voyado: "a link to the job"), `location` no body and the link as `Location`."""
+
+    order_job_failed_status: int = 200
+    """How the job poll answers a failed job: 200 `{jobId, status: "Failed", errors}` [inferred], or
+    this 4xx with `{errorCode: "OrderJobFailed", message}` (Voyado: a 302 on success, "an error
+    otherwise")."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,11 +59,17 @@ class Switches:
             if type(value) is not type(current[name]):
                 raise ApiError(400, "InvalidSwitches", f"{name} must be a {type(current[name]).__name__}")
         merged = Switches(**{**current, **changes})
-        if merged.order_write_status not in ORDER_WRITE_STATUSES:
-            raise ApiError(
-                400, "InvalidSwitches", f"order_write_status must be one of {ORDER_WRITE_STATUSES}"
-            )
+        for name, allowed in _ALLOWED.items():
+            if getattr(merged, name) not in allowed:
+                raise ApiError(400, "InvalidSwitches", f"{name} must be one of {allowed}")
         return merged
+
+
+_ALLOWED: dict[str, tuple[object, ...]] = {
+    "order_write_status": ORDER_WRITE_STATUSES,
+    "order_write_answer": ORDER_WRITE_ANSWERS,
+    "order_job_failed_status": ORDER_JOB_FAILED_STATUSES,
+}
 
 
 DEFAULT_SWITCHES = Switches()

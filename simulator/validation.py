@@ -7,7 +7,8 @@ and Voyado's sign rules (ref §2.8): a RETURN line has a negative quantity and a
 stays positive, a return receipt a negative `totalGrossPrice`. Voyado documents no rule that the lines
 add up to the total (its own return example does not), so that check runs only when asked
 (`totals_must_add_up`, the `receipt_totals_must_add_up` switch), within `RECEIPT_TOTAL_TOLERANCE` and
-with `grossPaidPrice` the line total.
+with `grossPaidPrice` the line total; the tenders (`paymentMethods`) must then add up to it too
+[inferred; Voyado's purchase example's do: 25 + 175 = 200].
 """
 
 from __future__ import annotations
@@ -151,13 +152,20 @@ def _header_errors(receipt: dict[str, Any]) -> list[dict[str, str]]:
     return errors
 
 
-def _total_errors(items: list[dict[str, Any]], total: float, must_add_up: bool) -> list[dict[str, str]]:
+def _total_errors(
+    items: list[dict[str, Any]], payments: list[dict[str, Any]], total: float, must_add_up: bool
+) -> list[dict[str, str]]:
     errors = []
     if all(item["type"] == "RETURN" for item in items) and total >= 0:
         errors.append(field_error("totalGrossPrice", "must be negative for a return receipt"))
+    if not must_add_up:
+        return errors
     item_sum = sum(line_total(item) for item in items)
-    if must_add_up and abs(item_sum - total) > RECEIPT_TOTAL_TOLERANCE:
+    if abs(item_sum - total) > RECEIPT_TOTAL_TOLERANCE:
         errors.append(field_error("totalGrossPrice", f"does not match the sum of the items ({item_sum:.2f})"))
+    tender_sum = sum(float(p["value"]) for p in payments)
+    if abs(tender_sum - total) > RECEIPT_TOTAL_TOLERANCE:
+        errors.append(field_error("paymentMethods", f"do not add up to totalGrossPrice ({tender_sum:.2f})"))
     return errors
 
 
@@ -174,4 +182,4 @@ def receipt_errors(receipt: Any, *, totals_must_add_up: bool = False) -> list[di
     total = receipt.get("totalGrossPrice")
     if errors or not _is_number(total):
         return errors
-    return _total_errors(items, float(total), totals_must_add_up)
+    return _total_errors(items, receipt["paymentMethods"], float(total), totals_must_add_up)

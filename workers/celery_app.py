@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 import structlog
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry, worker_init
 
 from relay import runtime as runtime_slot
 from relay.retry import RETRY_LADDER_S, check_ladder, parse_ladder
 from relay.runtime import FileHooks
+from relay.tenant_reload import RELOAD_CHECK_S
 from tasks.routing import FALLBACK_QUEUE, queues_for
 from workers import metrics
 from workers.broker import transport_for
@@ -71,15 +72,46 @@ def create_app(env: ProcessEnv) -> Celery:
     ladder = ladder_from(settings)
 
     def factory() -> runtime_slot.Runtime:
-        runtime = build_runtime(settings, registry, redis.Redis.from_url(settings.redis_url), ladder)
-        runtime.on_response = metrics.EngageCallMetrics(registry)
+        client = redis.Redis.from_url(settings.redis_url)
+        live = env.live_registry(client)  # a tenant added in the console is served within seconds
+        runtime = build_runtime(settings, live, client, ladder)
+        runtime.on_response = metrics.EngageCallMetrics(live)
         runtime.file_hooks = FileHooks(
             written=metrics.record_file_written, uploaded=metrics.record_file_uploaded
         )
         return runtime
 
     runtime_slot.install_factory(factory)
+    app.steps["consumer"].add(FollowTenants)
     return app
+
+
+class FollowTenants(bootsteps.StartStopStep):  # type: ignore[misc]  # Celery is untyped
+    """Every few seconds, consume the queues of a tenant added since the worker started (no restart)."""
+
+    requires: ClassVar[set[str]] = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self._timer: Any = None
+
+    def start(self, consumer: Any) -> None:
+        self._timer = consumer.timer.call_repeatedly(RELOAD_CHECK_S, self.follow, (consumer,), priority=10)
+
+    def follow(self, consumer: Any) -> None:
+        try:
+            names = runtime_slot.current().registry.names()
+            known = {queue.name for queue in consumer.task_consumer.queues}
+            for queue in queues_for(names):
+                if queue not in known:
+                    consumer.add_task_queue(queue)
+                    structlog.get_logger().info("worker.queue_added", queue=queue)
+        except Exception as exc:  # never let the timer die: try again at the next tick
+            structlog.get_logger().warning("worker.follow_tenants_failed", error=type(exc).__name__)
+
+    def stop(self, consumer: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 @worker_init.connect

@@ -62,9 +62,17 @@ LAZY_COMMANDS: Mapping[str, LazyCommand] = {
         "workers.commands.status",
         "Per tenant: held or not and why, the schedule's lanes, dead letters, spill, budget, last hour.",
     ),
+    "tokens": LazyCommand(
+        "workers.commands.tokens",
+        "API tokens for the HTTP service: create (shown once), list, revoke.",
+    ),
     "tenants": LazyCommand(
         "workers.commands.tenants",
         "Add, list, show, test, remove, pause and resume Engage tenants (secrets encrypted in Redis).",
+    ),
+    "users": LazyCommand(
+        "workers.commands.users",
+        "Console accounts: create operators and client admins, list them, disable or enable one.",
     ),
 }
 
@@ -206,6 +214,22 @@ def worker(env: ProcessEnv, concurrency: int | None, loglevel: str, hostname: st
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8090, show_default=True)
+@pass_env
+def console(env: ProcessEnv, host: str, port: int) -> None:
+    """Serve the browser console alone at http://HOST:PORT/console/ (`engage-relay api` serves it too)."""
+    env.settings  # noqa: B018 - a wrong environment is one line before anything heavy is imported
+    import uvicorn
+
+    from workers.console_app import create_console_app
+    from workers.logs import configure_logging
+
+    configure_logging(secrets=[])
+    uvicorn.run(create_console_app(env), host=host, port=port, log_level="warning", access_log=False)
+
+
+@main.command()
 @click.option("--consumer", default=None, help="Consumer name in the group (default host-pid).")
 @pass_env
 def ingest(env: ProcessEnv, consumer: str | None) -> None:
@@ -240,6 +264,38 @@ def publish(env: ProcessEnv, source: IO[bytes], stream: str | None) -> None:
     finally:
         client.close()
     click.echo(f"published {count} event(s) to {target}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
+@pass_env
+def api(env: ProcessEnv, host: str, port: int, workers: int) -> None:
+    """Run the HTTP service: webhook ingest, event outcomes, the checkout read path, soft identification."""
+    from workers.api_process import serve_api
+
+    serve_api(env, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here (default: print to stdout).",
+)
+def openapi(output: Path | None) -> None:
+    """Print (or write) the HTTP service's OpenAPI document, as `/openapi.json` serves it."""
+    from api.openapi import openapi_text
+
+    text = openapi_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
 
 
 @main.command()

@@ -30,10 +30,10 @@ from workers.runtime_factory import build_runtime
 
 def run_ingest(env: ProcessEnv, consumer_name: str | None = None) -> None:
     settings = env.settings
-    registry = env.registry()
+    client = redis.Redis.from_url(settings.redis_url)
+    registry = env.live_registry(client)  # a tenant added in the console is admitted within seconds
     configure_logging(secrets=known_secrets(registry))
     app = create_app(env)
-    client = redis.Redis.from_url(settings.redis_url)
     rt = build_runtime(settings, registry, client, ladder_from(settings))
     retention = Retention(
         outcomes_s=settings.outcomes_retention_s,

@@ -44,7 +44,14 @@ class SecretScrubber:
     """A processor that replaces known secret values wherever they appear in a line's strings."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        values = sorted({s for s in secrets if len(s) >= MIN_SCRUBBED_SECRET_CHARS}, key=len, reverse=True)
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Scrub these too from now on (a tenant added while the process runs)."""
+        self._values |= {s for s in secrets if len(s) >= MIN_SCRUBBED_SECRET_CHARS}
+        values = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
 
     def __repr__(self) -> str:
@@ -79,6 +86,8 @@ def known_secrets(registry: TenantRegistry) -> list[str]:
             found.append(tenant.fallback.password.get_secret_value())
         if tenant.fallback.private_key_passphrase is not None:
             found.append(tenant.fallback.private_key_passphrase.get_secret_value())
+        if tenant.soft_id_key is not None:
+            found.append(tenant.soft_id_key.get_secret_value())
     return found
 
 
@@ -96,15 +105,27 @@ def _stderr_logger(*_: Any) -> StderrLogger:
     return StderrLogger(sys.stderr)
 
 
+_scrubbers: list[SecretScrubber] = []  # the one of the current configuration (none before it)
+
+
+def learn_secrets(secrets: Iterable[str]) -> None:
+    """The configured logs scrub these values too from now on: a live registry's listener calls it with
+    the secrets of every tenant it reloaded."""
+    for scrubber in _scrubbers[-1:]:
+        scrubber.learn(secrets)
+
+
 def processors_for(*, json: bool = True, secrets: Iterable[str] = ()) -> list[Any]:
     """The processor chain: context, level, time, exceptions as text, both redactions, then rendering."""
+    scrubber = SecretScrubber(secrets)
+    _scrubbers[:] = [scrubber]
     return [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         redact_secrets,
-        SecretScrubber(secrets),
+        scrubber,
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False),
     ]
 

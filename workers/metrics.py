@@ -103,9 +103,15 @@ class EngageCallMetrics:
     """The Engage client's `on_response` observer: counts each exchange under its tenant's name."""
 
     def __init__(self, tenants: Iterable[Tenant]) -> None:
-        self._tenant_by_key = {key_fingerprint(t.api_key.get_secret_value()): t.name for t in tenants}
+        self._tenants = tenants  # a live registry: a key seen for the first time is looked up again
+        self._tenant_by_key = self._names()
+
+    def _names(self) -> dict[str, str]:
+        return {key_fingerprint(t.api_key.get_secret_value()): t.name for t in self._tenants}
 
     def __call__(self, call: CallObservation) -> None:
+        if call.key_id not in self._tenant_by_key:
+            self._tenant_by_key = self._names()
         tenant = self._tenant_by_key.get(call.key_id, UNKNOWN)
         endpoint = endpoint_template(call.path)
         status = str(call.status) if call.status is not None else (call.error or UNKNOWN)

@@ -95,6 +95,18 @@ class ProcessEnv:
 
         return load_registry(self.settings.tenant_sources(), self.environ, client=client)
 
+    def live_registry(self, client: redis.Redis) -> TenantRegistry:
+        """The tenants this process serves, following the encrypted store: a tenant added or changed
+        there (the console, `tenants add`) is served within seconds, without a restart."""
+        from relay.tenant_reload import ReloadingRegistry
+        from relay.tenant_store import RedisTenantStore
+        from workers.logs import known_secrets, learn_secrets
+
+        generation = RedisTenantStore(client, None).generation
+        live = ReloadingRegistry(lambda: self.registry(client), generation)
+        live.listen(lambda fresh: learn_secrets(known_secrets(fresh)))  # its secrets stay out of the logs
+        return live
+
     def __repr__(self) -> str:
         return f"ProcessEnv(variables={len(self.environ)})"
 

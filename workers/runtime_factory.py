@@ -14,10 +14,12 @@ from relay.control import RedisTenantControl
 from relay.keys import SPILL_PREFIX
 from relay.ledger import RedisLedger
 from relay.outcomes import RedisOutcomeSink
+from relay.readcache import RedisReadCache
 from relay.runtime import Runtime
 from relay.schedule import RedisSchedule
 from relay.spill.fence import RedisFileFence
 from relay.spill.kick import DebouncedSweepKick
+from relay.tenant_reload import ReloadingRegistry
 from relay.tenants import TenantRegistry
 from relay.trail import RedisTrail
 from tasks.fallback import send_sweep
@@ -30,6 +32,9 @@ def build_runtime(
     settings: Settings, registry: TenantRegistry, client: redis.Redis, ladder: tuple[float, ...]
 ) -> Runtime:
     budgets = {key_fingerprint(t.api_key.get_secret_value()): t.rate_budget_per_s for t in registry}
+    limiter = RedisRateLimiter(client, budgets=budgets)
+    if isinstance(registry, ReloadingRegistry):  # a tenant added or changed later: its budget too
+        registry.listen(lambda fresh: follow_budgets(limiter, fresh))
     return Runtime(
         registry=registry,
         schedule=RedisSchedule(client),
@@ -37,8 +42,9 @@ def build_runtime(
         spill=RedisDeadLetterStore(client, prefix=SPILL_PREFIX),
         control=RedisTenantControl(client),
         fence=RedisFileFence(client),
+        read_cache=RedisReadCache(client, settings.read_cache_ttl()),
         lease_s=settings.redrive_after_s,
-        limiter=RedisRateLimiter(client, budgets=budgets),
+        limiter=limiter,
         contacts=RedisContactIdStore(client),
         ledger=RedisLedger(client),
         outcomes=RedisOutcomeSink(client, settings.outcomes_stream),
@@ -51,3 +57,8 @@ def build_runtime(
         breaker=RedisCircuitBreaker(client, BreakerPolicy(open_s=settings.breaker_open_s)),
         timeouts=Timeouts(connect_s=settings.engage_connect_timeout_s, read_s=settings.engage_read_timeout_s),
     )
+
+
+def follow_budgets(limiter: RedisRateLimiter, registry: TenantRegistry) -> None:
+    for tenant in registry:
+        limiter.set_budget(key_fingerprint(tenant.api_key.get_secret_value()), tenant.rate_budget_per_s)

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from api.ratelimit import DEFAULT_REQUEST_BUDGET, RequestBudget
+from api.settings import DEFAULT_ASSIGN_DEADLINE_S, DEFAULT_READ_DEADLINE_S, MAX_DEADLINE_S, ApiSettings
 from fallback.config import (
     DEFAULT_IMPORT_GRACE_S,
     DEFAULT_SPILL_AFTER_S,
@@ -21,6 +23,7 @@ from fallback.config import (
 from mappers.policy import TenantPolicy
 from relay.breaker import BREAKER_OPEN_S, check_open_s
 from relay.keys import OUTCOMES_STREAM
+from relay.readcache import DEFAULT_FRESH_S, DEFAULT_STALE_KEEP_S, CacheTtl, ReadKind
 from relay.retry import BROKER_VISIBILITY_TIMEOUT_S, REDRIVE_AFTER_S
 from relay.tenants import DEFAULT_TENANT, Tenant
 from relay.tenants_file import TenantSources
@@ -127,6 +130,45 @@ class Settings(BaseSettings):
     # the process's /metrics port: None -> the process's own default (9808 worker, 9809 ingest); 0 disables
     metrics_port: int | None = Field(default=None, validation_alias=METRICS_PORT_ENV)
     metrics_addr: str = Field(default=DEFAULT_METRICS_ADDR, validation_alias=METRICS_ADDR_ENV)
+    # the browser console (served by `engage-relay api`): the key signing its session cookie (None: one
+    # derived from ENGAGE_RELAY_SECRET_KEY, else a random one per process), and the cookie's Secure flag
+    console_session_key: SecretStr | None = Field(
+        default=None, validation_alias="ENGAGE_RELAY_CONSOLE_SESSION_KEY"
+    )
+    console_secure_cookies: bool = Field(
+        default=False, validation_alias="ENGAGE_RELAY_CONSOLE_SECURE_COOKIES"
+    )
+    # the HTTP service (`engage-relay api`): read and assignment deadlines, per-token budget, read cache
+    api_read_deadline_s: float = Field(
+        default=DEFAULT_READ_DEADLINE_S,
+        gt=0,
+        le=MAX_DEADLINE_S,
+        validation_alias="ENGAGE_RELAY_API_READ_DEADLINE_S",
+    )
+    api_assign_deadline_s: float = Field(
+        default=DEFAULT_ASSIGN_DEADLINE_S,
+        gt=0,
+        le=MAX_DEADLINE_S,
+        validation_alias="ENGAGE_RELAY_API_ASSIGN_DEADLINE_S",
+    )
+    api_requests_per_s: int = Field(
+        default=DEFAULT_REQUEST_BUDGET.requests, ge=1, validation_alias="ENGAGE_RELAY_API_REQUESTS_PER_S"
+    )
+    read_cache_lookup_s: float = Field(
+        default=DEFAULT_FRESH_S["lookup"], gt=0, validation_alias="ENGAGE_RELAY_READ_CACHE_LOOKUP_S"
+    )
+    read_cache_overview_s: float = Field(
+        default=DEFAULT_FRESH_S["overview"], gt=0, validation_alias="ENGAGE_RELAY_READ_CACHE_OVERVIEW_S"
+    )
+    read_cache_vouchers_s: float = Field(
+        default=DEFAULT_FRESH_S["vouchers"], gt=0, validation_alias="ENGAGE_RELAY_READ_CACHE_VOUCHERS_S"
+    )
+    read_cache_promotions_s: float = Field(
+        default=DEFAULT_FRESH_S["promotions"], gt=0, validation_alias="ENGAGE_RELAY_READ_CACHE_PROMOTIONS_S"
+    )
+    read_cache_stale_s: float = Field(
+        default=DEFAULT_STALE_KEEP_S, gt=0, validation_alias="ENGAGE_RELAY_READ_CACHE_STALE_S"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -229,6 +271,26 @@ class Settings(BaseSettings):
     @property
     def rejected_retention_s(self) -> float:
         return self.rejected_retention_days * DAY_S
+
+    def read_cache_ttl(self) -> CacheTtl:
+        """The read cache's TTLs (the API reads with them; the workers invalidate under them)."""
+        fresh_s: dict[ReadKind, float] = {
+            "lookup": self.read_cache_lookup_s,
+            "overview": self.read_cache_overview_s,
+            "vouchers": self.read_cache_vouchers_s,
+            "promotions": self.read_cache_promotions_s,
+        }
+        return CacheTtl(fresh_s=fresh_s, stale_keep_s=max(self.read_cache_stale_s, *fresh_s.values()))
+
+    def api_settings(self) -> ApiSettings:
+        """The HTTP service's settings."""
+        return ApiSettings(
+            read_deadline_s=self.api_read_deadline_s,
+            assign_deadline_s=self.api_assign_deadline_s,
+            cache_ttl=self.read_cache_ttl(),
+            request_budget=RequestBudget(requests=self.api_requests_per_s, per_s=1),
+            events_stream=self.events_stream,
+        )
 
     def tenant_sources(self) -> TenantSources:
         return TenantSources(self.tenants_file, self.default_tenant(), self.redis_url)

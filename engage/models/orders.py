@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from engage.models.base import Money, RequestModel, ResponseModel
 from engage.models.receipts import ExtraData, known_match_key_type
@@ -93,8 +94,27 @@ class OrderRequest(RequestModel):
     """The embedded action: its name alone, or with its language and data."""
 
 
+JOB_DONE_STATUSES: Final = frozenset({"completed", "completedwitherrors", "failed"})
+"""Job states that are final: the job poll's 302 (documented), and the statuses a client polls for
+(alinaqi: Completed, CompletedWithErrors, Failed; unverified, ref §2.10)."""
+JOBS_SEGMENT: Final = "jobs"
+
+
+def job_id_from_link(link: str | None) -> str | None:
+    """The job id in a link to the job (`/api/v3/orders/jobs/{jobId}`, relative or absolute), else None."""
+    if not link:
+        return None
+    segments = [unquote(part) for part in urlsplit(link).path.split("/") if part]
+    if len(segments) >= 2 and segments[-2].casefold() == JOBS_SEGMENT:
+        return segments[-1]
+    return None
+
+
 class OrderJob(ResponseModel):
-    """An async order job. ``order_href`` is set once the job is done (Engage answered 302)."""
+    """An async order job. ``order_href`` is set once the job is done (Engage answered 302).
+
+    The write's answer names the job by ``jobId``, or only by a link to it (``href`` in the body, or the
+    client passes the ``Location`` header as ``href``): the id is then the link's last segment."""
 
     job_id: str
     order_id: str | None = None
@@ -103,13 +123,24 @@ class OrderJob(ResponseModel):
     errors: list[Any] = Field(default_factory=list)
     order_href: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _job_id_from_href(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not (data.get("jobId") or data.get("job_id")):
+            job_id = job_id_from_link(data.get("href"))
+            if job_id is not None:
+                return {**data, "jobId": job_id}
+        return data
+
     @property
     def done(self) -> bool:
-        return self.order_href is not None or self.status.casefold() in {"completed", "failed"}
+        return self.order_href is not None or self.status.casefold() in JOB_DONE_STATUSES
 
     @property
     def failed(self) -> bool:
-        return self.status.casefold() == "failed"
+        """Failed, or CompletedWithErrors that carries errors (one without errors is a completed job)."""
+        status = self.status.casefold()
+        return status == "failed" or (status == "completedwitherrors" and bool(self.errors))
 
 
 class Order(ResponseModel):

@@ -105,6 +105,8 @@ class Uploader(Protocol):
         on_progress: ProgressCallback | None = None,
     ) -> UploadReceipt: ...
 
+    def remove(self, remote_path: str) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -202,6 +204,22 @@ class TransferUploader(abc.ABC):
             already_present=present,
         )
         return receipt
+
+    def remove(self, remote_path: str) -> None:
+        """Delete one file on the server (the connection test's own probe file, never an import file)."""
+        try:
+            if not self._is_connected():
+                self._connect()
+            self._remove(remote_path)
+        except UploadError as exc:
+            self._fail(exc)
+            raise
+        except Exception as exc:
+            error = self._classify(exc, remote_path)
+            if error is None:
+                raise
+            self._fail(error)
+            raise error from exc
 
     def _send_and_rename(
         self, location: RemoteLocation, source: BinaryIO, size: int, on_progress: ProgressCallback | None

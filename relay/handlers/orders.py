@@ -5,7 +5,12 @@ body (with its language and data: a cancel reason reaches Engage), so Engage run
 processed. Orders are asynchronous: the write answers 201 (or 202) with a job, and the event is `applied`
 only once the job has completed. The job is followed through the schedule, never in a worker thread: the
 run that wrote parks the event (reason `order_job`) with the job's id, and each later run asks Engage once
-(a GET within the tenant's budget) and parks again until the job is done.
+(a GET within the tenant's budget) and parks again until the job is done, each wait longer than the one
+before (`ORDER_JOB_POLL_S` doubled up to `ORDER_JOB_POLL_MAX_S`). A job still not done
+`ORDER_JOB_MAX_WAIT_S` after the write is `OrderJobStuck`: the event goes up the retry ladder (the next
+step writes the order again, a new job) and, at its end, to the dead letters with that cause.
+A job is done once Completed, CompletedWithErrors (failed when it carries errors) or Failed; a job poll
+answered with a 4xx is the failed job, in Engage's words (`EngageClient.get_order_job`).
 
 - A failed job "Order is missing" (a shipped or cancelled order whose placed order Engage never stored)
   is answered by creating the order in its current state: every event carries the whole order.
@@ -38,8 +43,13 @@ from relay.context import Applied, EventContext
 from relay.handlers.order_clock import OrderClock
 from relay.resolve import resolve_buyer
 
-ORDER_JOB_POLL_S: Final = 1.0  # Engage processes an order job within moments; asked again this often
+ORDER_JOB_POLL_S: Final = 1.0  # Engage processes an order job within moments: the first look after this
+ORDER_JOB_POLL_BACKOFF: Final = 2.0  # each look at a job still running waits this much longer than the last
+ORDER_JOB_POLL_MAX_S: Final = 60.0  # never longer between two looks
+ORDER_JOB_MAX_WAIT_S: Final = 900.0  # a job not done this long after the write is stuck: up the ladder
 JOB_KEY: Final = "order_job"
+JOB_SINCE_KEY: Final = "order_job_since"  # when the job was accepted (epoch seconds)
+JOB_POLLS_KEY: Final = "order_job_polls"  # how often the job was looked at
 WRITE_KEY: Final = "order_write"
 CALLS_KEY: Final = "calls_so_far"  # the calls of the runs before, so the outcome lists all the event cost
 ORDER_MISSING: Final = "order is missing"
@@ -48,6 +58,13 @@ CONTACT_MISSING: Final = "contact is missing"
 
 class OrderJobFailed(PermanentError):
     """Engage's order job failed for a reason that retrying does not change (a missing store, a bad order)."""
+
+    def _text(self) -> str:
+        return self.summary
+
+
+class OrderJobStuck(RetryableError):
+    """Engage's order job was not done `ORDER_JOB_MAX_WAIT_S` after the write: the step is written again."""
 
     def _text(self) -> str:
         return self.summary
@@ -109,9 +126,21 @@ def wait_for_job(
     completed); the next run finds the job's id, the write, and `state`, in `ctx.state`."""
     if job.done and not job.failed:
         return Applied(contact_id=contact_id)
-    due = time.time() + ORDER_JOB_POLL_S
-    waiting = {**state, JOB_KEY: job.job_id, WRITE_KEY: write, CALLS_KEY: list(ctx.calls)}
-    return ctx.wait_for_engage(due, "order_job", waiting)
+    now = time.time()
+    waiting = {
+        **state,
+        JOB_KEY: job.job_id,
+        WRITE_KEY: write,
+        CALLS_KEY: list(ctx.calls),
+        JOB_SINCE_KEY: now,
+        JOB_POLLS_KEY: 0,
+    }
+    return ctx.wait_for_engage(now + poll_wait_s(0), "order_job", waiting)
+
+
+def poll_wait_s(polls: int) -> float:
+    """The wait before the next look at a job already looked at `polls` times."""
+    return min(ORDER_JOB_POLL_S * ORDER_JOB_POLL_BACKOFF ** min(polls, 32), ORDER_JOB_POLL_MAX_S)
 
 
 def follow_job(
@@ -130,8 +159,7 @@ def follow_job(
     ctx.called("orders.job")
     job = ctx.client.get_order_job(str(state[JOB_KEY]))
     if not job.done:
-        waiting = {**state, CALLS_KEY: list(ctx.calls)}
-        return ctx.wait_for_engage(time.time() + ORDER_JOB_POLL_S, "order_job", waiting)
+        return _wait_again(ctx, state, job.status, prefix)
     if not job.failed:
         return Applied(contact_id=contact_id)
     reason = job_error(job)
@@ -142,6 +170,23 @@ def follow_job(
     if CONTACT_MISSING in reason.casefold():
         raise OrderContactMissing(f"{prefix}order job failed: {reason}")
     raise OrderJobFailed(f"{prefix}order job failed: {reason}", error_code="OrderJobFailed")
+
+
+def _wait_again(ctx: EventContext, state: dict[str, Any], status: str, prefix: str) -> Applied:
+    """Park for the next look at a job still running; OrderJobStuck once it ran too long."""
+    now = time.time()
+    since = float(state.get(JOB_SINCE_KEY, now))  # an event parked before the bookkeeping: from now
+    polls = int(state.get(JOB_POLLS_KEY, 0)) + 1
+    waited_s = now - since
+    if waited_s >= ORDER_JOB_MAX_WAIT_S:
+        raise OrderJobStuck(
+            f"{prefix}order job {state[JOB_KEY]} still {status} after {round(waited_s)} s "
+            f"({polls} looks; the limit is {ORDER_JOB_MAX_WAIT_S:.0f} s)",
+            error_code="OrderJobStuck",
+        )
+    waiting = {**state, CALLS_KEY: list(ctx.calls), JOB_SINCE_KEY: since, JOB_POLLS_KEY: polls}
+    due = min(now + poll_wait_s(polls), since + ORDER_JOB_MAX_WAIT_S)
+    return ctx.wait_for_engage(due, "order_job", waiting)
 
 
 def job_error(job: OrderJob) -> str:

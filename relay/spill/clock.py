@@ -86,6 +86,6 @@ def record_sent(rt: Runtime, tenant: Tenant, planned: ContactFields, letter_ids:
         if letter_id in planned.refs and letter_id in planned.send:
             ref, occurred_at = planned.refs[letter_id]
             rt.ledger.record_fields(tenant.name, ref, planned.send[letter_id], occurred_at)
-            log.info(
+            log.debug(
                 "fallback.clock.recorded", letter=letter_id, ref=ref, fields=sorted(planned.send[letter_id])
             )

@@ -173,7 +173,7 @@ def remember_created(rt: Runtime, tenant: Tenant, keys: Iterable[LookupKey], con
         file_ref = file_clock_ref(keys)
         if file_ref is not None:  # what the file path sent before the GUID was known is now the GUID's
             rt.ledger.merge_clock(tenant.name, file_ref, contact_id)
-            log.info("relay.clock.merged", from_ref=file_ref, into=contact_id)
+            log.debug("relay.clock.merged", from_ref=file_ref, into=contact_id)
     for key in keys:
         if contact_id is not None:
             rt.contacts.put(tenant.name, key.kind, key.value, contact_id)

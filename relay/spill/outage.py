@@ -13,15 +13,16 @@ file transport never spills.
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Final
 
 import structlog
 
-from fallback.deadletters import DeadLetter
+from fallback.deadletters import DeadLetter, dead_letter_id
 from fallback.records import CONTACT_TYPES
 from relay.batch import Batch
 from relay.runtime import Runtime
-from relay.schedule import LANES, Job
+from relay.schedule import LANES, Job, envelope_digest
 from relay.spill.clock import clock_ref
 from relay.spill.fence import spill_holder
 from relay.tenants import Tenant
@@ -37,6 +38,8 @@ SPILL_TYPES: Final = frozenset(
 """The event types with a Voyado-documented file channel (contacts and transactions imports)."""
 SPILLED_ERROR_CLASS: Final = "Spilled"
 SPILL_BATCH: Final = 500
+SPILL_CLAIM_OWNER: Final = "spill"  # the claim owner a spill holds (a worker's is its message id)
+SPILL_SETTLE_WAIT_S: Final = 60.0  # a spilled letter still unmarked after this was left by a crash
 
 
 def _fence_spilled_contact(rt: Runtime, tenant: Tenant, job: Job) -> None:
@@ -78,30 +81,84 @@ def spill_long_outages(rt: Runtime, now: float | None = None) -> dict[str, int]:
 
 
 def spill_tenant(rt: Runtime, tenant: Tenant) -> int:
+    """Hand the tenant's waiting file-capable events to the spill store; the number spilled.
+
+    Each event's claim is taken first (the claim a worker takes before it calls Engage): an event a worker
+    runs now, or a copy of it that starts meanwhile, is never both spilled and applied. The letter is
+    stored before the job leaves the schedule, so a crash between the two loses nothing (the sweep files a
+    letter only once its event is marked spilled: `spilled_letter_ready`)."""
     assert rt.spill is not None
     cause = rt.circuit.info(tenant.name).cause or "Engage unavailable"
-    wanted = [job.event_id for job in rt.schedule.jobs(tenant.name) if job.type in SPILL_TYPES]
+    wanted = [job for job in rt.schedule.jobs(tenant.name) if job.type in SPILL_TYPES]
+    owner = f"{SPILL_CLAIM_OWNER}:{uuid.uuid4().hex}"
     count = 0
     for first in range(0, len(wanted), SPILL_BATCH):
-        for job in rt.schedule.take(tenant.name, wanted[first : first + SPILL_BATCH]):
-            rt.spill.add(
-                DeadLetter(
-                    event_id=job.event_id,
-                    tenant=job.tenant,
-                    type=job.type,
-                    envelope=job.envelope,
-                    error_class=SPILLED_ERROR_CLASS,
-                    error_kind="systemic",
-                    message=f"spilled to files after a long outage: {cause}",
-                    attempts=job.attempt,
-                    stream_entry=job.stream_entry,
-                )
-            )
-            if job.type in CONTACT_TYPES:
-                _fence_spilled_contact(rt, tenant, job)
-            batch = Batch(rt.redis)
-            rt.ledger.mark_settled_in(batch, job.tenant, job.event_id, "spilled", job.digest)
-            rt.trail.add_in(batch, job.tenant, job.event_id, TrailEntry(step="spilled", detail=cause))
-            batch.commit()
-            count += 1
+        chunk = [
+            job
+            for job in wanted[first : first + SPILL_BATCH]
+            if rt.ledger.claim(job.tenant, job.event_id, owner)
+        ]
+        try:
+            count += _spill_claimed(rt, tenant, chunk, cause)
+        finally:
+            for job in chunk:
+                rt.ledger.release(job.tenant, job.event_id, owner)
     return count
+
+
+def _spill_claimed(rt: Runtime, tenant: Tenant, jobs: list[Job], cause: str) -> int:
+    assert rt.spill is not None
+    for job in jobs:
+        rt.spill.add(spill_letter(job, cause))
+    taken = {job.event_id for job in rt.schedule.take(tenant.name, [job.event_id for job in jobs])}
+    for job in jobs:
+        if job.event_id not in taken:  # a worker leased it meanwhile: the schedule keeps it
+            rt.spill.drop(dead_letter_id(job.tenant, job.event_id))
+            continue
+        batch = Batch(rt.redis)
+        rt.ledger.mark_settled_in(batch, job.tenant, job.event_id, "spilled", job.digest)
+        rt.trail.add_in(batch, job.tenant, job.event_id, TrailEntry(step="spilled", detail=cause))
+        batch.commit()
+        if job.type in CONTACT_TYPES:
+            _fence_spilled_contact(rt, tenant, job)
+    return len(taken)
+
+
+def spill_letter(job: Job, cause: str) -> DeadLetter:
+    return DeadLetter(
+        event_id=job.event_id,
+        tenant=job.tenant,
+        type=job.type,
+        envelope=job.envelope,
+        error_class=SPILLED_ERROR_CLASS,
+        error_kind="systemic",
+        message=f"spilled to files after a long outage: {cause}",
+        attempts=job.attempt,
+        stream_entry=job.stream_entry,
+    )
+
+
+def spilled_letter_ready(rt: Runtime, letter: DeadLetter, now: float | None = None) -> bool:
+    """Whether the sweep may file this spilled letter: its event left the schedule marked spilled.
+
+    A letter whose event is not marked yet is a spill in progress (filed at the next sweep), or, once
+    `SPILL_SETTLE_WAIT_S` old, one a crash left behind: when the schedule still has its event the letter
+    is dropped (the event drains through the API), else the event is marked spilled now and filed. A letter
+    whose event ended another way (a copy applied it) is dropped."""
+    mark = rt.ledger.settled(letter.tenant, letter.event_id)
+    if mark is not None:
+        if mark.outcome == "spilled":
+            return True
+        if rt.spill is not None:
+            rt.spill.drop(letter.id)
+        return False
+    moment = time.time() if now is None else now
+    if moment - letter.dead_lettered_at.timestamp() < SPILL_SETTLE_WAIT_S:
+        return False
+    if rt.schedule.get(letter.tenant, letter.event_id) is not None:
+        log.warning("fallback.spill.orphan_dropped", letter=letter.id)
+        if rt.spill is not None:
+            rt.spill.drop(letter.id)
+        return False
+    rt.ledger.mark_settled(letter.tenant, letter.event_id, "spilled", envelope_digest(letter.envelope))
+    return True

@@ -130,6 +130,9 @@ def test_the_readmes_first_command_runs_the_demo_on_a_clean_clone(tmp_path: Path
     # and where to look next, with the Flower login but never an API key
     for hint in ("Flower", "login demo / ", "/_sim/state", "engage-relay dlq list", "engage-relay status"):
         assert hint in run.stdout, hint
+    # and the HTTP service's address with a token for it, the token not in any log
+    api_line = re.search(r"HTTP service \(API\): +(http://127\.0\.0\.1:\d+)/docs +token (er_\S+)", run.stdout)
+    assert api_line, run.stdout[-3000:]
     env_file = (clone / ".var/demo/env").read_text(encoding="utf-8")
     keys = [
         line.split("=", 1)[1] for line in env_file.splitlines() if line.startswith("DEMO_") and "=" in line
@@ -139,9 +142,18 @@ def test_the_readmes_first_command_runs_the_demo_on_a_clean_clone(tmp_path: Path
     for key in keys:
         assert key not in output
         assert key not in logs
+    assert api_line.group(2) not in logs
+    # and the console's address with a login made up for the run, the password in no log
+    console_line = re.search(
+        r"Console \(browser\): +(http://127\.0\.0\.1:\d+/console/) +login demo / (\S+)", run.stdout
+    )
+    assert console_line, run.stdout[-3000:]
+    assert console_line.group(2) not in logs
 
     # and no child outlived it: every recorded process group is gone, no process runs from the clone
     groups = json.loads((clone / ".var/demo/pids").read_text(encoding="utf-8"))
-    assert {g["name"] for g in groups} == {"redis", "simulator", "ftp", "ingest", "worker", "beat", "flower"}
+    assert {g["name"] for g in groups} == {
+        "redis", "simulator", "ftp", "ingest", "worker", "beat", "flower", "api"
+    }  # fmt: skip
     assert [g["name"] for g in groups if group_alive(g["pgid"])] == []
     assert processes_mentioning(str(clone)) == []

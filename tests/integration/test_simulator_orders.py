@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from tests.support import voyado_examples as voyado
 from tests.support.processes import wait_until
@@ -186,6 +187,49 @@ def test_the_old_synchronous_404_is_an_off_by_default_switch(
     simulator.admin.set_switches(order_unknown_sync_404=True)
     refused = sim_http.put("/api/v3/orders/O-9", json=order("O-9"))
     assert (refused.status_code, refused.json()["errorCode"]) == (404, "OrderNotFound")
+
+
+@pytest.mark.parametrize("answer", ["href", "location"])
+def test_a_write_may_answer_only_with_the_link_to_its_job(
+    simulator: RunningSimulator, sim_http: SimHttp, contact_id: str, answer: str
+) -> None:
+    # By default the body names the job; the switch leaves only "a link to the job" (ref §2.10)
+    assert simulator.admin.switches()["order_write_answer"] == "job"
+    simulator.admin.set_switches(order_write_answer=answer)
+    accepted = sim_http.post("/api/v3/orders", json=order())
+    assert accepted.status_code == 201
+    if answer == "href":
+        assert set(accepted.json()) == {"href"}
+        link = accepted.json()["href"]
+    else:
+        assert accepted.content == b""
+        link = accepted.headers["Location"]
+    assert link.startswith("/api/v3/orders/jobs/")
+    assert wait_for_job(sim_http, link).status_code == 302
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_a_failed_job_may_answer_with_an_error_status(
+    simulator: RunningSimulator, sim_http: SimHttp, status: int
+) -> None:
+    # By default a failed job is 200 with its errors; the switch answers "an error otherwise" (ref §2.10)
+    assert simulator.admin.switches()["order_job_failed_status"] == 200
+    simulator.admin.set_switches(order_job_failed_status=status)
+    accepted = sim_http.put("/api/v3/orders/O-9", json=order("O-9"))
+    failed = wait_for_job(sim_http, accepted.json()["href"])
+    assert failed.status_code == status
+    assert (failed.json()["errorCode"], failed.json()["message"]) == ("OrderJobFailed", "Order is missing")
+
+
+@pytest.mark.parametrize(
+    "changes", [{"order_write_answer": "xml"}, {"order_job_failed_status": 500}, {"order_write_status": 200}]
+)
+def test_an_order_switch_outside_its_values_is_refused(
+    simulator: RunningSimulator, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(requests.HTTPError) as refused:
+        simulator.admin.set_switches(**changes)
+    assert refused.value.response.status_code == 400
 
 
 def test_an_embedded_action_keeps_its_language_and_data(

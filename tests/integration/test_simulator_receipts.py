@@ -218,6 +218,24 @@ def test_lines_adding_up_to_the_total_is_an_off_by_default_switch(
     assert sim_http.post("/api/v3/receipts", json=near).status_code == 202
 
 
+def test_with_the_switch_on_the_tenders_must_add_up_to_the_total_too(
+    simulator: RunningSimulator, sim_http: SimHttp, contact: dict[str, Any], member: str
+) -> None:
+    # Lines that add up but tenders short by one krona (freight left out of the lines, not the tenders)
+    short = [{"type": "card", "value": 299.0}]
+    assert (
+        sim_http.post("/api/v3/receipts", json=receipt(contact["id"], paymentMethods=short)).status_code
+        == 202
+    )
+    simulator.admin.set_switches(receipt_totals_must_add_up=True)
+    body = receipt(contact["id"], uniqueReceiptId="R-2", paymentMethods=short)
+    on = sim_http.post("/api/v3/receipts", json=body)
+    assert on.status_code == 422
+    assert {e["field"] for e in on.json()["messageDetails"]["errors"]} == {"paymentMethods"}
+    # Voyado's purchase example (a 25 bonus check and 175 by card, total 200) adds up and passes
+    assert sim_http.post("/api/v3/receipts", json=voyado.purchase()).status_code == 202
+
+
 def test_a_return_line_with_a_negative_price_is_refused(sim_http: SimHttp, member: str) -> None:
     # Voyado: grossPaidPrice stays positive on a RETURN line, the quantity carries the sign
     body = voyado.return_receipt()

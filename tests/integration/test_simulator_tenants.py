@@ -10,6 +10,8 @@ import requests
 
 from simulator.tenancy import key_id
 from tests.integration.test_simulator_imports import CONTACTS_XML, drop, transactions_xml
+from tests.integration.test_simulator_orders import order, wait_for_job
+from tests.integration.test_simulator_receipts import receipt
 from tests.support.processes import wait_until
 from tests.support.simulator import RunningSimulator, SimAdmin, SimHttp
 
@@ -60,6 +62,41 @@ def test_two_keys_are_two_engages(
     whole = simulator.admin.state()
     assert [c["id"] for c in whole["contacts"]] == [first.json()["id"], second.json()["id"]]
     assert whole["requests"]["POST /api/v3/contacts"] == {"201": 2}
+
+
+def test_receipts_orders_and_vouchers_are_kept_per_key(
+    sim_http: SimHttp, other_http: SimHttp, first_admin: SimAdmin, other_admin: SimAdmin
+) -> None:
+    # Given the same person in both Engages, and with the first key a voucher, a receipt and an order
+    first = sim_http.post("/api/v3/contacts", json={"email": "o@example.com"}).json()["id"]
+    second = other_http.post("/api/v3/contacts", json={"email": "o@example.com"}).json()["id"]
+    first_admin.seed({"vouchers": [{"id": "VCH-1", "voucherNumber": "V1", "contactId": first}]})
+    assert sim_http.post("/api/v3/receipts", json=receipt(first)).status_code == 202
+    written = sim_http.post("/api/v3/orders", json=order("O-1"))
+    assert wait_for_job(sim_http, written.json()["href"]).status_code == 302
+    # Then the second key's Engage has none of them
+    assert other_http.get("/api/v3/orders/O-1").status_code == 404
+    assert other_http.get("/api/v3/reward-vouchers", params={"contactId": first}).status_code == 404
+    assert other_http.get("/api/v3/reward-vouchers", params={"contactId": second}).json()["items"] == []
+    assert (
+        other_http.post("/api/v3/reward-vouchers/VCH-1/redeem", json={"redemptionChannel": "POS"}).ok is False
+    )
+    assert other_http.get(written.json()["href"]).status_code == 404  # nor the first key's job
+    other = other_admin.state()
+    assert (other["receipts"], other["orders"], other["vouchers"]) == ([], [], [])
+    # And the same uniqueReceiptId and orderId are new there: stored, not a duplicate or a replace
+    assert other_http.post("/api/v3/receipts", json=receipt(second)).status_code == 202
+    again = other_http.post("/api/v3/orders", json=order("O-1"))
+    assert wait_for_job(other_http, again.json()["href"]).status_code == 302
+    other = other_admin.state()
+    assert [(r["uniqueReceiptId"], r["contactId"]) for r in other["receipts"]] == [("R-1", second)]
+    assert other["duplicate_receipts"] == []
+    assert [(o["orderId"], o["contactId"]) for o in other["orders"]] == [("O-1", second)]
+    mine = first_admin.state()
+    assert [(r["uniqueReceiptId"], r["contactId"]) for r in mine["receipts"]] == [("R-1", first)]
+    assert [(o["orderId"], o["contactId"]) for o in mine["orders"]] == [("O-1", first)]
+    assert [v["id"] for v in mine["vouchers"]] == ["VCH-1"]
+    assert mine["vouchers"][0]["redeemed"] is False
 
 
 def test_seed_and_reset_name_one_key(

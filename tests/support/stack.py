@@ -22,6 +22,7 @@ from schemas.publish import publish_many
 from tests.support.processes import Proc, entry_point
 
 WORKER_READY_TIMEOUT_S = 30.0
+TEST_RETRY_LADDER_S = "1,1,2"  # most tests want a short ladder; a test of the defaults passes None
 
 
 def tenants_toml(tenants: Mapping[str, Mapping[str, Any]]) -> str:
@@ -131,7 +132,10 @@ def relay_stack(
     workdir: Path,
     tenants: Mapping[str, Mapping[str, Any]],
     extra_env: Mapping[str, str] | None = None,
+    *,
+    retry_ladder_s: str | None = TEST_RETRY_LADDER_S,
 ) -> Iterator[RelayStack]:
+    """The stack's environment; `retry_ladder_s=None` leaves the shipped ladder (10 s, 30 s, ...)."""
     workdir.mkdir(parents=True, exist_ok=True)
     tenants_file = workdir / "tenants.toml"
     tenants_file.write_text(tenants_toml(tenants))
@@ -139,7 +143,7 @@ def relay_stack(
         "REDIS_URL": redis_url,
         "ENGAGE_RELAY_TENANTS_FILE": str(tenants_file),
         "ENGAGE_RELAY_DATA_DIR": str(workdir / "data"),
-        "ENGAGE_RELAY_RETRY_LADDER_S": "1,1,2",
+        **({"ENGAGE_RELAY_RETRY_LADDER_S": retry_ladder_s} if retry_ladder_s is not None else {}),
         **(extra_env or {}),
     }
     stack = RelayStack(redis_url, workdir, env)

@@ -28,7 +28,7 @@ APP_IN_IMAGE = Path("/app")
 
 
 def test_the_stack_has_every_service_and_each_has_a_healthcheck() -> None:
-    assert set(SERVICES) == {"redis", "simulator", "ftp", "ingest", "worker", "beat", "flower"}
+    assert set(SERVICES) == {"redis", "simulator", "ftp", "ingest", "worker", "api", "beat", "flower"}
     for name, service in SERVICES.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 

@@ -1,9 +1,9 @@
 """`engage-relay tenants add|list|show|test|remove|keygen|pause|resume`: onboard Engage tenants into the
 encrypted store, and pause or resume any tenant served (its events are held, never lost).
 
-Secrets (API key, FTP/SFTP password) are asked for with a hidden prompt or read from a named environment
-variable, sealed with ENGAGE_RELAY_SECRET_KEY, and never printed: `show` prints `***` and the key's
-fingerprint.
+Secrets (API key, FTP/SFTP password, the soft-identification shared key) are asked for with a hidden
+prompt or read from a named environment variable, sealed with ENGAGE_RELAY_SECRET_KEY, and never
+printed: `show` prints `***` and the key's fingerprint.
 """
 
 from __future__ import annotations
@@ -104,6 +104,13 @@ def keygen() -> None:
 @click.option("--fallback-local-dir", default=None)
 @click.option("--contacts-via", type=click.Choice(CONTACTS_FALLBACKS), default=None)
 @click.option("--on-breaker-open", type=click.Choice(BREAKER_MODES), default=None)
+@click.option(
+    "--soft-id-key-prompt", is_flag=True, help="Ask for Voyado's eclub shared key (hidden; 32 characters)."
+)
+@click.option("--soft-id-key-env", default=None, metavar="VAR", help="Read the eclub shared key from VAR.")
+@click.option(
+    "--soft-id-max-age", type=float, default=None, help="Seconds an eclub link identifies (default 14 days)."
+)
 @click.option("--replace", is_flag=True, help="Overwrite a stored tenant of the same name.")
 def add(
     name: str,
@@ -129,6 +136,9 @@ def add(
     fallback_local_dir: str | None,
     contacts_via: str | None,
     on_breaker_open: str | None,
+    soft_id_key_prompt: bool,
+    soft_id_key_env: str | None,
+    soft_id_max_age: float | None,
     replace: bool,
 ) -> None:
     """Add (or with --replace, update) tenant NAME; its secrets are encrypted before they reach Redis."""
@@ -141,6 +151,10 @@ def add(
     store_ = _store(need_key=True)
     key = _secret(api_key, api_key_env, None if api_key_env else "Engage API key")
     password = _secret(None, fallback_password_env, "FTP/SFTP password" if fallback_password_prompt else None)
+    soft_id_key = _secret(None, soft_id_key_env, "eclub shared key" if soft_id_key_prompt else None)
+    soft_id: dict[str, Any] = {"soft_id_key": soft_id_key} if soft_id_key is not None else {}
+    if soft_id_max_age is not None:
+        soft_id["soft_id_max_age_s"] = soft_id_max_age
     policy: dict[str, Any] = {
         k: v
         for k, v in {
@@ -184,6 +198,7 @@ def add(
             rate_budget_per_s=rate_budget,
             policy=TenantPolicy(**policy),
             fallback=fallback,  # validated into FallbackSettings
+            **soft_id,
         )
     except ValidationError as exc:
         raise click.ClickException(_plain_errors(exc)) from None
@@ -225,8 +240,11 @@ def describe(tenant: Tenant) -> dict[str, Any]:
     """The tenant as shown to an operator: every setting, each secret as `***` plus the key fingerprint."""
     from engage.transport import key_fingerprint
 
-    shown = tenant.model_dump(mode="json", exclude={"api_key": True, "fallback": {"password"}})
+    shown = tenant.model_dump(
+        mode="json", exclude={"api_key": True, "soft_id_key": True, "fallback": {"password"}}
+    )
     shown["api_key"] = SECRET_SHOWN_AS
+    shown["soft_id_key"] = SECRET_SHOWN_AS if tenant.soft_id_key is not None else None
     shown["api_key_fingerprint"] = key_fingerprint(tenant.api_key.get_secret_value())
     shown["fallback"]["password"] = SECRET_SHOWN_AS if tenant.fallback.password is not None else None
     return shown
@@ -244,8 +262,10 @@ def show(name: str) -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def test(name: str, as_json: bool) -> None:
-    """Check NAME's Engage with cheap calls (the key, then its stores) and say what is wrong, if anything."""
+    """Check NAME's Engage with cheap calls (the key, then its stores) and its file server (a probe file
+    written and removed), and say what is wrong, if anything."""
     from relay.connection_check import check_connection
+    from relay.file_check import check_file_server
     from relay.tenants_file import TenantConfigError
     from workers.logs import configure_logging
 
@@ -256,11 +276,13 @@ def test(name: str, as_json: bool) -> None:
     except (TenantConfigError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     result = check_connection(tenant)
+    files = check_file_server(tenant.fallback)
     if as_json:
-        click.echo(json.dumps({"tenant": name, **result.__dict__}))
+        click.echo(json.dumps({"tenant": name, **result.__dict__, "file_server": files.__dict__}))
     else:
         click.echo(f"{name}: {'OK' if result.ok else 'FAILED'}: {result.message}")
-    if not result.ok:
+        click.echo(f"{name}: files: {'OK' if files.ok else 'FAILED'}: {files.message}")
+    if not (result.ok and files.ok):
         raise SystemExit(1)
 
 

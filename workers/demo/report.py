@@ -165,7 +165,11 @@ def shown_path(path: Path) -> str:
 def print_next_steps(console: Console, stack: DemoStack) -> None:
     relay = f"(set -a; . {shown_path(stack.paths.env_file)};"
     lines = [
+        f"Console (browser):        {stack.console_url}  login {stack.console_login}",
         f"Flower (tasks, workers):  {stack.flower_url}  login {stack.flower_login}",
+        f"HTTP service (API):       {stack.api_url}/docs  token {stack.api_token}",
+        f"  e.g.                    curl -H 'Authorization: Bearer {stack.api_token}' "
+        f"{stack.api_url}/v1/events/<event id>",
         f"Simulator state (Engage): {stack.simulator_url}/_sim/state",
         f"Metrics:                  {stack.worker_metrics_url} (worker), {stack.ingest_metrics_url} (ingest)",
         f"Dead letters:             {relay} .venv/bin/engage-relay dlq list)",
@@ -191,6 +195,8 @@ def write_summary(path: Path, stack: DemoStack, result: DemoResult, state: dict[
         "seconds": round(result.seconds, 2),
         "simulator_url": stack.simulator_url,
         "flower_url": stack.flower_url,
+        "console_url": stack.console_url,
+        "api_url": stack.api_url,
         "redis_url": stack.redis_url,
     }
     path.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")

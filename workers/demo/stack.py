@@ -1,5 +1,7 @@
 """Bring up the demo stack under one local folder: Redis (unless REDIS_URL is set), the simulator, a
-local FTP drop, ingest, a worker, beat and Flower, each a child process with its log in `<root>/logs/`.
+local FTP drop, ingest, a worker, beat, Flower and the HTTP service with the browser console, each a child
+process with its log in `<root>/logs/`. The console gets one operator, `demo`, with a password made up
+for this run (printed once with the other addresses).
 
 Layout of the folder (default `.var/demo/`): `redis/` (AOF data), `logs/`, `sim-import/` (the simulator's
 watched folder, also the FTP drop's root), `data/` (the relay's data dir: outboxes), `tenants.toml`,
@@ -26,8 +28,10 @@ from typing import Any
 import redis
 import requests
 
+from console.users import RedisUserStore, new_user
 from relay.breaker import BreakerPolicy, RedisCircuitBreaker
 from relay.state import TenantState, read_tenants
+from relay.tenant_store import new_secret_key
 from relay.tenants import Tenant
 from relay.tenants_file import load_tenants_file
 from simulator.tenancy import tenant_folder
@@ -45,6 +49,9 @@ from workers.demo.processes import (
 DEMO_REDIS_PORT = 6390
 DEMO_SIMULATOR_PORT = 8080
 DEMO_FLOWER_PORT = 5555
+DEMO_API_PORT = 8000
+CONSOLE_USER = "demo"
+DEMO_API_TOKEN_NAME = "demo-shop"  # noqa: S105 - the token's name, not a secret
 DEMO_WORKER_METRICS_PORT = 9808
 DEMO_INGEST_METRICS_PORT = 9809
 DEMO_WORKER_CONCURRENCY = 8
@@ -128,12 +135,16 @@ class DemoStack:
     simulator_url: str
     flower_url: str
     flower_login: str
+    console_url: str
+    console_login: str
     ftp_port: int
     worker_metrics_url: str
     ingest_metrics_url: str
     tenants: dict[str, Tenant]  # the demo's tenants, as every relay process loads them
     import_folders: dict[str, str]  # tenant -> its Engage's import folder, relative to `sim-import/`
     breaker_open_s: float  # the relay processes' (ENGAGE_RELAY_BREAKER_OPEN_S)
+    api_url: str = ""  # the HTTP service (`engage-relay api`)
+    api_token: str = ""  # a token for the e-com tenant, made for this run (shown, like the Flower login)
 
 
 def relay_command(*args: str) -> list[str]:
@@ -244,6 +255,7 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
     keys = {name: secrets.token_urlsafe(18) for name in TENANT_KEY_ENV.values()}
     ftp_password = secrets.token_urlsafe(12)
     flower_password = secrets.token_urlsafe(12)
+    console_password = secrets.token_urlsafe(12)
     base_env: dict[str, str] = {k: v for k, v in environ.items() if k not in DROPPED_ENV}
     base_env["PYTHONUNBUFFERED"] = "1"
 
@@ -287,12 +299,20 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         "ENGAGE_RELAY_DATA_DIR": str(paths.data),
         "ENGAGE_RELAY_RETRY_LADDER_S": environ.get("ENGAGE_RELAY_RETRY_LADDER_S", DEMO_RETRY_LADDER_S),
         "ENGAGE_RELAY_BREAKER_OPEN_S": environ.get("ENGAGE_RELAY_BREAKER_OPEN_S", DEMO_BREAKER_OPEN_S),
+        # a key of the demo's own: tenants added in the console are sealed with it, sessions signed from it
+        "ENGAGE_RELAY_SECRET_KEY": new_secret_key(),
     }
     write_env_file(
         paths.env_file,
         {
             k: relay_env[k]
-            for k in [*keys, FTP_PASSWORD_ENV_FOR_TENANTS, "REDIS_URL", "ENGAGE_RELAY_TENANTS_FILE"]
+            for k in [
+                *keys,
+                FTP_PASSWORD_ENV_FOR_TENANTS,
+                "REDIS_URL",
+                "ENGAGE_RELAY_TENANTS_FILE",
+                "ENGAGE_RELAY_SECRET_KEY",
+            ]
         },
     )
     worker_metrics = port_or_free(DEMO_WORKER_METRICS_PORT)
@@ -318,12 +338,18 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         "FLOWER_PORT": str(flower_port),
     }
     flower = sup.start("flower", celery_command("flower", f"--conf={flower_config()}"), flower_env)
+    api_port = port_or_free(DEMO_API_PORT)
+    api = sup.start("api", relay_command("api", "--host", "127.0.0.1", "--port", str(api_port)), relay_env)
+
+    add_console_user(redis_url, console_password)
 
     sup.wait_ready(worker, lambda: worker.log_contains("ready."), WORKER_START_TIMEOUT_S, "'ready.' line")
     sup.wait_ready(ingest, lambda: ingest.log_contains("ingest.started"), START_TIMEOUT_S, "'ingest.started'")
     sup.wait_ready(beat, lambda: beat.log_contains("beat: Starting"), START_TIMEOUT_S, "'beat: Starting'")
     flower_url = f"http://127.0.0.1:{flower_port}"
     sup.wait_ready(flower, lambda: _http_ok(f"{flower_url}/healthcheck"), START_TIMEOUT_S, "an HTTP answer")
+    api_url = f"http://127.0.0.1:{api_port}"
+    sup.wait_ready(api, lambda: _http_ok(f"{api_url}/healthz"), START_TIMEOUT_S, "an HTTP answer")
     return DemoStack(
         paths=paths,
         redis_url=redis_url,
@@ -331,13 +357,41 @@ def start_stack(sup: Supervisor, paths: DemoPaths, environ: Mapping[str, str]) -
         simulator_url=simulator_url,
         flower_url=flower_url,
         flower_login=f"{FLOWER_USER} / {flower_password}",
+        console_url=f"{api_url}/console/",
+        console_login=f"{CONSOLE_USER} / {console_password}",
         ftp_port=ftp_port,
         worker_metrics_url=f"http://127.0.0.1:{worker_metrics}/metrics",
         ingest_metrics_url=f"http://127.0.0.1:{ingest_metrics}/metrics",
         tenants={t.name: t for t in load_tenants_file(paths.tenants_file, relay_env)},
         import_folders=folders,
         breaker_open_s=float(relay_env["ENGAGE_RELAY_BREAKER_OPEN_S"]),
+        api_url=api_url,
+        api_token=demo_api_token(redis_url),
     )
+
+
+def add_console_user(redis_url: str, password: str) -> None:
+    """The console's operator for this run (the demo's Redis starts empty every run)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        RedisUserStore(client).add(new_user(CONSOLE_USER, "operator", password))
+    finally:
+        client.close()
+
+
+def demo_api_token(redis_url: str) -> str:
+    """A fresh token for the e-com tenant (the previous run's demo tokens are revoked)."""
+    from api.tokens import ApiTokens, RedisTokenStore
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        tokens = ApiTokens(RedisTokenStore(client))
+        for info in tokens.list(tenant=demo_data.ECOM_TENANT):
+            if info.name == DEMO_API_TOKEN_NAME and not info.revoked:
+                tokens.revoke(info.token_id)
+        return tokens.create_for_tenant(DEMO_API_TOKEN_NAME, demo_data.ECOM_TENANT).raw
+    finally:
+        client.close()
 
 
 def write_env_file(path: Path, values: Mapping[str, str]) -> None:

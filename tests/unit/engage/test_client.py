@@ -233,6 +233,82 @@ def test_a_done_order_job_is_a_302_that_is_not_followed(
     assert len(transport.sent) == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        ({"href": "/api/v3/orders/jobs/job-7"}, {}),
+        ({"orderId": "o-1"}, {"Location": "https://acme.voyado.com/api/v3/orders/jobs/job-7"}),
+        (None, {"Location": "/api/v3/orders/jobs/job-7"}),
+    ],
+)
+def test_a_write_answered_only_with_a_link_to_its_job_names_the_job(
+    client: EngageClient, transport: FakeTransport, body: Any, headers: dict[str, str]
+) -> None:
+    # Voyado: create and change requests return "201 Accepted" plus a link to the job (ref §2.10)
+    transport.reply(201, body, headers)
+    job = client.delete_order("o-1")
+    assert job.job_id == "job-7" and not job.done
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [({}, {}), ({"href": "/api/v3/orders/o-1"}, {}), (None, {"Location": "/api/v3/orders/o-1"}), ([], {})],
+)
+def test_a_write_answer_without_a_job_is_unexpected(
+    client: EngageClient, transport: FakeTransport, body: Any, headers: dict[str, str]
+) -> None:
+    transport.reply(201, body, headers)
+    with pytest.raises(UnexpectedResponse, match="job"):
+        client.delete_order("o-1")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (422, {"errorCode": "OrderJobFailed", "message": "Contact is missing"}, "Contact is missing"),
+        (404, {"errorCode": "OrderNotFound", "message": "Order is missing"}, "Order is missing"),
+        (400, {"errorCode": "StoreMissing"}, "StoreMissing"),
+        (409, None, "HTTP 409"),
+    ],
+)
+def test_a_job_poll_answered_with_an_error_is_the_failed_job(
+    client: EngageClient, transport: FakeTransport, status: int, body: Any, reason: str
+) -> None:
+    # ref §2.10: the job poll gives a 302 on success, "an error otherwise"
+    transport.reply(status, body)
+    job = client.get_order_job("job-1")
+    assert job.job_id == "job-1" and job.done and job.failed
+    assert job.errors[0]["message"] == reason and job.errors[0]["status"] == status
+
+
+@pytest.mark.parametrize("status", [401, 429, 503])
+def test_a_job_poll_refused_for_other_reasons_raises(
+    client: EngageClient, transport: FakeTransport, status: int
+) -> None:
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        transport.reply(status, {})
+    with pytest.raises((AuthenticationFailed, RateLimited, ServerError)):
+        client.get_order_job("job-1")
+
+
+@pytest.mark.parametrize(
+    ("answer", "done", "failed"),
+    [
+        ({"status": "Pending"}, False, False),
+        ({"status": "Completed"}, True, False),
+        ({"status": "CompletedWithErrors"}, True, False),
+        ({"status": "CompletedWithErrors", "errors": [{"message": "Article is missing"}]}, True, True),
+        ({"status": "Failed", "errors": ["Store is missing"]}, True, True),
+    ],
+)
+def test_a_job_is_done_when_completed_with_or_without_errors_or_failed(
+    client: EngageClient, transport: FakeTransport, answer: dict[str, Any], done: bool, failed: bool
+) -> None:
+    transport.reply(200, {"jobId": "job-1", **answer})
+    job = client.get_order_job("job-1")
+    assert (job.done, job.failed) == (done, failed)
+
+
 def test_money_is_sent_as_json_numbers(client: EngageClient, transport: FakeTransport) -> None:
     from engage.models import CartItem, CartUpdate
 
@@ -388,3 +464,17 @@ def test_the_repr_names_the_key_only_by_fingerprint(client: EngageClient) -> Non
     assert API_KEY not in repr(client)
     assert key_fingerprint(API_KEY) in repr(client)
     assert re.fullmatch(r"[0-9a-f]{12}", key_fingerprint(API_KEY))
+
+
+def test_the_overview_document_keeps_every_field_engage_sends(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    transport.reply(200, {**CONTACT, "bonusBalance": 120, "promotions": []}).reply(
+        200, ["not", "an", "overview"]
+    )
+    document = client.contact_overview_document(GUID)
+    assert document["bonusBalance"] == 120 and document["unknownField"] == 1
+    (sent,) = transport.sent
+    assert sent.url == f"{BASE_URL}/api/v3/contactoverview?contactId={GUID}"
+    with pytest.raises(UnexpectedResponse):
+        client.contact_overview_document(GUID)

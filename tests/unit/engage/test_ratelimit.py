@@ -125,3 +125,14 @@ def test_budgets_become_moving_windows(budget: float, amount: int, seconds: int)
 def test_a_non_positive_budget_is_refused() -> None:
     with pytest.raises(ValueError):
         MemoryRateLimiter(0)
+
+
+def test_usage_counts_the_slots_of_the_current_window_by_lane(limiter_factory: LimiterFactory) -> None:
+    limiter = limiter_factory(budgets={"k": 10})
+    for _ in range(3):
+        limiter.acquire("k", lane="live")
+    for _ in range(2):
+        limiter.acquire("k", lane="backlog")
+    use = limiter.usage("k")
+    assert (use.amount, use.window_s, use.used, use.backlog, use.live_and_reads) == (10, 1, 5, 2, 3)
+    assert limiter.usage("other").used == 0

@@ -7,6 +7,7 @@ These tests are about the relay's logic: which calls it makes, what it remembers
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,18 @@ import pytest
 from engage.contact_store import MemoryContactIdStore
 from mappers.identity import LookupKey
 from relay import handlers
+from relay.handlers import orders as order_handler
 from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
-from tests.support.task_harness import installed, memory_runtime, outcomes_of, parked, run_event, tenant_for
+from tests.support.task_harness import (
+    installed,
+    memory_runtime,
+    outcomes_of,
+    parked,
+    run_event,
+    tenant_for,
+    wait_s,
+)
 from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
@@ -257,6 +267,8 @@ def test_an_order_is_applied_only_once_its_job_completes(rt: Runtime, engage: Fa
         "order_job": "job-1",
         "order_write": "create",
         "calls_so_far": ["orders.create"],
+        "order_job_since": pytest.approx(time.time(), abs=5),
+        "order_job_polls": 0,
     }
     assert outcomes_of(rt) == []
     # When the job is still pending, then completed (Engage answers 302 to the order)
@@ -297,6 +309,141 @@ def test_a_store_engage_does_not_have_rejects_the_order(rt: Runtime, engage: Fak
     engage.reply(200, {"jobId": "job-1", "status": "Failed", "errors": [{"message": "Store is missing"}]})
     result = run_event(placed, handlers.ORDER)
     assert result["outcome"] == "rejected" and "Store is missing" in result["detail"]
+
+
+class ShiftedClock:
+    """The order handler's `time`, `offset_s` ahead of the real one (the schedule keeps real time)."""
+
+    def __init__(self) -> None:
+        self.offset_s = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset_s
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ShiftedClock:
+    shifted = ShiftedClock()
+    monkeypatch.setattr(order_handler, "time", shifted)
+    return shifted
+
+
+def test_a_job_stuck_in_pending_is_looked_at_ever_less_often_then_goes_up_the_ladder(
+    rt: Runtime, engage: FakeTransport, clock: ShiftedClock
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    # Given Engage accepts the order and its job never leaves Pending
+    engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+    assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
+    waits = [wait_s(rt, placed)]
+    # When the relay keeps looking, each look is one GET, parked in the schedule (never a loop in the worker)
+    for _ in range(8):
+        engage.reply(200, {"jobId": "job-1", "status": "Pending"})
+        assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
+        waits.append(wait_s(rt, placed))
+    # Then the waits back off (doubling from ORDER_JOB_POLL_S) up to ORDER_JOB_POLL_MAX_S
+    wanted = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    assert waits == [pytest.approx(w, abs=0.5) for w in wanted]
+    assert order_handler.poll_wait_s(0) == order_handler.ORDER_JOB_POLL_S
+    job = parked(rt, placed)
+    assert job is not None and job.state["order_job_polls"] == 8
+    # When the job is still Pending once ORDER_JOB_MAX_WAIT_S has passed since the write
+    clock.offset_s = order_handler.ORDER_JOB_MAX_WAIT_S
+    engage.reply(200, {"jobId": "job-1", "status": "Pending"})
+    result = run_event(placed, handlers.ORDER)
+    # Then the event goes up the retry ladder: the next step starts over (the order is written again)
+    assert result["outcome"] == "parked" and result["reason"] == "ladder"
+    job = parked(rt, placed)
+    assert job is not None and job.attempt == 1 and job.state == {}
+    step = rt.trail.read("acme-se", placed["id"])[-1]
+    assert (step.reason, step.error) == ("ladder", "OrderJobStuck")
+    assert [s.method for s in engage.sent] == ["POST"] + ["GET"] * 9
+    assert outcomes_of(rt) == []
+
+
+def test_the_last_look_at_a_job_is_at_the_limit_never_after_it(
+    rt: Runtime, engage: FakeTransport, clock: ShiftedClock
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+    run_event(placed, handlers.ORDER)
+    clock.offset_s = order_handler.ORDER_JOB_MAX_WAIT_S - 0.5
+    engage.reply(200, {"jobId": "job-1", "status": "Pending"})
+    assert run_event(placed, handlers.ORDER)["reason"] == "order_job"
+    # the due is in the handler's (shifted) time: 0.5 s from its now, not the 2 s back-off
+    assert wait_s(rt, placed) - clock.offset_s == pytest.approx(0.5, abs=0.2)
+
+
+def test_a_job_stuck_at_the_end_of_the_ladder_is_a_dead_letter_with_its_cause(
+    engage: FakeTransport, clock: ShiftedClock
+) -> None:
+    runtime = memory_runtime([tenant_for(BASE_URL, "key-1")], retry_ladder_s=())
+    runtime.session = session_with(engage)
+    with installed(runtime):
+        runtime.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+        placed = example("order.placed")
+        engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+        run_event(placed, handlers.ORDER)
+        clock.offset_s = order_handler.ORDER_JOB_MAX_WAIT_S + 1
+        engage.reply(200, {"jobId": "job-1", "status": "Pending"})
+        result = run_event(placed, handlers.ORDER)
+    assert result["outcome"] == "dead_lettered" and result["engage_error_code"] == "OrderJobStuck"
+    letter = runtime.deadletters.get(f"acme-se:{placed['id']}")
+    assert letter is not None and letter.error_class == "OrderJobStuck"
+    assert "order job job-1 still Pending after 901 s" in letter.message
+
+
+@pytest.mark.parametrize(
+    ("errors", "outcome"), [(["Article is missing"], "rejected"), ([], "applied")], ids=["errors", "none"]
+)
+def test_a_job_completed_with_errors_is_failed_only_when_it_carries_errors(
+    rt: Runtime, engage: FakeTransport, errors: list[str], outcome: str
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    engage.reply(201, {"jobId": "job-1", "status": "Pending"})
+    run_event(placed, handlers.ORDER)
+    engage.reply(200, {"jobId": "job-1", "status": "CompletedWithErrors", "errors": errors})
+    result = run_event(placed, handlers.ORDER)
+    assert result["outcome"] == outcome
+    assert outcome == "applied" or "Article is missing" in result["detail"]
+
+
+def test_a_job_poll_answered_404_order_is_missing_creates_the_order(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # ref §2.10: the job poll answers "an error otherwise"; read as the failed job, through the same path
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    shipped = example("order.shipped")
+    engage.reply(201, {"href": "/api/v3/orders/jobs/job-put"})  # only a link to the job
+    assert run_event(shipped, handlers.ORDER)["reason"] == "order_job"
+    engage.reply(404, {"errorCode": "OrderNotFound", "message": "Order is missing"})
+    engage.reply(201, None, {"Location": "/api/v3/orders/jobs/job-post"})
+    assert run_event(shipped, handlers.ORDER)["reason"] == "order_job"
+    assert [(s.method, s.url.rsplit("/", 1)[-1]) for s in engage.sent] == [
+        ("PUT", "SE-100234"),
+        ("GET", "job-put"),
+        ("POST", "orders"),
+    ]
+    engage.reply(302, None, {"Location": "/api/v3/orders/SE-100234"})
+    assert run_event(shipped, handlers.ORDER)["outcome"] == "applied"
+    assert engage.sent[-1].url.endswith("/jobs/job-post")
+
+
+def test_a_job_poll_answered_422_contact_is_missing_waits_on_the_ladder(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    placed = example("order.placed")
+    engage.reply(201, {"jobId": "job-1"})
+    run_event(placed, handlers.ORDER)
+    engage.reply(422, {"errorCode": "OrderJobFailed", "message": "Contact is missing"})
+    result = run_event(placed, handlers.ORDER)
+    assert result["reason"] == "ladder"
+    job = parked(rt, placed)
+    assert job is not None and job.attempt == 1
 
 
 def test_a_new_email_with_another_persons_phone_is_an_identity_conflict_never_merged(

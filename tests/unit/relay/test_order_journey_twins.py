@@ -7,8 +7,10 @@ HTTP is tests/integration/test_order_journey.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ import requests
 
 from mappers.policy import TenantPolicy
 from relay import handlers
+from relay.handlers import orders as order_handler
 from relay.handlers.journey import ORDER_MISSING_WAIT_STEPS
 from relay.handlers.order_clock import verdict
 from relay.ledger import MemoryLedger
@@ -69,6 +72,29 @@ def test_the_receipt_goes_first_and_the_event_is_applied_once_the_order_job_comp
     assert sent(engage) == [RECEIPT, CHANGE, JOB]
     assert engage.sent[1].json() == {"status": "Completed", "externalStatus": "Delivered"}
     assert result["calls"] == ["receipts.create", "orders.change_status", "orders.job"]
+
+
+def test_a_stuck_order_move_goes_up_the_ladder_and_moves_again_without_a_second_receipt(
+    rt: Runtime, engage: FakeTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivered = example("order.delivered")
+    engage.reply(202, {}).reply(201, job())
+    run_event(delivered, handlers.PURCHASE)
+    # Given the move's job is still Pending once ORDER_JOB_MAX_WAIT_S has passed since the write
+    shifted = SimpleNamespace(time=lambda: time.time() + order_handler.ORDER_JOB_MAX_WAIT_S)
+    monkeypatch.setattr(order_handler, "time", shifted)
+    engage.reply(200, job())
+    result = run_event(delivered, handlers.PURCHASE)
+    # Then it takes a ladder step with the cause, and the next step moves the order again, receipt once
+    assert result["reason"] == "ladder"
+    waiting = parked(rt, delivered)
+    assert waiting is not None and waiting.attempt == 1 and waiting.state == {}
+    step = rt.trail.read("acme-se", delivered["id"])[-1]
+    assert (step.reason, step.error) == ("ladder", "OrderJobStuck")
+    monkeypatch.undo()
+    engage.reply(201, job("Completed"))
+    assert run_event(delivered, handlers.PURCHASE)["outcome"] == "applied"
+    assert sent(engage) == [RECEIPT, CHANGE, JOB, CHANGE]
 
 
 def test_a_failed_order_job_neither_loses_nor_repeats_the_receipt(rt: Runtime, engage: FakeTransport) -> None:

@@ -12,7 +12,7 @@ from fallback.config import FallbackSettings
 from relay.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
 from relay.run import job_for
 from relay.runtime import Runtime
-from relay.spill.outage import spill_long_outages
+from relay.spill.outage import SPILL_SETTLE_WAIT_S, spill_letter, spill_long_outages, spilled_letter_ready
 from tests.support.task_harness import memory_runtime, tenant_for
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
@@ -85,3 +85,49 @@ def test_a_tenant_without_a_file_transport_never_spills() -> None:
 def test_the_first_versions_fallback_mode_means_spill_at_once() -> None:
     assert FallbackSettings(on_breaker_open="fallback").spill_after_s == 0
     assert FallbackSettings().spill_after_s == 600
+
+
+def test_an_event_claimed_by_a_worker_is_not_spilled_and_a_spilled_one_is_marked() -> None:
+    # Given a long outage, and a copy of one waiting delivery claimed by a worker that starts it now
+    clock = Clock()
+    rt = held_runtime(clock)
+    busy = next(job for job in rt.schedule.jobs("acme-se") if job.type == "order.delivered")
+    assert rt.ledger.claim("acme-se", busy.event_id, "worker-copy")
+    clock.now += 601
+    spill_long_outages(rt, now=clock.now)
+    assert rt.spill is not None
+    spilled = {letter.event_id for letter in rt.spill.list()}
+    # Then the claimed event stays with the schedule (its worker applies or parks it), and has no letter
+    assert busy.event_id not in spilled
+    assert rt.schedule.get("acme-se", busy.event_id) is not None
+    # and each spilled event is marked spilled (a later copy of it is a duplicate) and its claim let go
+    for event_id in spilled:
+        mark = rt.ledger.settled("acme-se", event_id)
+        assert mark is not None and mark.outcome == "spilled"
+        assert rt.ledger.claim("acme-se", event_id, "later-copy")
+
+
+def test_the_sweep_files_a_spilled_letter_only_once_its_event_is_marked_spilled() -> None:
+    clock = Clock()
+    rt = held_runtime(clock)
+    assert rt.spill is not None
+    jobs = {job.type: job for job in rt.schedule.jobs("acme-se")}
+    # A letter a crash left before its job left the schedule: the schedule keeps the event, the letter goes
+    orphan = spill_letter(jobs["order.delivered"], "Engage answers 503")
+    rt.spill.add(orphan)
+    assert not spilled_letter_ready(rt, orphan, now=time.time())  # young: a spill may be under way
+    old = time.time() + SPILL_SETTLE_WAIT_S + 1
+    assert not spilled_letter_ready(rt, orphan, now=old)
+    assert rt.spill.get(orphan.id) is None
+    assert rt.schedule.get("acme-se", orphan.event_id) is not None
+    # A letter whose job was taken but not marked (a crash between the two): marked now, and filed
+    taken = rt.schedule.take("acme-se", [jobs["customer.updated"].event_id])[0]
+    lone = spill_letter(taken, "Engage answers 503")
+    rt.spill.add(lone)
+    assert spilled_letter_ready(rt, lone, now=old)
+    mark = rt.ledger.settled("acme-se", lone.event_id)
+    assert mark is not None and mark.outcome == "spilled"
+    # A letter whose event a copy applied meanwhile is dropped, never filed
+    rt.ledger.mark_settled("acme-se", lone.event_id, "applied", taken.digest)
+    assert not spilled_letter_ready(rt, lone, now=old)
+    assert rt.spill.get(lone.id) is None

@@ -113,3 +113,42 @@ def test_registry_with_wrong_key_is_a_configuration_error(redis_url: str, redis_
     settings = Settings(REDIS_URL=redis_url)
     with pytest.raises(TenantConfigError, match="cannot be decrypted"):
         load_registry(settings.tenant_sources(), {SECRET_KEY_ENV: new_secret_key()})
+
+
+def test_the_first_stored_tenant_never_drops_default(redis_url: str, redis_client: redis.Redis) -> None:
+    # Given no tenants file and the default tenant from the environment
+    key = new_secret_key()
+    settings = Settings(REDIS_URL=redis_url)
+    assert load_registry(settings.tenant_sources(), {SECRET_KEY_ENV: key}).names() == ["default"]
+    # When the first tenant is stored (the console or `tenants add`)
+    store = RedisTenantStore(redis_client, SecretBox(key))
+    before = store.generation()
+    store.put(make_tenant("stored-one"))
+    # Then both are served, and the store's generation moved so running processes reload
+    assert load_registry(settings.tenant_sources(), {SECRET_KEY_ENV: key}).names() == [
+        "default",
+        "stored-one",
+    ]
+    assert store.generation() == before + 1
+    # And a stored tenant named default takes the environment's place
+    store.put(make_tenant("default"))
+    registry = load_registry(settings.tenant_sources(), {SECRET_KEY_ENV: key})
+    assert registry.names() == ["default", "stored-one"]
+    assert registry.get("default").base_url == make_tenant("default").base_url
+
+
+def test_each_secret_keeps_when_it_last_changed(redis_client: redis.Redis) -> None:
+    from pydantic import SecretStr
+
+    store = RedisTenantStore(redis_client, SecretBox(new_secret_key()))
+    tenant = make_tenant("stored-one")
+    store.put(tenant)
+    first = store.secrets_changed("stored-one")
+    assert set(first) == {"api_key", "fallback_password"}
+    # Saved again with the same key: the time stays
+    store.put(tenant, replace=True)
+    assert store.secrets_changed("stored-one") == first
+    # A new key: its time moves
+    store.put(tenant.model_copy(update={"api_key": SecretStr("another-key")}), replace=True)
+    assert store.secrets_changed("stored-one")["api_key"] > first["api_key"]
+    assert store.get("stored-one").api_key.get_secret_value() == "another-key"

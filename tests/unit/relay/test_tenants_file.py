@@ -100,3 +100,23 @@ def test_without_a_file_the_default_tenant_comes_from_the_environment(
     assert tenant.api_key.get_secret_value() == "secret-key-1"
     assert tenant.policy.source == "POS"
     assert tenant.policy.default_store == "store-9"
+
+
+def test_a_soft_identification_key_comes_from_the_environment_never_the_file(tmp_path: Path) -> None:
+    from relay.tenants_file import TenantConfigError, load_tenants_file
+
+    path = tmp_path / "tenants.toml"
+    path.write_text(
+        '[tenants.acme]\nbase_url = "https://acme.voyado.com"\napi_key_env = "K"\n'
+        'soft_id_key_env = "S"\nsoft_id_max_age_s = 600\n'
+    )
+    key = "Ab3dEf6hIj9kLm2oPq5sTu8wXy1zAb4d"
+    tenant = load_tenants_file(path, {"K": "engage-key", "S": key}).get("acme")
+    assert tenant.soft_id_key is not None and tenant.soft_id_key.get_secret_value() == key
+    assert tenant.soft_id_max_age_s == 600
+    assert key not in repr(tenant)
+    path.write_text(
+        f'[tenants.acme]\nbase_url = "https://acme.voyado.com"\napi_key_env = "K"\nsoft_id_key = "{key}"\n'
+    )
+    with pytest.raises(TenantConfigError, match="soft_id_key_env"):
+        load_tenants_file(path, {"K": "engage-key"})

@@ -109,6 +109,8 @@ def test_rejections_keep_the_raw_envelope_and_every_reason(rejected: RejectedSto
     assert entries[0][1].reasons == reasons
     assert len({entry_id for entry_id, _ in entries}) == 2
     assert [r.raw for _, r in rejected.list(count=1)] == ['{"id": "x"}']
+    assert [r.raw for _, r in rejected.newest(count=1)] == ["not json"]
+    assert [r.raw for _, r in rejected.newest()] == ["not json", '{"id": "x"}']
 
 
 def test_outcomes_are_read_back_in_order(outcomes: MemoryOutcomeSink | RedisOutcomeSink) -> None:

@@ -122,3 +122,12 @@ def test_celery_per_task_lines_are_dropped_at_info(level: int, expected: int) ->
     finally:
         for name, was in before.items():
             logging.getLogger(name).setLevel(was)
+
+
+def test_a_secret_learned_later_is_scrubbed_too() -> None:
+    from workers.logs import SecretScrubber
+
+    scrubber = SecretScrubber(["first-secret-value"])
+    scrubber.learn(["second-secret-value"])
+    line = scrubber.scrub("first-secret-value and second-secret-value")
+    assert "secret-value" not in line

@@ -111,3 +111,21 @@ def test_a_wrong_fallback_variable_is_named(variable: str, raw: str, message: st
     with pytest.raises(SettingsError, match=message) as caught:
         ProcessEnv(env).settings  # noqa: B018 - building them is the test
     assert "never-shown-77" not in str(caught.value)
+
+
+def test_the_http_services_settings_default_to_the_shipped_constants_and_read_the_environment() -> None:
+    from api.settings import ApiSettings
+
+    assert Settings.model_validate({}).api_settings() == ApiSettings()
+    changed = Settings.model_validate(
+        {
+            "ENGAGE_RELAY_API_READ_DEADLINE_S": "0.25",
+            "ENGAGE_RELAY_API_REQUESTS_PER_S": "5",
+            "ENGAGE_RELAY_READ_CACHE_VOUCHERS_S": "10",
+            "ENGAGE_RELAY_READ_CACHE_STALE_S": "5",  # below a fresh TTL: raised to it
+        }
+    ).api_settings()
+    assert changed.read_deadline_s == 0.25
+    assert changed.request_budget.requests == 5
+    assert changed.cache_ttl.fresh_s["vouchers"] == 10
+    assert changed.cache_ttl.stale_keep_s == 60

@@ -128,3 +128,37 @@ def test_pause_refuses_a_tenant_not_served_here(env: dict[str, str], redis_clien
     assert result.exit_code == 1
     assert "no tenant 'acme-no' is served here" in result.output
     assert not RedisTenantControl(redis_client).paused("acme-no")
+
+
+SOFT_ID_KEY = "Qw3rTy6uIo9pAs2dFg5hJk8lZx1cVb4n"
+
+
+def test_the_soft_identification_key_goes_in_encrypted_and_is_never_shown(
+    env: dict[str, str], redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_SOFT_ID_KEY", SOFT_ID_KEY)
+    code, output = add(
+        "--api-key", API_KEY, "--soft-id-key-env", "ACME_SOFT_ID_KEY", "--soft-id-max-age", "3600"
+    )
+    assert code == 0, output
+    raw = b"".join(redis_client.hgetall("engage:tenant:acme-se").values())  # type: ignore[union-attr]
+    assert SOFT_ID_KEY.encode() not in raw
+    shown = CliRunner().invoke(main, ["tenants", "show", "acme-se"])
+    assert SOFT_ID_KEY not in shown.output
+    document = json.loads(shown.output)
+    assert document["soft_id_key"] == "***"
+    assert document["soft_id_max_age_s"] == 3600
+
+    from relay.tenant_store import RedisTenantStore, SecretBox
+
+    tenant = RedisTenantStore(redis_client, SecretBox(env[SECRET_KEY_ENV])).get("acme-se")
+    assert tenant.soft_id_key is not None and tenant.soft_id_key.get_secret_value() == SOFT_ID_KEY
+
+
+def test_a_soft_identification_key_of_the_wrong_shape_is_refused_without_echoing_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_SOFT_ID_KEY", "too-short-and-secret")
+    code, output = add("--api-key", API_KEY, "--soft-id-key-env", "ACME_SOFT_ID_KEY")
+    assert code == 1
+    assert "soft_id_key" in output and "too-short-and-secret" not in output
