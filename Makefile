@@ -24,8 +24,11 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two pytest workers: the heavy real-process tests (xdist_group "heavy") run one after another on one of them,
+# everything else beside them; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: install
 	$(BIN)/pytest tests --ignore=tests/integration

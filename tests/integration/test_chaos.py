@@ -42,7 +42,7 @@ from tests.support.outage_day import WELCOME, member_id, pos_seed, voucher_id
 from tests.support.simulator import RunningSimulator, start_simulator
 from tests.support.stack import RelayStack, relay_stack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("heavy")]  # one at a time (make test)
 
 ECOM, POS = "acme-se", "nordic-no"
 POS_KEY = "chaos-nordic-key-5c1f"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("heavy")]  # one at a time (make test)
 FIRST_RUN_TIMEOUT_S = 600
 SUMMARY_RE = re.compile(r"^demo summary: (.*)$", re.MULTILINE)
 EXPECTED_PUBLISHED = 24

@@ -51,7 +51,7 @@ from tests.support.simulator import RunningSimulator, SimAdmin, start_simulator
 from tests.support.stack import RelayStack, relay_stack
 from workers.settings import DEFAULT_WORKER_CONCURRENCY
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("heavy")]  # one at a time (make test)
 
 CUSTOMERS = 40  # acme-se: 40 x (sign-up, placed, shipped, delivered, moved) + 10 returns = 210 events
 MEMBERS = 40  # nordic-no: 40 x (offer assigned, receipt, offer redeemed, voucher redeemed) + 10 moves = 170

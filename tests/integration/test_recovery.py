@@ -36,7 +36,7 @@ from tests.support.stack import RelayStack, relay_stack
 from workers.demo.data import event
 from workers.settings import DEFAULT_WORKER_CONCURRENCY
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # mostly waiting for the lease: runs beside anything
 
 SLOW_MS = 60_000  # far beyond the 15 s read timeout: the call is still in flight when the worker dies
 KEY_ENV = "RECOVERY_ECOM_KEY"
