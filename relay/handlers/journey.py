@@ -107,13 +107,7 @@ def _follow(
         if write == "create":
             return None
         if move.creation is not None:
-            with clock.lock():  # a newer state sent meanwhile creates the order itself: never go back
-                if clock.verdict(event.id, event.occurred_at) == "superseded":
-                    return Applied(
-                        contact_id=contact_id,
-                        detail="receipt sent; a newer state of the order was sent meanwhile",
-                    )
-                job = write_order(ctx, move.creation, "create")
+            job = write_order(ctx, move.creation, "create")
             return wait_for_job(ctx, job, "create", contact_id, **{VERDICT_KEY: verdict})
         not_moved = Applied(
             contact_id=contact_id, detail=f"receipt sent; Engage has no order {move.order_id} to move"

@@ -83,9 +83,7 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
     state = ctx.state
     if JOB_KEY in state:
         contact_id = buyer.contact_id
-        return follow_job(
-            ctx, state, contact_id, lambda write: _create_instead(ctx, event, plan, write, contact_id)
-        )
+        return follow_job(ctx, state, contact_id, lambda write: _create_instead(ctx, plan, write, contact_id))
     clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
     with clock.lock():
         verdict = clock.verdict(event.id, event.occurred_at)
@@ -104,20 +102,11 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
     return wait_for_job(ctx, job, plan.write, buyer.contact_id)
 
 
-def _create_instead(
-    ctx: EventContext, event: OrderEvent, plan: OrderPlan, write: str, contact_id: str
-) -> Applied | None:
-    """Shipped or cancelled before Engage stored the placed order: create it in its current state, unless
-    a newer state of the order was sent meanwhile (it creates the order itself when its write finds none;
-    creating this older one after it would take the order back in time)."""
+def _create_instead(ctx: EventContext, plan: OrderPlan, write: str, contact_id: str) -> Applied | None:
+    """Shipped or cancelled before Engage stored the placed order: create it in its current state."""
     if write != "replace":
         return None
-    clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
-    with clock.lock():
-        if clock.verdict(event.id, event.occurred_at) == "superseded":
-            return Applied("superseded", contact_id, detail="a newer state of this order was sent meanwhile")
-        job = write_order(ctx, plan, "create")
-    return wait_for_job(ctx, job, "create", contact_id)
+    return wait_for_job(ctx, write_order(ctx, plan, "create"), "create", contact_id)
 
 
 def write_order(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:
