@@ -99,7 +99,6 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
                 "contacts_via": CONTACTS_VIA,
                 "vouchers_as": VOUCHER_MODES,
             },
-            live_share=DEFAULT_LIVE_SHARE,
             read_only_reason=None if s.tenant_store is not None else "ENGAGE_RELAY_SECRET_KEY is not set",
         )
 
@@ -147,7 +146,12 @@ def add_routes(router: APIRouter, pages: Pages) -> None:  # noqa: PLR0915 - one 
     @router.get("/tenants/new", response_class=HTMLResponse)
     def new_form(request: Request) -> HTMLResponse:
         viewer = _operator(pages, request)
-        return show(request, viewer, None, values={"transport": "none", "rate_budget_per_s": "40"})
+        return show(
+            request,
+            viewer,
+            None,
+            values={"transport": "none", "rate_budget_per_s": "40", "live_share": f"{DEFAULT_LIVE_SHARE:g}"},
+        )
 
     @router.post("/tenants/new", response_model=None)
     async def add(request: Request) -> Response:
@@ -193,6 +197,8 @@ def _what_changed(before: Tenant, after: Tenant) -> str:
         names.append("API key")
     if before.rate_budget_per_s != after.rate_budget_per_s:
         names.append("rate budget")
+    if before.live_share != after.live_share:
+        names.append("live share")
     old_p, new_p = before.policy.model_dump(), after.policy.model_dump()
     names += [k.replace("_", " ") for k in new_p if old_p.get(k) != new_p[k]]
     old_f = before.fallback.model_dump(exclude={"password", "private_key_passphrase"})

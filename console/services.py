@@ -86,7 +86,7 @@ def redis_services(
 
     def budget_use(tenant: Tenant) -> BudgetUse:
         key_id = key_fingerprint(tenant.api_key.get_secret_value())
-        limiter.set_budget(key_id, tenant.rate_budget_per_s)
+        limiter.set_budget(key_id, tenant.rate_budget_per_s, tenant.live_share)
         return limiter.usage(key_id)
 
     def state(chosen: list[Tenant]) -> RelayState:

@@ -13,6 +13,7 @@ from typing import Any, get_args
 
 from pydantic import SecretStr, ValidationError
 
+from engage.ratelimit import DEFAULT_LIVE_SHARE
 from fallback.config import ContactsFallback, Transport
 from mappers.policy import ContactKey, VoucherTreatment
 from relay.tenants import Tenant
@@ -22,11 +23,14 @@ TRANSPORTS: tuple[str, ...] = get_args(Transport)
 CONTACTS_VIA: tuple[str, ...] = get_args(ContactsFallback)
 VOUCHER_MODES: tuple[str, ...] = get_args(VoucherTreatment)
 SECRET_FIELDS = ("api_key", "fallback_password", "fallback_key_passphrase", "soft_id_key")
-FORM_TOP_LEVEL = frozenset({"name", "base_url", "api_key", "rate_budget_per_s", "policy", "fallback"})
+FORM_TOP_LEVEL = frozenset(
+    {"name", "base_url", "api_key", "rate_budget_per_s", "live_share", "policy", "fallback"}
+)
 FIELD_WORDS = {
     "base_url": "Base URL",
     "api_key": "API key",
     "rate_budget_per_s": "Rate budget",
+    "live_share": "Live share",
     "source": "Source",
     "default_store": "Default store",
     "store_map": "Store map",
@@ -63,6 +67,7 @@ def form_values(tenant: Tenant) -> dict[str, str]:
         "name": tenant.name,
         "base_url": tenant.base_url,
         "rate_budget_per_s": f"{tenant.rate_budget_per_s:g}",
+        "live_share": f"{tenant.live_share:g}",
         "source": p.source,
         "default_store": p.default_store,
         "store_map": _pairs_text(p.store_map),
@@ -127,6 +132,7 @@ def tenant_from_form(form: Mapping[str, str], existing: Tenant | None, *, name: 
         except InvalidOperation:
             problems.append(f"Exchange rates: {rate!r} for {currency} is not a number")
     budget = _number(get("rate_budget_per_s") or "40", "Rate budget", problems)
+    live_share = _number(get("live_share") or f"{DEFAULT_LIVE_SHARE:g}", "Live share", problems)
     spill = _number(get("spill_after_s") or "600", "Spill after", problems)
     port: int | None = None
     if get("port"):
@@ -187,6 +193,7 @@ def tenant_from_form(form: Mapping[str, str], existing: Tenant | None, *, name: 
                 "base_url": get("base_url"),
                 "api_key": SecretStr(api_key),
                 "rate_budget_per_s": budget,
+                "live_share": live_share,
                 "policy": policy,
                 "fallback": fallback,
             }
