@@ -11,6 +11,9 @@ no personal data), with two fields:
   older event is not superseded by it: one that can create the order is sent after all (`behind`),
   without moving the clock, while the newest waits on the ladder and is sent again on top of it. Once
   it is stored, `unstored` is cleared.
+- `created`: the event id of the newest state sent as a create because Engage had no order (a shipment,
+  a cancel or a delivery whose replace found none). An older state's own create, sent later, would land
+  after it and take the order back in time, so it is not sent (`created_by_newer`).
 - `receipt:{uniqueReceiptId}`: the receipt of a delivery or a return of this order was sent (kept here, in
   the order's own hash, so an order costs one key however many receipts it has).
 
@@ -31,6 +34,7 @@ VERSION_FIELD: Final = "version"
 UNSTORED_FIELD: Final = "unstored"
 STORED_MARK: Final = "stored"  # `unstored` once the state it named reached Engage
 RECEIPT_FIELD_PREFIX: Final = "receipt:"
+CREATED_FIELD: Final = "created"
 
 Verdict = Literal["send", "behind", "superseded"]
 """send: the newest state (send, record it); behind: older than the newest, which never reached Engage
@@ -73,6 +77,15 @@ class OrderClock:
         seen = self._ledger.field_clock(self._tenant, self._ref).get(UNSTORED_FIELD)
         if seen is not None and seen[1] == value_hash(event_id):
             self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: STORED_MARK}, occurred_at)
+
+    def created_by_newer(self, event_id: str, occurred_at: datetime) -> bool:
+        """Whether a newer state of the order was already sent as a create (this event's must not be)."""
+        clock = self._ledger.field_clock(self._tenant, self._ref)
+        return plan_fields(clock, {CREATED_FIELD: event_id}, occurred_at).fully_superseded
+
+    def record_created(self, event_id: str, occurred_at: datetime) -> None:
+        """This event's state is sent as a create (Engage had no order to replace)."""
+        self._ledger.record_fields(self._tenant, self._ref, {CREATED_FIELD: event_id}, occurred_at)
 
     def receipt_sent(self, unique_receipt_id: str) -> bool:
         return f"{RECEIPT_FIELD_PREFIX}{unique_receipt_id}" in self._ledger.field_clock(

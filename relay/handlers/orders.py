@@ -83,7 +83,9 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
     state = ctx.state
     if JOB_KEY in state:
         contact_id = buyer.contact_id
-        return follow_job(ctx, state, contact_id, lambda write: _create_instead(ctx, plan, write, contact_id))
+        return follow_job(
+            ctx, state, contact_id, lambda write: _create_instead(ctx, event, plan, write, contact_id)
+        )
     clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
     with clock.lock():
         verdict = clock.verdict(event.id, event.occurred_at)
@@ -102,11 +104,22 @@ def apply_order(ctx: EventContext, event: OrderEvent) -> Applied:
     return wait_for_job(ctx, job, plan.write, buyer.contact_id)
 
 
-def _create_instead(ctx: EventContext, plan: OrderPlan, write: str, contact_id: str) -> Applied | None:
-    """Shipped or cancelled before Engage stored the placed order: create it in its current state."""
+def _create_instead(
+    ctx: EventContext, event: OrderEvent, plan: OrderPlan, write: str, contact_id: str
+) -> Applied | None:
+    """Shipped or cancelled before Engage stored the placed order: create it in its current state, unless
+    a newer state was already sent as a create (this older one would land after it)."""
     if write != "replace":
         return None
-    return wait_for_job(ctx, write_order(ctx, plan, "create"), "create", contact_id)
+    clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
+    with clock.lock():
+        if clock.created_by_newer(event.id, event.occurred_at):
+            return Applied(
+                "superseded", contact_id, detail="a newer state of this order was created meanwhile"
+            )
+        clock.record_created(event.id, event.occurred_at)
+        job = write_order(ctx, plan, "create")
+    return wait_for_job(ctx, job, "create", contact_id)
 
 
 def write_order(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from engage.contact_store import MemoryContactIdStore
 from mappers.identity import LookupKey
 from relay import handlers
 from relay.handlers import orders as order_handler
+from relay.handlers.order_clock import OrderClock
 from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from tests.support.task_harness import (
@@ -299,6 +301,44 @@ def test_a_shipped_order_engage_never_stored_is_created_when_its_job_fails(
     # and once that job completes the event is applied
     engage.reply(200, {"jobId": "job-post", "status": "Completed"})
     assert run_event(shipped, handlers.ORDER)["outcome"] == "applied"
+
+
+def test_a_shipment_whose_job_fails_after_a_newer_state_was_created_creates_nothing(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a shipment written while Engage had no order (its job pending), and the order's delivery,
+    # drained beside it, which found no order either and was sent as a create first
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    shipped = example("order.shipped")
+    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
+    run_event(shipped, handlers.ORDER)
+    later = datetime.fromisoformat(shipped["occurred_at"]) + timedelta(days=1)
+    clock = OrderClock(rt.ledger, "acme-se", shipped["data"]["order_id"])
+    clock.record("evt-delivered", later)
+    clock.record_created("evt-delivered", later)
+    # When the shipment's job fails "Order is missing"
+    engage.reply(200, {"jobId": "job-put", "status": "Failed", "errors": [{"message": "Order is missing"}]})
+    result = run_event(shipped, handlers.ORDER)
+    # Then the older state is not created after the newer one (the order would go back to Shipped)
+    assert result["outcome"] == "superseded"
+    assert [s.method for s in engage.sent] == ["PUT", "GET"]
+
+
+def test_a_shipment_creates_the_order_when_the_newer_state_could_not(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a newer state sent (a status change that found no order and cannot create one)
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    shipped = example("order.shipped")
+    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
+    run_event(shipped, handlers.ORDER)
+    later = datetime.fromisoformat(shipped["occurred_at"]) + timedelta(days=1)
+    OrderClock(rt.ledger, "acme-se", shipped["data"]["order_id"]).record("evt-returned", later)
+    # When the shipment's job fails "Order is missing", it creates the order (the newer one moves it later)
+    engage.reply(200, {"jobId": "job-put", "status": "Failed", "errors": [{"message": "Order is missing"}]})
+    engage.reply(201, {"jobId": "job-post", "status": "Pending"})
+    assert run_event(shipped, handlers.ORDER)["reason"] == "order_job"
+    assert [s.method for s in engage.sent] == ["PUT", "GET", "POST"]
 
 
 def test_a_store_engage_does_not_have_rejects_the_order(rt: Runtime, engage: FakeTransport) -> None:
