@@ -161,9 +161,6 @@ def engage_states(sim: RunningSimulator) -> tuple[dict[str, Any], dict[str, Any]
         pos.close()
 
 
-KNOWN_RACE_MAX_ORDERS = 2  # more than this many orders behind is not the known race, but a failure
-
-
 def unmoved_orders(ecom: dict[str, Any]) -> list[str]:
     """Orders not in their last state: Delivered, or Returned for those with a return."""
     want = {f"E-{n}": "Returned" if n % 4 == 1 else "Delivered" for n in range(CUSTOMERS)}
@@ -244,14 +241,7 @@ def test_outage_with_defaults_holds_and_drains(
         assert wrong == {}, f"{len(wrong)} events not applied by the API: {list(wrong.items())[:8]}"
         assert left == {"dead letters": [], "spilled, not delivered": [], "jobs": []}, left
         assert ecom["imports"] == [] and pos["imports"] == [], "an event went by file"
-        check_engage_holds_the_day(ecom, pos, orders_moved=False)
-        behind = unmoved_orders(ecom)
-        shipped = [o["orderId"] for o in ecom["orders"] if o["order"].get("externalStatus") == "Shipped"]
-        if behind and behind == shipped and len(behind) <= KNOWN_RACE_MAX_ORDERS:
-            # Known and open (CHANGELOG, issue 9's note): a shipment and its delivery drained side by side
-            # while Engage had no order, and the shipment's create landed after the delivery's move.
-            pytest.xfail(f"known race, the order left Shipped after its delivery: {behind}")
-        assert behind == [], f"orders not in their last state: {behind[:5]}"
+        check_engage_holds_the_day(ecom, pos)
 
 
 @pytest.fixture
