@@ -37,6 +37,7 @@ from relay.handlers.order_clock import OrderClock, Verdict
 from relay.handlers.orders import (
     JOB_KEY,
     already_in_state,
+    create_unless_newer,
     follow_job,
     wait_for_job,
     write_order,
@@ -107,12 +108,10 @@ def _follow(
         if write == "create":
             return None
         if move.creation is not None:
-            with clock.lock():  # a newer state created meanwhile: this older create would land after it
-                if clock.created_by_newer(event.id, event.occurred_at):
-                    newer = "receipt sent; a newer state of the order was created meanwhile"
-                    return Applied(contact_id=contact_id, detail=newer)
-                clock.record_created(event.id, event.occurred_at)
-                job = write_order(ctx, move.creation, "create")
+            job = create_unless_newer(ctx, clock, event.id, event.occurred_at, move.creation)
+            if job is None:
+                newer = "receipt sent; a newer state of the order was created meanwhile"
+                return Applied(contact_id=contact_id, detail=newer)
             return wait_for_job(ctx, job, "create", contact_id, **{VERDICT_KEY: verdict})
         not_moved = Applied(
             contact_id=contact_id, detail=f"receipt sent; Engage has no order {move.order_id} to move"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final
 
 from engage.errors import NotFound, PermanentError, RetryableError
@@ -112,14 +113,22 @@ def _create_instead(
     if write != "replace":
         return None
     clock = OrderClock(ctx.runtime.ledger, ctx.tenant.name, plan.order_id)
-    with clock.lock():
-        if clock.created_by_newer(event.id, event.occurred_at):
-            return Applied(
-                "superseded", contact_id, detail="a newer state of this order was created meanwhile"
-            )
-        clock.record_created(event.id, event.occurred_at)
-        job = write_order(ctx, plan, "create")
+    job = create_unless_newer(ctx, clock, event.id, event.occurred_at, plan)
+    if job is None:
+        return Applied("superseded", contact_id, detail="a newer state of this order was created meanwhile")
     return wait_for_job(ctx, job, "create", contact_id)
+
+
+def create_unless_newer(
+    ctx: EventContext, clock: OrderClock, event_id: str, occurred_at: datetime, plan: OrderPlan
+) -> OrderJob | None:
+    """Create the order Engage lacks in this event's state, under the order's lock; None (nothing sent)
+    when a newer state was created already: this older create would land after it."""
+    with clock.lock():
+        if clock.created_by_newer(event_id, occurred_at):
+            return None
+        clock.record_created(event_id, occurred_at)
+        return write_order(ctx, plan, "create")
 
 
 def write_order(ctx: EventContext, plan: OrderPlan, write: str) -> OrderJob:

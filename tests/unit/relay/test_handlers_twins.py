@@ -303,16 +303,21 @@ def test_a_shipped_order_engage_never_stored_is_created_when_its_job_fails(
     assert run_event(shipped, handlers.ORDER)["outcome"] == "applied"
 
 
+def shipment_written_before_its_order(rt: Runtime, engage: FakeTransport) -> tuple[dict[str, Any], datetime]:
+    """A shipment whose PUT Engage accepted with a job still pending (no order stored), and a day later."""
+    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
+    shipped = example("order.shipped")
+    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
+    run_event(shipped, handlers.ORDER)
+    return shipped, datetime.fromisoformat(shipped["occurred_at"]) + timedelta(days=1)
+
+
 def test_a_shipment_whose_job_fails_after_a_newer_state_was_created_creates_nothing(
     rt: Runtime, engage: FakeTransport
 ) -> None:
     # Given a shipment written while Engage had no order (its job pending), and the order's delivery,
     # drained beside it, which found no order either and was sent as a create first
-    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
-    shipped = example("order.shipped")
-    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
-    run_event(shipped, handlers.ORDER)
-    later = datetime.fromisoformat(shipped["occurred_at"]) + timedelta(days=1)
+    shipped, later = shipment_written_before_its_order(rt, engage)
     clock = OrderClock(rt.ledger, "acme-se", shipped["data"]["order_id"])
     clock.record("evt-delivered", later)
     clock.record_created("evt-delivered", later)
@@ -328,11 +333,7 @@ def test_a_shipment_creates_the_order_when_the_newer_state_could_not(
     rt: Runtime, engage: FakeTransport
 ) -> None:
     # Given a newer state sent (a status change that found no order and cannot create one)
-    rt.contacts.put("acme-se", "email", "anna.lindqvist@example.se", GUID)
-    shipped = example("order.shipped")
-    engage.reply(201, {"jobId": "job-put", "status": "Pending"})
-    run_event(shipped, handlers.ORDER)
-    later = datetime.fromisoformat(shipped["occurred_at"]) + timedelta(days=1)
+    shipped, later = shipment_written_before_its_order(rt, engage)
     OrderClock(rt.ledger, "acme-se", shipped["data"]["order_id"]).record("evt-returned", later)
     # When the shipment's job fails "Order is missing", it creates the order (the newer one moves it later)
     engage.reply(200, {"jobId": "job-put", "status": "Failed", "errors": [{"message": "Order is missing"}]})
