@@ -21,6 +21,7 @@ import structlog
 from fallback.deadletters import DeadLetter, dead_letter_id
 from fallback.records import CONTACT_TYPES
 from relay.batch import Batch
+from relay.ledger import Settled
 from relay.runtime import Runtime
 from relay.schedule import LANES, Job, envelope_digest
 from relay.spill.clock import clock_ref
@@ -143,21 +144,37 @@ def spill_letter(job: Job, cause: str) -> DeadLetter:
 
 
 def spilled_letter_ready(rt: Runtime, letter: DeadLetter, now: float | None = None) -> bool:
-    """Whether the sweep may file this spilled letter: its event left the schedule marked spilled.
+    """Whether the sweep may file this spilled letter (`ready_to_file` for one letter)."""
+    return bool(ready_to_file(rt, [letter], now))
 
-    A letter whose event is not marked yet is a spill in progress (filed at the next sweep), or, once
-    `SPILL_SETTLE_WAIT_S` old, one a crash left behind: when the schedule still has its event the letter
-    is dropped (the event drains through the API), else the event is marked spilled now and filed. A letter
-    whose event ended another way (a copy applied it) is dropped."""
-    mark = rt.ledger.settled(letter.tenant, letter.event_id)
+
+def ready_to_file(rt: Runtime, letters: list[DeadLetter], now: float | None = None) -> list[DeadLetter]:
+    """The letters the sweep may file: dead letters all, spilled ones once their event left the schedule
+    marked spilled (the marks read in one round trip).
+
+    A spilled letter whose event is not marked yet is a spill in progress (filed at the next sweep), or,
+    once `SPILL_SETTLE_WAIT_S` old, one a crash left behind: when the schedule still has its event the
+    letter is dropped (the event drains through the API), else the event is marked spilled now and filed.
+    A letter whose event ended another way (a copy applied it) is dropped."""
+    spilled = [letter for letter in letters if letter.error_class == SPILLED_ERROR_CLASS]
+    marks = rt.ledger.settled_many([(letter.tenant, letter.event_id) for letter in spilled])
+    moment = time.time() if now is None else now
+    held_back = {
+        letter.id
+        for letter, mark in zip(spilled, marks, strict=True)
+        if not _file_it(rt, letter, mark, moment)
+    }
+    return [letter for letter in letters if letter.id not in held_back]
+
+
+def _file_it(rt: Runtime, letter: DeadLetter, mark: Settled | None, now: float) -> bool:
     if mark is not None:
         if mark.outcome == "spilled":
             return True
         if rt.spill is not None:
             rt.spill.drop(letter.id)
         return False
-    moment = time.time() if now is None else now
-    if moment - letter.dead_lettered_at.timestamp() < SPILL_SETTLE_WAIT_S:
+    if now - letter.dead_lettered_at.timestamp() < SPILL_SETTLE_WAIT_S:
         return False
     if rt.schedule.get(letter.tenant, letter.event_id) is not None:
         log.warning("fallback.spill.orphan_dropped", letter=letter.id)

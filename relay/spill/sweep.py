@@ -42,7 +42,7 @@ from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bul
 from relay.spill.clock import plan_contact_fields, record_sent
 from relay.spill.fence import spill_holder
 from relay.spill.letters import FileHooks, deliver, fail, letters_of, remember_created, set_state, supersede
-from relay.spill.outage import SPILLED_ERROR_CLASS, spilled_letter_ready
+from relay.spill.outage import ready_to_file
 from relay.tenants import Tenant
 
 log = structlog.get_logger("relay.spill")
@@ -107,11 +107,9 @@ def _sweep(rt: Runtime, tenant: Tenant, options: SweepOptions) -> SweepReport:
     )
     _repair(rt, outbox, options.hooks)
     settle_open_batches(rt, tenant, options.hooks)
-    pending = [
-        letter
-        for letter in letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending"))
-        if letter.error_class != SPILLED_ERROR_CLASS or spilled_letter_ready(rt, letter)
-    ]
+    pending = ready_to_file(
+        rt, list(letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending")))
+    )
     fields = plan_contact_fields(rt, tenant, pending)
     for letter, which in fields.superseded:
         supersede(rt, letter, f"newer values for {which} were already sent")
