@@ -21,6 +21,7 @@ from relay.batch import Batch
 from relay.errors import IdConflict
 from relay.runtime import Runtime
 from relay.schedule import Job, envelope_digest
+from relay.sequence import sequence_of
 from relay.settle import reject_conflict
 from relay.trail import TrailEntry
 from schemas.envelope import Envelope
@@ -75,6 +76,7 @@ def _held(rt: Runtime, tenant: str) -> bool:
 
 def _job(arrival: Arrival, lane: Lane) -> Job:
     event = arrival.event
+    sequence = sequence_of(event)
     return Job(
         event_id=event.id,
         tenant=event.tenant,
@@ -83,6 +85,8 @@ def _job(arrival: Arrival, lane: Lane) -> Job:
         digest=envelope_digest(arrival.envelope),
         lane=lane,
         stream_entry=arrival.stream_entry,
+        sequence=sequence,
+        sequence_at_ms=int(event.occurred_at.timestamp() * 1000) if sequence is not None else 0,
     )
 
 

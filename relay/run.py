@@ -145,6 +145,9 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
 ) -> dict[str, Any]:
     if paused:
         return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog")
+    behind = _behind_older(rt, job)
+    if behind is not None:
+        return behind
     permit = rt.circuit.allow(tenant.name)
     if not permit.allowed:
         wait_s = max(permit.retry_after_s, HOLD_RECHECK_S)
@@ -192,6 +195,18 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         detail=result.detail,
         calls=ctx.calls,
     )
+
+
+def _behind_older(rt: Runtime, job: Job) -> dict[str, Any] | None:
+    """An event of an order waits while an older event of the same order is in the schedule
+    (relay/sequence.py); a job following its own order job goes on (it was the oldest when it wrote)."""
+    if job.sequence is None or job.state:
+        return None
+    ahead = rt.schedule.ahead(job)
+    if ahead is None:
+        return None
+    detail = f"{ahead.count} older event(s) of {job.sequence} first"
+    return park(rt, job, "sequence", ahead.look_again_at(time.time()), detail=detail)
 
 
 def _invalidate_reads(rt: Runtime, tenant: str, contact_id: str, event_type: str) -> None:
@@ -310,6 +325,7 @@ def dead_letter(
     rt.deadletters.add(letter)
     batch = Batch(rt.redis)
     rt.schedule.settle_in(batch, tenant.name, event.id)
+    rt.schedule.leave_sequence_in(batch, job)
     rt.ledger.mark_settled_in(batch, tenant.name, event.id, "dead_lettered", job.digest)
     entry = TrailEntry(
         step="dead_lettered",

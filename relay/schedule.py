@@ -16,6 +16,10 @@ Per tenant and lane (``live``, ``backlog``), in Redis::
     engage:sched:{tenant}:jobs            hash   event id -> Job (JSON)
     engage:sched:{tenant}:due:{lane}      zset   event id -> when it may run (ms since the epoch)
     engage:sched:{tenant}:leased:{lane}   zset   event id -> when its lease runs out (ms)
+    engage:sched:{tenant}:seq:{sequence}  zset   event id -> occurred_at (ms), the events of one order
+                                                 (relay/sequence.py); added on admission, with the job
+
+A member of a sequence whose job is no longer in the jobs hash has ended: whoever finds one removes it.
 
 Admission refuses a second copy while the first is here: the same payload is a duplicate (nothing to
 do), another payload under the same id is a conflict (the caller keeps both for an operator).
@@ -28,7 +32,7 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol, cast
 
@@ -38,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engage.ratelimit import Lane
 from relay.batch import Batch
 from relay.keys import SCHEDULE_PREFIX
+from relay.sequence import SEQUENCE_TTL_S, Ahead
 
 LANES: Final[tuple[Lane, ...]] = ("live", "backlog")
 """The lanes a job waits in (reads never wait here)."""
@@ -51,6 +56,7 @@ WaitReason = Literal[
     "held",  # the tenant's breaker is open (Engage down, or the key refused): drains by itself
     "order_job",  # an order write Engage accepted: its job is followed until it completes
     "paused",  # an operator paused the tenant
+    "sequence",  # an older event of the same order is still in the schedule: it runs first
 ]
 
 
@@ -71,6 +77,8 @@ class Job(BaseModel):
     admitted_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     stream_entry: str | None = None  # the events-stream entry it came from
     state: dict[str, Any] = Field(default_factory=dict)  # what a handler keeps between runs (order job ids)
+    sequence: str | None = None  # the order it writes (relay/sequence.py): one of its events at a time
+    sequence_at_ms: int = 0  # its place in the sequence: the event's occurred_at (ms since the epoch)
 
     def waiting(self, *, reason: WaitReason, **changes: Any) -> Job:
         return self.model_copy(update={"reason": reason, **changes})
@@ -138,6 +146,14 @@ class Schedule(Protocol):
 
     def get(self, tenant: str, event_id: str) -> Job | None: ...
 
+    def ahead(self, job: Job) -> Ahead | None:
+        """The older events of the job's order still here (None: none, or the job writes no order)."""
+        ...
+
+    def leave_sequence_in(self, batch: Batch, job: Job) -> None:
+        """The job ended: take it out of its order's sequence, as part of an atomic batch."""
+        ...
+
     def due_at(self, tenant: str, event_id: str) -> float | None:
         """When a waiting job may run (seconds since the epoch); None when it is leased or not here."""
         ...
@@ -153,6 +169,10 @@ def _ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+def _sequence_key(prefix: str, job: Job) -> str | None:
+    return None if job.sequence is None else f"{prefix}:{job.tenant}:seq:{job.sequence}"
+
+
 def _keys(prefix: str, tenant: str) -> tuple[str, dict[Lane, str], dict[Lane, str]]:
     base = f"{prefix}:{tenant}"
     due = {lane: f"{base}:due:{lane}" for lane in LANES}
@@ -160,22 +180,59 @@ def _keys(prefix: str, tenant: str) -> tuple[str, dict[Lane, str], dict[Lane, st
     return f"{base}:jobs", due, leased
 
 
-# KEYS: 1 jobs hash, 2 due zset of the job's lane. ARGV: now_ms, then (event id, job json, digest) triples
+# KEYS: 1 jobs hash, 2 due zset of the job's lane. ARGV: now_ms, sequence ttl ms, then (event id, job json,
+# sequence key or '', occurred ms) quadruples. A sequence key is named in ARGV, not KEYS (one per order; the
+# relay runs on one Redis, not a cluster): it is added to with the job, in the same step, so a job of an
+# order is never in the schedule without its place in the order's sequence.
 _ADMIT_LUA = """
 local out = {}
-local now = tonumber(ARGV[1])
-for i = 2, #ARGV, 3 do
-  local id, job, digest = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 3, #ARGV, 4 do
+  local id, job, seq, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local existing = redis.call('HGET', KEYS[1], id)
   if existing then
     table.insert(out, existing)
   else
     redis.call('HSET', KEYS[1], id, job)
     redis.call('ZADD', KEYS[2], now, id)
+    if seq ~= '' then
+      redis.call('ZADD', seq, at, id)
+      redis.call('PEXPIRE', seq, ttl)
+    end
     table.insert(out, '')
   end
 end
 return out
+"""
+
+# KEYS: 1 the sequence, 2 jobs, 3.. every due zset. ARGV: id, occurred ms.
+# The members before this one (by occurred_at, then id) still in the jobs hash; the others have ended and
+# are removed. Answers {count, leased, soonest due ms or -1}.
+_AHEAD_LUA = """
+local me, at = ARGV[1], tonumber(ARGV[2])
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', at, 'WITHSCORES')
+local count, leased, soonest = 0, 0, -1
+for i = 1, #found, 2 do
+  local id, score = found[i], tonumber(found[i + 1])
+  if id ~= me and (score < at or id < me) then
+    if redis.call('HEXISTS', KEYS[2], id) == 1 then
+      count = count + 1
+      local due = nil
+      for k = 3, #KEYS do
+        due = due or redis.call('ZSCORE', KEYS[k], id)
+      end
+      if due then
+        due = tonumber(due)
+        if soonest < 0 or due < soonest then soonest = due end
+      else
+        leased = leased + 1
+      end
+    else
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
+end
+return {count, leased, soonest}
 """
 
 # KEYS: 1 jobs, 2 due, 3 leased. ARGV: now_ms, limit, lease_until_ms
@@ -255,6 +312,7 @@ class RedisSchedule:
         self._settle = client.register_script(_SETTLE_LUA)
         self._touch = client.register_script(_TOUCH_LUA)
         self._take = client.register_script(_TAKE_LUA)
+        self._ahead = client.register_script(_AHEAD_LUA)
 
     def __repr__(self) -> str:
         return f"RedisSchedule(prefix={self._prefix!r})"
@@ -268,9 +326,10 @@ class RedisSchedule:
         index = {id(job): n for n, job in enumerate(jobs)}
         for (tenant, lane), group in groups.items():
             jobs_key, due, _ = _keys(self._prefix, tenant)
-            args: list[str | int] = [now_ms]
+            args: list[str | int] = [now_ms, _ms(SEQUENCE_TTL_S)]
             for job in group:
-                args += [job.event_id, job.model_dump_json(), job.digest]
+                seq = _sequence_key(self._prefix, job) or ""
+                args += [job.event_id, job.model_dump_json(), seq, job.sequence_at_ms]
             answers = cast(list[bytes], self._admit(keys=[jobs_key, due[lane]], args=args))
             for job, answer in zip(group, answers, strict=True):
                 verdicts[index[id(job)]] = _verdict(job, answer)
@@ -349,6 +408,29 @@ class RedisSchedule:
         raw = cast(bytes | None, self._redis.hget(jobs_key, event_id))
         return None if raw is None else Job.model_validate_json(raw)
 
+    def ahead(self, job: Job) -> Ahead | None:
+        seq = _sequence_key(self._prefix, job)
+        if seq is None:
+            return None
+        jobs_key, due, _ = _keys(self._prefix, job.tenant)
+        count, leased, soonest = cast(
+            list[int],
+            self._ahead(keys=[seq, jobs_key, *due.values()], args=[job.event_id, job.sequence_at_ms]),
+        )
+        if not count:
+            return None
+        return Ahead(int(count), int(leased), None if soonest < 0 else soonest / 1000)
+
+    def leave_sequence_in(self, batch: Batch, job: Job) -> None:
+        seq = _sequence_key(self._prefix, job)
+        if seq is None:
+            return
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            batch.then(lambda: self._redis.zrem(seq, job.event_id))
+            return
+        pipe.zrem(seq, job.event_id)
+
     def due_at(self, tenant: str, event_id: str) -> float | None:
         _, due, _ = _keys(self._prefix, tenant)
         pipe = self._redis.pipeline(transaction=False)
@@ -385,6 +467,7 @@ class _TenantJobs:
     jobs: dict[str, Job]
     due: dict[Lane, dict[str, float]]
     leased: dict[Lane, dict[str, float]]
+    sequences: dict[str, dict[str, int]] = field(default_factory=dict)  # sequence -> event id -> at ms
 
 
 class MemorySchedule:
@@ -413,6 +496,8 @@ class MemorySchedule:
                     continue
                 state.jobs[job.event_id] = job
                 state.due[job.lane][job.event_id] = now
+                if job.sequence is not None:
+                    state.sequences.setdefault(job.sequence, {})[job.event_id] = job.sequence_at_ms
                 out.append(Admission("admitted", job))
         return out
 
@@ -491,6 +576,35 @@ class MemorySchedule:
     def get(self, tenant: str, event_id: str) -> Job | None:
         with self._guard:
             return self._of(tenant).jobs.get(event_id)
+
+    def ahead(self, job: Job) -> Ahead | None:
+        if job.sequence is None:
+            return None
+        me = (job.sequence_at_ms, job.event_id)
+        with self._guard:
+            state = self._of(job.tenant)
+            members = state.sequences.get(job.sequence, {})
+            count, leased, soonest = 0, 0, None
+            for event_id, at in list(members.items()):
+                if event_id == job.event_id or (at, event_id) > me:
+                    continue
+                if event_id not in state.jobs:
+                    del members[event_id]
+                    continue
+                count += 1
+                due = [state.due[lane][event_id] for lane in LANES if event_id in state.due[lane]]
+                if not due:
+                    leased += 1
+                elif soonest is None or due[0] < soonest:
+                    soonest = due[0]
+            return Ahead(count, leased, soonest) if count else None
+
+    def leave_sequence_in(self, batch: Batch, job: Job) -> None:
+        def leave() -> None:
+            with self._guard:
+                self._of(job.tenant).sequences.get(job.sequence or "", {}).pop(job.event_id, None)
+
+        batch.then(leave)
 
     def due_at(self, tenant: str, event_id: str) -> float | None:
         with self._guard:

@@ -98,6 +98,7 @@ def _write_final_once(rt: Runtime, job: Job, entry: Outcome, watch: list[str] | 
     rt.outcomes.record_in(batch, entry)
     rt.ledger.mark_settled_in(batch, entry.tenant, entry.event_id, entry.outcome, job.digest)
     rt.schedule.settle_in(batch, entry.tenant, entry.event_id)
+    rt.schedule.leave_sequence_in(batch, job)
     trail = TrailEntry(
         step="outcome",
         outcome=entry.outcome,

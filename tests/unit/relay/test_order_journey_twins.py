@@ -18,12 +18,23 @@ import requests
 
 from mappers.policy import TenantPolicy
 from relay import handlers
+from relay.admit import Arrival, admit
 from relay.handlers import orders as order_handler
 from relay.handlers.journey import ORDER_MISSING_WAIT_STEPS
 from relay.handlers.order_clock import verdict
 from relay.ledger import MemoryLedger
 from relay.runtime import Runtime
-from tests.support.task_harness import installed, memory_runtime, outcomes_of, parked, run_event, tenant_for
+from relay.sequence import SEQUENCE_DUE_MARGIN_S
+from schemas import parse_event
+from tests.support.task_harness import (
+    installed,
+    memory_runtime,
+    outcomes_of,
+    parked,
+    run_event,
+    tenant_for,
+    wait_s,
+)
 from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
 from tests.unit.relay.test_handlers_twins import GUID, example
 
@@ -199,6 +210,31 @@ def test_an_older_delivery_sends_its_receipt_but_does_not_move_the_order_back(
     assert sent(engage)[-1] == RECEIPT
     # and an order event older than both is superseded, as before
     assert run_event(example("order.shipped"), handlers.ORDER)["outcome"] == "superseded"
+
+
+def test_a_newer_event_of_an_order_waits_in_the_schedule_until_the_older_one_ended(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a delivery (11-28) and its return (12-02) both held (an outage): they drain side by side
+    delivered, ret = example("order.delivered"), example("return.created")
+    admit(rt, [Arrival(parse_event(e), e) for e in (ret, delivered)])
+    # When the return is sent to a worker first, it waits for the delivery without calling Engage
+    assert run_event(ret, handlers.RETURN)["reason"] == "sequence"
+    assert engage.sent == []
+    assert rt.trail.read("acme-se", ret["id"])[-1].detail == "1 older event(s) of order:SE-100234 first"
+    # and it goes on waiting while the delivery's order job runs
+    engage.reply(202, {}).reply(201, job())
+    assert run_event(delivered, handlers.PURCHASE)["reason"] == "order_job"
+    assert run_event(ret, handlers.RETURN)["reason"] == "sequence"
+    # (until just after the delivery's next look at its job)
+    assert wait_s(rt, ret) == pytest.approx(wait_s(rt, delivered) + SEQUENCE_DUE_MARGIN_S, abs=0.05)
+    engage.reply(200, job("Completed"))
+    assert run_event(delivered, handlers.PURCHASE)["outcome"] == "applied"
+    # Then the return runs once the delivery is applied: the order moves delivered, then returned
+    engage.reply(202, {}).reply(201, job("Completed"))
+    assert run_event(ret, handlers.RETURN)["outcome"] == "applied"
+    moves = [s.json()["externalStatus"] for s in engage.sent if s.url.endswith("/change-status")]
+    assert moves == ["Delivered", "Returned"]
 
 
 def test_a_pos_receipt_and_a_tenant_without_orders_send_the_receipt_alone(engage: FakeTransport) -> None:

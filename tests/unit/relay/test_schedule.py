@@ -140,3 +140,55 @@ def test_the_digest_ignores_key_order() -> None:
         {"b": {"d": 3, "c": 2}, "a": 1}
     )
     assert envelope_digest({"a": 1}) != envelope_digest({"a": 2})
+
+
+def ordered(event_id: str, at_ms: int, *, order: str = "order:SE-1", **changes: Any) -> Job:
+    return job(event_id, sequence=order, sequence_at_ms=at_ms, **changes)
+
+
+def test_an_order_event_sees_the_older_events_of_its_order_still_here(schedule: Schedule) -> None:
+    # Given three events of one order, admitted newest first, and one of another order
+    now = time.time()
+    schedule.admit([ordered("ret", 3_000), ordered("dlv", 2_000)], now_s=now - 1)
+    schedule.admit([ordered("plc", 1_000), ordered("other", 500, order="order:SE-2")], now_s=now - 1)
+    # Then the oldest has nothing ahead, and each newer one counts the older ones of its own order
+    assert schedule.ahead(ordered("plc", 1_000)) is None
+    behind_delivery = schedule.ahead(ordered("dlv", 2_000))
+    assert behind_delivery is not None and behind_delivery.count == 1
+    behind_return = schedule.ahead(ordered("ret", 3_000))
+    assert behind_return is not None and (behind_return.count, behind_return.leased) == (2, 0)
+    assert behind_return.next_due_s is not None and abs(behind_return.next_due_s - (now - 1)) < 0.01
+    # and an event that writes no order waits for nothing
+    assert schedule.ahead(job("customer")) is None
+
+
+def test_a_running_older_event_is_counted_and_an_ended_one_is_forgotten(schedule: Schedule) -> None:
+    schedule.admit([ordered("plc", 1_000), ordered("dlv", 2_000), ordered("ret", 3_000)])
+    assert sorted(ids(schedule.lease("acme", "live", 3, lease_s=60))) == ["dlv", "plc", "ret"]
+    # While the placed order runs, the delivery sees it as running
+    ahead = schedule.ahead(ordered("dlv", 2_000))
+    assert ahead is not None and (ahead.count, ahead.leased) == (1, 1)
+    # Once it ends (whichever way: here settled without leaving its sequence), nothing is ahead of the
+    # delivery, and the return waits for the delivery alone
+    assert schedule.settle("acme", "plc")
+    assert schedule.ahead(ordered("dlv", 2_000)) is None
+    ahead = schedule.ahead(ordered("ret", 3_000))
+    assert ahead is not None and ahead.count == 1
+    # and a delivery that leaves its sequence in its final batch is not ahead of anything either
+    batch = _batch(schedule)
+    schedule.settle_in(batch, "acme", "dlv")
+    schedule.leave_sequence_in(batch, ordered("dlv", 2_000))
+    batch.commit()
+    assert schedule.ahead(ordered("ret", 3_000)) is None
+
+
+def test_events_of_one_order_at_the_same_moment_go_by_event_id(schedule: Schedule) -> None:
+    schedule.admit([ordered("b", 1_000), ordered("a", 1_000)])
+    assert schedule.ahead(ordered("a", 1_000)) is None
+    ahead = schedule.ahead(ordered("b", 1_000))
+    assert ahead is not None and ahead.count == 1
+
+
+def test_a_sequence_is_per_tenant(schedule: Schedule) -> None:
+    schedule.admit([ordered("plc", 1_000), ordered("dlv", 2_000, tenant="beta")])
+    assert schedule.ahead(ordered("dlv", 2_000, tenant="beta")) is None
