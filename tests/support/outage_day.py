@@ -52,51 +52,58 @@ def order_totals() -> dict[str, str]:
     return {"sub_total": "299.00", "freight": "0.00", "total_gross": "299.00"}
 
 
+def _journey(kind: str, prefix: str, n: int, at: str, **extra: Any) -> Envelope:
+    return event(
+        kind,
+        f"{prefix}-{n}",
+        ECOM,
+        at,
+        order_id=f"E-{n}",
+        customer={"email": email(n)},
+        lines=order_line(n),
+        totals=order_totals(),
+        **extra,
+    )
+
+
+def placed(n: int) -> Envelope:
+    return _journey("order.placed", "op", n, DAY0)
+
+
+def shipped(n: int) -> Envelope:
+    return _journey("order.shipped", "os", n, DAY1)
+
+
+def delivered(n: int) -> Envelope:
+    return event("order.delivered", f"od-{n}", ECOM, DAY2, order_id=f"E-{n}", customer={"email": email(n)})
+
+
+def returned(n: int) -> Envelope:
+    """A return of order E-{n} (a status change: it carries no whole order)."""
+    return event(
+        "return.created",
+        f"r-{n}",
+        ECOM,
+        DAY3,
+        return_id=f"E-{n}-R1",
+        original_order_id=f"E-{n}",
+        customer={"email": email(n)},
+    )
+
+
 def ecom_waves(customers: int) -> list[list[Envelope]]:
     """Sign-ups, orders placed, shipped (tracking), delivered, then the address changes and returns."""
     who = range(customers)
-
-    def journey(kind: str, prefix: str, n: int, at: str, **extra: Any) -> Envelope:
-        return event(
-            kind,
-            f"{prefix}-{n}",
-            ECOM,
-            at,
-            order_id=f"E-{n}",
-            customer={"email": email(n)},
-            lines=order_line(n),
-            totals=order_totals(),
-            **extra,
-        )
-
     signups = [
         event("customer.created", f"c-{n}", ECOM, DAY0)
         | {"data": {"email": email(n), "first_name": f"Kund{n}", "city": "Malmö"}}
         for n in who
     ]
-    placed = [journey("order.placed", "op", n, DAY0) for n in who]
-    shipped = [journey("order.shipped", "os", n, DAY1) for n in who]
-    delivered = [
-        event("order.delivered", f"od-{n}", ECOM, DAY2, order_id=f"E-{n}", customer={"email": email(n)})
-        for n in who
-    ]
     later = [
         event("customer.updated", f"cu-{n}", ECOM, DAY3) | {"data": {"email": email(n), "city": f"Lund-{n}"}}
         for n in who
-    ] + [
-        event(
-            "return.created",
-            f"r-{n}",
-            ECOM,
-            DAY3,
-            return_id=f"E-{n}-R1",
-            original_order_id=f"E-{n}",
-            customer={"email": email(n)},
-        )
-        for n in who
-        if n % 4 == 1
-    ]
-    return [signups, placed, shipped, delivered, later]
+    ] + [returned(n) for n in who if n % 4 == 1]
+    return [signups, [placed(n) for n in who], [shipped(n) for n in who], [delivered(n) for n in who], later]
 
 
 def pos_waves(members: int) -> list[list[Envelope]]:
