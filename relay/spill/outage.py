@@ -8,6 +8,11 @@ the schedule for the spill store (a dead-letter store of its own, `engage:spill`
 writes and uploads them; each then ends as `delivered_by_file`. Everything else keeps waiting and drains
 through the API after the outage. Only waiting jobs spill, never one a worker holds; a tenant without a
 file transport never spills.
+
+A delivery or a return that moves an order (`Job.sequence`, for a tenant that moves orders) does not
+spill: its order move has no file channel, so a file would carry its receipt and leave the order in its
+earlier state for good. It waits with the order's other events and drains through the API, receipt and
+move together, in the order's sequence (relay/sequence.py).
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ def _fence_spilled_contact(rt: Runtime, tenant: Tenant, job: Job) -> None:
             rt.fence.raise_for(tenant.name, spill_holder(job.event_id), [ref])
 
 
+def spills(job: Job, tenant: Tenant) -> bool:
+    """Whether a waiting job goes to the files in a spill (a file channel carries all it writes)."""
+    if job.type not in SPILL_TYPES:
+        return False
+    return job.sequence is None or not tenant.policy.move_orders
+
+
 def should_spill(rt: Runtime, tenant: Tenant, now: float) -> bool:
     info = rt.circuit.info(tenant.name)
     # only while open: half open, the mover is probing with one event and the rest must stay for the API
@@ -90,7 +102,7 @@ def spill_tenant(rt: Runtime, tenant: Tenant) -> int:
     letter only once its event is marked spilled: `spilled_letter_ready`)."""
     assert rt.spill is not None
     cause = rt.circuit.info(tenant.name).cause or "Engage unavailable"
-    wanted = [job for job in rt.schedule.jobs(tenant.name) if job.type in SPILL_TYPES]
+    wanted = [job for job in rt.schedule.jobs(tenant.name) if spills(job, tenant)]
     owner = f"{SPILL_CLAIM_OWNER}:{uuid.uuid4().hex}"
     count = 0
     for first in range(0, len(wanted), SPILL_BATCH):

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from fallback.config import FallbackSettings
+from mappers.policy import TenantPolicy
+from relay.admit import Arrival, admit
 from relay.breaker import BREAKER_FAILURE_THRESHOLD, BreakerPolicy, MemoryCircuitBreaker
 from relay.run import job_for
 from relay.runtime import Runtime
 from relay.spill.outage import SPILL_SETTLE_WAIT_S, spill_letter, spill_long_outages, spilled_letter_ready
+from schemas import parse_event
 from tests.support.task_harness import memory_runtime, tenant_for
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "events"
@@ -30,15 +33,44 @@ def envelope(event_type: str, n: int) -> dict[str, Any]:
     return env | {"id": f"evt-{event_type}-{n}", "tenant": "acme-se"}
 
 
-def held_runtime(clock: Clock, **fallback: Any) -> Runtime:
+def open_runtime(clock: Clock, policy: TenantPolicy | None = None, **fallback: Any) -> Runtime:
+    """A tenant whose breaker is open (Engage answers 503), with nothing held yet."""
     breaker = MemoryCircuitBreaker(BreakerPolicy(open_s=3600), clock=clock)  # open all along
-    tenant = tenant_for("http://127.0.0.1:9", "k", fallback=FallbackSettings(**fallback))
+    tenant = tenant_for("http://127.0.0.1:9", "k", fallback=FallbackSettings(**fallback), policy=policy)
     rt = memory_runtime([tenant], breaker=breaker)
     for _ in range(BREAKER_FAILURE_THRESHOLD):
         breaker.record(breaker.allow("acme-se"), "failure", "Engage answers 503")
+    return rt
+
+
+def held_runtime(clock: Clock, **fallback: Any) -> Runtime:
+    """Held events of several types (as first-version jobs: they name no order sequence)."""
+    rt = open_runtime(clock, **fallback)
     types = ["order.delivered", "customer.updated", "promotion.redeemed", "order.shipped", "product.viewed"]
     rt.schedule.admit([job_for(envelope(t, n)) for n in range(3) for t in types])
     return rt
+
+
+def test_a_delivery_or_return_that_moves_an_order_waits_for_the_api_instead_of_spilling() -> None:
+    # Given held deliveries, returns and POS receipts, admitted as ingest admits them
+    clock = Clock()
+    rt = open_runtime(clock)
+    kinds = ("order.delivered", "return.created", "receipt.completed")
+    admit(rt, [Arrival(parse_event(e), e) for e in (envelope(t, n) for t in kinds for n in range(3))])
+    clock.now += 601
+    spill_long_outages(rt, now=clock.now)
+    assert rt.spill is not None
+    # Then the receipts spill, and the deliveries and returns wait: their order moves have no file channel
+    assert {letter.type for letter in rt.spill.list()} == {"receipt.completed"}
+    assert {job.type for job in rt.schedule.jobs("acme-se")} == {"order.delivered", "return.created"}
+
+
+def test_a_tenant_that_does_not_move_orders_spills_its_deliveries() -> None:
+    clock = Clock()
+    rt = open_runtime(clock, policy=TenantPolicy(move_orders=False))
+    admit(rt, [Arrival(parse_event(e), e) for e in (envelope("order.delivered", n) for n in range(3))])
+    clock.now += 601
+    assert spill_long_outages(rt, now=clock.now) == {"acme-se": 3}
 
 
 def test_a_short_outage_spills_nothing() -> None:
