@@ -18,8 +18,14 @@ Lanes share the key's budget (DESIGN section 5):
   (its own log), so a drain of thousands never delays checkout; alone, the backlog may use all of it.
 
 A caller whose slot lies beyond its lane's horizon reserves nothing, sleeps until the queue shortens and
-asks again; past ``max_wait_s`` it gets ``RateLimitWaitExceeded`` (nothing was sent). A 429 sets a
-cooldown on the key (``penalize``) that every worker sees: no slot before it ends.
+asks again; past ``max_wait_s`` it gets ``RateLimitWaitExceeded`` (nothing was sent).
+
+A 429 (``penalize``) does two things every worker sees. It sets a short cooldown on the key: no slot before
+it ends. And it lowers the key's rate below the budget, additive increase and multiplicative decrease as
+TCP does: the rate drops to ``RATE_DECREASE`` of what the key sent in the last window (at most once a
+window, however many calls of that window were refused), then climbs back by ``RATE_RECOVERY_SHARE_PER_S``
+of the budget each second until it is the budget again. So a budget set above what Engage allows costs a
+429 now and then instead of one in every window: the relay learns the limit and keeps just under it.
 
 Budgets are requests per second; a budget below 1/s becomes one request per ``ceil(1/budget)`` seconds.
 """
@@ -54,6 +60,12 @@ BACKLOG_HORIZON_S: Final = 0.05
 MIN_RETRY_S: Final = 0.002
 """Shortest sleep before asking again for a slot beyond the horizon."""
 DEFAULT_KEY_PREFIX: Final = "engage:rl"
+RATE_DECREASE: Final = 0.9
+"""After a 429 the key's rate drops to this share of the calls it sent in the last window."""
+RATE_RECOVERY_SHARE_PER_S: Final = 0.01
+"""... and climbs back by this share of the budget each second (40/s: from 36 to 40 in 10 s)."""
+MIN_RATE_SHARE: Final = 0.1
+"""A key's rate never drops below this share of its budget (nor below one call per window)."""
 
 Lane = Literal["read", "live", "backlog"]
 LANES: Final[tuple[Lane, ...]] = ("read", "live", "backlog")
@@ -67,7 +79,7 @@ class RateLimiter(Protocol):
         ...
 
     def penalize(self, key_id: str, seconds: float) -> None:
-        """After a 429: hand out no slot for this key, to anyone, for ``seconds``."""
+        """After a 429: hand out no slot for this key, to anyone, for ``seconds``, and lower its rate."""
         ...
 
     def budget_for(self, key_id: str) -> float:
@@ -76,6 +88,10 @@ class RateLimiter(Protocol):
 
     def cooldown_remaining_s(self, key_id: str) -> float:
         """Seconds this key still hands out no slot after a 429 (0 when none)."""
+        ...
+
+    def rate_now(self, key_id: str) -> int:
+        """Slots per window the key hands out now: its budget's, or fewer while a 429 has lowered it."""
         ...
 
     def usage(self, key_id: str) -> BudgetUse:
@@ -107,6 +123,23 @@ def rate_window(budget_per_s: float) -> RateWindow:
 def backlog_amount(window: RateWindow, live_share: float) -> int:
     """Slots per window the backlog lane may take while live calls want the budget (at least one)."""
     return max(1, math.floor(window.amount * (1 - live_share) + FLOAT_SLACK))
+
+
+def adapted_amount(window: RateWindow, rate: float, lowered_at_s: float, now_s: float) -> int:
+    """Slots per window for a key whose rate a 429 lowered to ``rate`` at ``lowered_at_s``."""
+    climbed = rate + max(0.0, now_s - lowered_at_s) * window.amount * RATE_RECOVERY_SHARE_PER_S
+    return max(1, min(window.amount, math.floor(climbed + FLOAT_SLACK)))
+
+
+def lowered_rate(window: RateWindow, amount_now: int, sent_in_window: int) -> float:
+    """The key's rate after a 429: a share of what it sent in the last window, or of its rate now."""
+    sent = min(amount_now, sent_in_window) if sent_in_window > 0 else amount_now
+    return max(1.0, window.amount * MIN_RATE_SHARE, sent * RATE_DECREASE)
+
+
+def adapts(window: RateWindow) -> bool:
+    """Only a budget of at least one call a second adapts; a slower one has the cooldown alone."""
+    return window.window_s == 1 and window.amount > 1
 
 
 def horizon_s(lane: Lane, max_wait_s: float) -> float:
@@ -207,12 +240,20 @@ class _SlotLimiter(abc.ABC):
             self._sleep(max(MIN_RETRY_S, retry_s) + random.uniform(0, slot_s))  # noqa: S311
 
 
-# KEYS: 1 the key's slot log, 2 its backlog log, 3 its cooldown, 4 its live marker
-# ARGV: lane, amount, window_ms, backlog amount, horizon_ms
+# KEYS: 1 the key's slot log, 2 its backlog log, 3 its cooldown, 4 its live marker, 5 its lowered rate
+# ARGV: lane, amount (the budget's), window_ms, backlog share (1 - live share), horizon_ms,
+#       recovery in slots per window per ms
+# The lowered rate and the backlog's amount are computed as adapted_amount and backlog_amount do.
 _TRY_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lane, amount, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local lane, budget, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local amount = budget
+local lowered = redis.call('HMGET', KEYS[5], 'rate', 'at')
+if lowered[1] then
+  local climbed = tonumber(lowered[1]) + math.max(0, now - tonumber(lowered[2])) * tonumber(ARGV[6])
+  amount = math.max(1, math.min(budget, math.floor(climbed + 1e-9)))
+end
 local function earliest(key, n, from)
   local slot = from
   local last = redis.call('LINDEX', key, -1)
@@ -227,16 +268,18 @@ local slot = earliest(KEYS[1], amount, now)
 local cooldown = redis.call('PTTL', KEYS[3])
 if cooldown > 0 and now + cooldown > slot then slot = now + cooldown end
 local capped = lane == 'backlog' and redis.call('EXISTS', KEYS[4]) == 1
-if capped then slot = earliest(KEYS[2], tonumber(ARGV[4]), slot) end
+if capped then
+  slot = earliest(KEYS[2], math.max(1, math.floor(amount * tonumber(ARGV[4]) + 1e-9)), slot)
+end
 local wait = slot - now
 if wait > tonumber(ARGV[5]) then return {0, wait} end
 local keep = window + wait + 1000
 redis.call('RPUSH', KEYS[1], slot)
-redis.call('LTRIM', KEYS[1], -amount, -1)
+redis.call('LTRIM', KEYS[1], -budget, -1)
 redis.call('PEXPIRE', KEYS[1], keep)
 if lane == 'backlog' then
   redis.call('RPUSH', KEYS[2], slot)
-  redis.call('LTRIM', KEYS[2], -amount, -1)
+  redis.call('LTRIM', KEYS[2], -budget, -1)
   redis.call('PEXPIRE', KEYS[2], keep)
 else
   redis.call('SET', KEYS[4], '1', 'PX', window)
@@ -244,13 +287,36 @@ end
 return {1, wait}
 """
 
-# Extend a cooldown, never shorten it: a later, shorter penalty must not cut an earlier, longer one.
-_EXTEND_COOLDOWN_LUA = """
+# After a 429. KEYS: 1 the key's cooldown, 2 its lowered rate, 3 its slot log.
+# ARGV: cooldown_ms, amount (the budget's), window_ms, adapts (1/0), recovery per ms, decrease, min rate.
+# The cooldown is extended, never shortened: a later, shorter penalty must not cut an earlier, longer one.
+# The rate is lowered at most once a window (the other 429s of that window are the same news), as
+# lowered_rate does, from what the key sent in the last window; the hash expires once it has climbed back.
+_PENALIZE_LUA = """
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 end
-return ttl
+if ARGV[4] ~= '1' then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local budget, window, recovery = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local amount = budget
+local lowered = redis.call('HMGET', KEYS[2], 'rate', 'at')
+if lowered[1] then
+  local since = now - tonumber(lowered[2])
+  if since < window then return 0 end
+  amount = math.max(1, math.min(budget, math.floor(tonumber(lowered[1]) + since * recovery + 1e-9)))
+end
+local sent = 0
+for _, slot in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+  if tonumber(slot) > now - window then sent = sent + 1 end
+end
+if sent == 0 or sent > amount then sent = amount end
+local rate = math.max(1, tonumber(ARGV[7]), sent * tonumber(ARGV[6]))
+redis.call('HSET', KEYS[2], 'rate', tostring(rate), 'at', now)
+redis.call('PEXPIRE', KEYS[2], math.ceil((budget - rate) / recovery) + window)
+return 1
 """
 
 
@@ -271,11 +337,17 @@ class RedisRateLimiter(_SlotLimiter):
         self._redis = redis_client
         self._key_prefix = key_prefix
         self._try_script = redis_client.register_script(_TRY_LUA)
-        self._extend_cooldown = redis_client.register_script(_EXTEND_COOLDOWN_LUA)
+        self._penalize = redis_client.register_script(_PENALIZE_LUA)
 
     def _keys(self, key_id: str) -> list[str]:
         base = f"{self._key_prefix}:{key_id}"
-        return [f"{base}:slots", f"{base}:backlog", self._cooldown_key(key_id), f"{base}:live"]
+        return [
+            f"{base}:slots",
+            f"{base}:backlog",
+            self._cooldown_key(key_id),
+            f"{base}:live",
+            f"{base}:lowered",
+        ]
 
     def _cooldown_key(self, key_id: str) -> str:
         return f"{self._key_prefix}:cooldown:{key_id}"
@@ -285,8 +357,9 @@ class RedisRateLimiter(_SlotLimiter):
             lane,
             window.amount,
             window.window_ms,
-            backlog_amount(window, self.live_share_for(key_id)),
+            repr(1 - self.live_share_for(key_id)),
             math.floor(horizon_s * 1000),
+            repr(_recovery_per_ms(window)),
         ]
         reserved, wait_ms = self._try_script(keys=self._keys(key_id), args=args)
         return Reservation(bool(reserved), int(wait_ms) / 1000.0)
@@ -296,9 +369,29 @@ class RedisRateLimiter(_SlotLimiter):
         return ttl_ms / 1000.0 if ttl_ms > 0 else 0.0
 
     def penalize(self, key_id: str, seconds: float) -> None:
-        ms = math.ceil(seconds * 1000)
-        if ms > 0:
-            self._extend_cooldown(keys=[self._cooldown_key(key_id)], args=[ms])
+        window = rate_window(self.budget_for(key_id))
+        slots_key, _, cooldown_key, _, lowered_key = self._keys(key_id)
+        args = [
+            max(0, math.ceil(seconds * 1000)),
+            window.amount,
+            window.window_ms,
+            "1" if adapts(window) else "0",
+            repr(_recovery_per_ms(window)),
+            repr(RATE_DECREASE),
+            repr(window.amount * MIN_RATE_SHARE),
+        ]
+        self._penalize(keys=[cooldown_key, lowered_key, slots_key], args=args)
+
+    def rate_now(self, key_id: str) -> int:
+        window = rate_window(self.budget_for(key_id))
+        pipe = self._redis.pipeline()
+        pipe.time()
+        pipe.hmget(self._keys(key_id)[4], ["rate", "at"])
+        (seconds, micros), (rate, at) = pipe.execute()
+        if rate is None:
+            return window.amount
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        return adapted_amount(window, float(rate), int(at) / 1000, now_ms / 1000)
 
     def usage(self, key_id: str) -> BudgetUse:
         """The slots granted in the current window, all lanes and the backlog's; a read-only look."""
@@ -327,6 +420,7 @@ class _KeySlots:
     backlog: deque[float]
     live_until: float = 0.0
     cooldown_until: float = 0.0
+    lowered: tuple[float, float] | None = None  # (rate, when) after a 429
 
 
 class MemoryRateLimiter(_SlotLimiter):
@@ -351,9 +445,10 @@ class MemoryRateLimiter(_SlotLimiter):
         now = time.monotonic()
         with self._lock:
             state = self._state(key_id)
-            slot = _earliest(state.slots, window.amount, window.window_s, max(now, state.cooldown_until))
+            amount = self._amount(state, window, now)
+            slot = _earliest(state.slots, amount, window.window_s, max(now, state.cooldown_until))
             capped = lane == "backlog" and state.live_until > now
-            amount_b = backlog_amount(window, self.live_share_for(key_id))
+            amount_b = backlog_amount(RateWindow(amount, window.window_s), self.live_share_for(key_id))
             if capped:
                 slot = _earliest(state.backlog, amount_b, window.window_s, slot)
             wait = slot - now
@@ -371,10 +466,29 @@ class MemoryRateLimiter(_SlotLimiter):
             until = self._state(key_id).cooldown_until
         return max(0.0, until - time.monotonic())
 
+    @staticmethod
+    def _amount(state: _KeySlots, window: RateWindow, now: float) -> int:
+        if state.lowered is None:
+            return window.amount
+        return adapted_amount(window, *state.lowered, now)
+
     def penalize(self, key_id: str, seconds: float) -> None:
+        window = rate_window(self.budget_for(key_id))
+        now = time.monotonic()
         with self._lock:
             state = self._state(key_id)
-            state.cooldown_until = max(state.cooldown_until, time.monotonic() + seconds)
+            state.cooldown_until = max(state.cooldown_until, now + seconds)
+            if not adapts(window):
+                return
+            if state.lowered is not None and now - state.lowered[1] < window.window_s:
+                return  # the other 429s of this window are the same news
+            sent = sum(1 for slot in state.slots if slot > now - window.window_s)
+            state.lowered = (lowered_rate(window, self._amount(state, window, now), sent), now)
+
+    def rate_now(self, key_id: str) -> int:
+        window = rate_window(self.budget_for(key_id))
+        with self._lock:
+            return self._amount(self._state(key_id), window, time.monotonic())
 
     def usage(self, key_id: str) -> BudgetUse:
         window = rate_window(self.budget_for(key_id))
@@ -387,6 +501,11 @@ class MemoryRateLimiter(_SlotLimiter):
 
     def __repr__(self) -> str:
         return f"MemoryRateLimiter(default_budget_per_s={self._default_budget_per_s})"
+
+
+def _recovery_per_ms(window: RateWindow) -> float:
+    """Slots per window the lowered rate climbs per millisecond."""
+    return window.amount * RATE_RECOVERY_SHARE_PER_S / 1000
 
 
 def _earliest(log: deque[float], amount: int, window_s: float, start: float) -> float:

@@ -45,8 +45,10 @@ from engage.version import USER_AGENT
 DEFAULT_CONNECT_TIMEOUT_S = 3.05
 DEFAULT_READ_TIMEOUT_S = 15.0
 DEFAULT_POOL_MAXSIZE = 32
-RATE_LIMIT_PENALTY_S = 1.0
-"""How long a 429 without Retry-After stops the key for every worker."""
+RATE_LIMIT_PENALTY_S = 0.5
+"""How long a 429 without Retry-After stops the key for every worker (Voyado documents no Retry-After).
+Half a window: what is left of the window the 429 came in, on average; the key's lowered rate
+(engage/ratelimit.py) keeps the next windows under the limit."""
 KEY_FINGERPRINT_HEX_CHARS = 12
 SAFE_TO_REPEAT_METHODS = frozenset({"GET", "HEAD"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

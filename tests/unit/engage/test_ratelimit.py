@@ -8,7 +8,15 @@ import time
 import pytest
 
 from engage.errors import DeferredError, RateLimitWaitExceeded
-from engage.ratelimit import DEFAULT_BUDGET_PER_S, MemoryRateLimiter, rate_window
+from engage.ratelimit import (
+    DEFAULT_BUDGET_PER_S,
+    RATE_DECREASE,
+    MemoryRateLimiter,
+    RateLimiter,
+    adapted_amount,
+    lowered_rate,
+    rate_window,
+)
 from tests.unit.engage.conftest import LimiterFactory
 
 BUDGET_PER_S = 20.0
@@ -163,3 +171,93 @@ def test_while_live_calls_want_the_budget_the_backlog_gets_what_the_keys_live_sh
 def test_a_live_share_of_one_or_more_is_refused() -> None:
     with pytest.raises(ValueError):
         MemoryRateLimiter(10).set_budget("k", 10, 1.0)
+
+
+def use_up(limiter: RateLimiter, key: str, calls: int) -> None:
+    for _ in range(calls):
+        limiter.acquire(key, max_wait_s=2.0)
+
+
+def test_a_429_lowers_the_rate_to_a_share_of_what_the_key_sent(limiter_factory: LimiterFactory) -> None:
+    # Given a key that sent its whole budget in this window
+    limiter = limiter_factory(BUDGET_PER_S)
+    use_up(limiter, "key-a", int(BUDGET_PER_S))
+    assert limiter.rate_now("key-a") == BUDGET_PER_S
+    # When Engage answers 429
+    limiter.penalize("key-a", 0.01)
+    # Then the key hands out 90 % of that per window, and another key keeps its budget
+    assert limiter.rate_now("key-a") == int(BUDGET_PER_S * RATE_DECREASE)
+    assert limiter.rate_now("key-b") == BUDGET_PER_S
+
+
+def test_the_429s_of_one_window_lower_the_rate_once(limiter_factory: LimiterFactory) -> None:
+    # Given a key at its budget, refused by several calls of the same window
+    limiter = limiter_factory(BUDGET_PER_S)
+    use_up(limiter, "key-a", int(BUDGET_PER_S))
+    for _ in range(5):
+        limiter.penalize("key-a", 0.01)
+    # Then the rate was lowered once, not five times
+    assert limiter.rate_now("key-a") == int(BUDGET_PER_S * RATE_DECREASE)
+
+
+def test_a_lowered_rate_is_what_acquire_hands_out(limiter_factory: LimiterFactory) -> None:
+    # Given a key whose rate a 429 lowered from 20 to 18 a window
+    limiter = limiter_factory(BUDGET_PER_S)
+    use_up(limiter, "key-a", int(BUDGET_PER_S))
+    limiter.penalize("key-a", 0.01)
+    time.sleep(WINDOW_S)  # the window the budget was used in has passed
+    # When callers take slots as fast as they can for a while
+    stamps: list[float] = []
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        limiter.acquire("key-a", max_wait_s=2.0)
+        stamps.append(time.monotonic())
+    # Then no window saw more than the lowered rate, and the key was not stopped
+    lowered = int(BUDGET_PER_S * RATE_DECREASE)
+    assert max_in_any_window(stamps, WINDOW_S - STAMP_JITTER_S) <= lowered
+    assert len(stamps) > lowered
+
+
+def test_a_key_that_sent_little_is_lowered_below_what_it_sent(limiter_factory: LimiterFactory) -> None:
+    # Given a key that sent 10 of its 20 calls this window (another system shares its limit)
+    limiter = limiter_factory(BUDGET_PER_S)
+    use_up(limiter, "key-a", 10)
+    # When Engage answers 429, then the key's rate is 90 % of the 10 it sent
+    limiter.penalize("key-a", 0.01)
+    assert limiter.rate_now("key-a") == 9
+
+
+def test_a_429_a_window_later_lowers_the_rate_again(limiter_factory: LimiterFactory) -> None:
+    limiter = limiter_factory(BUDGET_PER_S)
+    use_up(limiter, "key-a", int(BUDGET_PER_S))
+    limiter.penalize("key-a", 0.01)
+    time.sleep(WINDOW_S * 0.5)
+    use_up(limiter, "key-a", int(BUDGET_PER_S * RATE_DECREASE))  # the lowered window, used up
+    time.sleep(WINDOW_S * 0.55)
+    limiter.penalize("key-a", 0.01)
+    # 18 sent in the last window (all within it), 90 % of that
+    assert limiter.rate_now("key-a") == int(int(BUDGET_PER_S * RATE_DECREASE) * RATE_DECREASE)
+
+
+def test_a_budget_below_one_a_second_keeps_its_cooldown_only(limiter_factory: LimiterFactory) -> None:
+    limiter = limiter_factory(0.5)
+    limiter.acquire("key-a")
+    limiter.penalize("key-a", 0.01)
+    assert limiter.rate_now("key-a") == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "seconds", "amount"), [(36.0, 0, 36), (36.0, 5, 38), (36.0, 10, 40), (36.0, 60, 40), (4.0, 0, 4)]
+)
+def test_a_lowered_rate_climbs_back_to_the_budget(rate: float, seconds: float, amount: int) -> None:
+    # A budget of 40: the rate climbs 0.4 calls/s each second
+    assert adapted_amount(rate_window(40.0), rate, 100.0, 100.0 + seconds) == amount
+
+
+@pytest.mark.parametrize(
+    ("amount_now", "sent", "rate"),
+    [(40, 40, 36.0), (40, 0, 36.0), (36, 40, 32.4), (40, 2, 4.0), (40, 10, 9.0)],
+)
+def test_the_lowered_rate(amount_now: int, sent: int, rate: float) -> None:
+    # 90 % of what was sent (never above the rate now), never below a tenth of the budget
+    assert lowered_rate(rate_window(40.0), amount_now, sent) == pytest.approx(rate)
