@@ -22,8 +22,8 @@ asks again; past ``max_wait_s`` it gets ``RateLimitWaitExceeded`` (nothing was s
 
 A 429 (``penalize``) does two things every worker sees. It sets a short cooldown on the key: no slot before
 it ends. And it lowers the key's rate below the budget, additive increase and multiplicative decrease as
-TCP does: the rate drops to ``RATE_DECREASE`` of what the key sent in the last window (at most once a
-window, however many calls of that window were refused), then climbs back by ``RATE_RECOVERY_SHARE_PER_S``
+TCP does: the rate drops to ``RATE_DECREASE`` of what it was (at most once a window, however many calls of
+that window were refused), then climbs back by ``RATE_RECOVERY_SHARE_PER_S``
 of the budget each second until it is the budget again. So a budget set above what Engage allows costs a
 429 now and then instead of one in every window: the relay learns the limit and keeps just under it.
 
@@ -61,7 +61,7 @@ MIN_RETRY_S: Final = 0.002
 """Shortest sleep before asking again for a slot beyond the horizon."""
 DEFAULT_KEY_PREFIX: Final = "engage:rl"
 RATE_DECREASE: Final = 0.9
-"""After a 429 the key's rate drops to this share of the calls it sent in the last window."""
+"""After a 429 the key's rate drops to this share of what it was (40/s: 36, then 32.4 if 429s go on)."""
 RATE_RECOVERY_SHARE_PER_S: Final = 0.01
 """... and climbs back by this share of the budget each second (40/s: from 36 to 40 in 10 s)."""
 MIN_RATE_SHARE: Final = 0.1
@@ -131,10 +131,9 @@ def adapted_amount(window: RateWindow, rate: float, lowered_at_s: float, now_s: 
     return max(1, min(window.amount, math.floor(climbed + FLOAT_SLACK)))
 
 
-def lowered_rate(window: RateWindow, amount_now: int, sent_in_window: int) -> float:
-    """The key's rate after a 429: a share of what it sent in the last window, or of its rate now."""
-    sent = min(amount_now, sent_in_window) if sent_in_window > 0 else amount_now
-    return max(1.0, window.amount * MIN_RATE_SHARE, sent * RATE_DECREASE)
+def lowered_rate(window: RateWindow, amount_now: int) -> float:
+    """The key's rate after a 429: a share of its rate now, never below a tenth of the budget."""
+    return max(1.0, window.amount * MIN_RATE_SHARE, amount_now * RATE_DECREASE)
 
 
 def adapts(window: RateWindow) -> bool:
@@ -287,11 +286,11 @@ end
 return {1, wait}
 """
 
-# After a 429. KEYS: 1 the key's cooldown, 2 its lowered rate, 3 its slot log.
+# After a 429. KEYS: 1 the key's cooldown, 2 its lowered rate.
 # ARGV: cooldown_ms, amount (the budget's), window_ms, adapts (1/0), recovery per ms, decrease, min rate.
 # The cooldown is extended, never shortened: a later, shorter penalty must not cut an earlier, longer one.
 # The rate is lowered at most once a window (the other 429s of that window are the same news), as
-# lowered_rate does, from what the key sent in the last window; the hash expires once it has climbed back.
+# lowered_rate does; the hash expires once the rate has climbed back to the budget.
 _PENALIZE_LUA = """
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[1]) then
@@ -308,12 +307,7 @@ if lowered[1] then
   if since < window then return 0 end
   amount = math.max(1, math.min(budget, math.floor(tonumber(lowered[1]) + since * recovery + 1e-9)))
 end
-local sent = 0
-for _, slot in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-  if tonumber(slot) > now - window then sent = sent + 1 end
-end
-if sent == 0 or sent > amount then sent = amount end
-local rate = math.max(1, tonumber(ARGV[7]), sent * tonumber(ARGV[6]))
+local rate = math.max(1, tonumber(ARGV[7]), amount * tonumber(ARGV[6]))
 redis.call('HSET', KEYS[2], 'rate', tostring(rate), 'at', now)
 redis.call('PEXPIRE', KEYS[2], math.ceil((budget - rate) / recovery) + window)
 return 1
@@ -370,7 +364,7 @@ class RedisRateLimiter(_SlotLimiter):
 
     def penalize(self, key_id: str, seconds: float) -> None:
         window = rate_window(self.budget_for(key_id))
-        slots_key, _, cooldown_key, _, lowered_key = self._keys(key_id)
+        _, _, cooldown_key, _, lowered_key = self._keys(key_id)
         args = [
             max(0, math.ceil(seconds * 1000)),
             window.amount,
@@ -380,7 +374,7 @@ class RedisRateLimiter(_SlotLimiter):
             repr(RATE_DECREASE),
             repr(window.amount * MIN_RATE_SHARE),
         ]
-        self._penalize(keys=[cooldown_key, lowered_key, slots_key], args=args)
+        self._penalize(keys=[cooldown_key, lowered_key], args=args)
 
     def rate_now(self, key_id: str) -> int:
         window = rate_window(self.budget_for(key_id))
@@ -482,8 +476,7 @@ class MemoryRateLimiter(_SlotLimiter):
                 return
             if state.lowered is not None and now - state.lowered[1] < window.window_s:
                 return  # the other 429s of this window are the same news
-            sent = sum(1 for slot in state.slots if slot > now - window.window_s)
-            state.lowered = (lowered_rate(window, self._amount(state, window, now), sent), now)
+            state.lowered = (lowered_rate(window, self._amount(state, window, now)), now)
 
     def rate_now(self, key_id: str) -> int:
         window = rate_window(self.budget_for(key_id))

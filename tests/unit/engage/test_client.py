@@ -29,7 +29,7 @@ from engage.errors import (
 from engage.models import MAX_BULK_CONTACTS, OrderActionRequest, OrderJob, OrderStatusChange
 from engage.ratelimit import MemoryRateLimiter
 from engage.retry import DEFAULT_SHORT_RETRY, SHORT_RETRY_ATTEMPTS
-from engage.transport import Timeouts, key_fingerprint
+from engage.transport import RATE_LIMIT_PENALTY_S, Timeouts, key_fingerprint
 from engage.version import USER_AGENT
 from tests.unit.engage.fake_transport import BASE_URL, FakeTransport, session_with
 
@@ -398,9 +398,11 @@ def test_a_429_is_not_retried_and_slows_the_key(transport: FakeTransport) -> Non
     # When Engage answers 429
     with pytest.raises(RateLimited):
         client.lookup_contact(email=EMAIL)
-    # Then it was sent once and the key is cooling down for everyone
+    # Then it was sent once, the key is cooling down for everyone and its rate is lowered
     assert len(transport.sent) == 1
-    assert limiter.cooldown_remaining_s(key_fingerprint(API_KEY)) > 0.5
+    key = key_fingerprint(API_KEY)
+    assert RATE_LIMIT_PENALTY_S - 0.1 < limiter.cooldown_remaining_s(key) <= RATE_LIMIT_PENALTY_S
+    assert limiter.rate_now(key) < limiter.budget_for(key)
 
 
 def test_the_limiter_is_asked_before_each_request(transport: FakeTransport) -> None:

@@ -178,7 +178,7 @@ def use_up(limiter: RateLimiter, key: str, calls: int) -> None:
         limiter.acquire(key, max_wait_s=2.0)
 
 
-def test_a_429_lowers_the_rate_to_a_share_of_what_the_key_sent(limiter_factory: LimiterFactory) -> None:
+def test_a_429_lowers_the_key_s_rate(limiter_factory: LimiterFactory) -> None:
     # Given a key that sent its whole budget in this window
     limiter = limiter_factory(BUDGET_PER_S)
     use_up(limiter, "key-a", int(BUDGET_PER_S))
@@ -218,15 +218,6 @@ def test_a_lowered_rate_is_what_acquire_hands_out(limiter_factory: LimiterFactor
     assert len(stamps) > lowered
 
 
-def test_a_key_that_sent_little_is_lowered_below_what_it_sent(limiter_factory: LimiterFactory) -> None:
-    # Given a key that sent 10 of its 20 calls this window (another system shares its limit)
-    limiter = limiter_factory(BUDGET_PER_S)
-    use_up(limiter, "key-a", 10)
-    # When Engage answers 429, then the key's rate is 90 % of the 10 it sent
-    limiter.penalize("key-a", 0.01)
-    assert limiter.rate_now("key-a") == 9
-
-
 def test_a_429_a_window_later_lowers_the_rate_again(limiter_factory: LimiterFactory) -> None:
     limiter = limiter_factory(BUDGET_PER_S)
     use_up(limiter, "key-a", int(BUDGET_PER_S))
@@ -235,7 +226,7 @@ def test_a_429_a_window_later_lowers_the_rate_again(limiter_factory: LimiterFact
     use_up(limiter, "key-a", int(BUDGET_PER_S * RATE_DECREASE))  # the lowered window, used up
     time.sleep(WINDOW_S * 0.55)
     limiter.penalize("key-a", 0.01)
-    # 18 sent in the last window (all within it), 90 % of that
+    # 90 % of the lowered 18
     assert limiter.rate_now("key-a") == int(int(BUDGET_PER_S * RATE_DECREASE) * RATE_DECREASE)
 
 
@@ -254,10 +245,7 @@ def test_a_lowered_rate_climbs_back_to_the_budget(rate: float, seconds: float, a
     assert adapted_amount(rate_window(40.0), rate, 100.0, 100.0 + seconds) == amount
 
 
-@pytest.mark.parametrize(
-    ("amount_now", "sent", "rate"),
-    [(40, 40, 36.0), (40, 0, 36.0), (36, 40, 32.4), (40, 2, 4.0), (40, 10, 9.0)],
-)
-def test_the_lowered_rate(amount_now: int, sent: int, rate: float) -> None:
-    # 90 % of what was sent (never above the rate now), never below a tenth of the budget
-    assert lowered_rate(rate_window(40.0), amount_now, sent) == pytest.approx(rate)
+@pytest.mark.parametrize(("amount_now", "rate"), [(40, 36.0), (36, 32.4), (4, 4.0), (2, 4.0)])
+def test_the_lowered_rate(amount_now: int, rate: float) -> None:
+    # 90 % of the rate now, never below a tenth of the budget
+    assert lowered_rate(rate_window(40.0), amount_now) == pytest.approx(rate)
