@@ -17,6 +17,7 @@ counted from at most `MAX_COUNTED_DEAD_LETTERS` index ids, spilled events from t
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +94,7 @@ class TenantState:
     breaker: str
     rate_budget_per_s: float
     cooldown_s: float
+    rate_now_per_s: float | None = None  # the key's rate while a 429 has lowered it below the budget
     dead_letters: int = 0
     files_pending: int | None = None  # None: no local outbox folder on this machine
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -306,6 +308,7 @@ def read_tenant(
         breaker=info.state,
         rate_budget_per_s=tenant.rate_budget_per_s,
         cooldown_s=round(limiter.cooldown_remaining_s(key), 3),
+        rate_now_per_s=_lowered_rate(limiter, key, tenant.rate_budget_per_s),
         files_pending=pending_files(tenant.fallback.local_dir),
         cause=info.cause if info.state != "closed" else None,
         cause_kind=cause_kind(info.cause) if info.state != "closed" else None,
@@ -368,3 +371,10 @@ def read_state(
         state.outcomes_complete = complete
         state.other_outcomes = counts
     return state
+
+
+def _lowered_rate(limiter: RedisRateLimiter, key: str, budget_per_s: float) -> float | None:
+    """The key's rate when a 429 lowered it below its budget (engage/ratelimit.py), else None."""
+    limiter.set_budget(key, budget_per_s)  # this reader's limiter knows no tenant's budget of its own
+    rate = limiter.rate_now(key)
+    return float(rate) if rate < math.floor(budget_per_s) else None

@@ -92,6 +92,11 @@ class RelayStateCollector(Collector):
         budget = GaugeMetricFamily(
             "engage_relay_rate_budget_per_second", "Configured requests/s for the key.", labels=["tenant"]
         )
+        rate_now = GaugeMetricFamily(
+            "engage_relay_rate_now_per_second",
+            "Requests/s the key hands out now: its budget, or less while a 429 has lowered it.",
+            labels=["tenant"],
+        )
         files = GaugeMetricFamily(
             "engage_relay_fallback_files_pending",
             "Finished files in the tenant's local outbox, waiting for upload.",
@@ -103,9 +108,10 @@ class RelayStateCollector(Collector):
             dead.add_metric([t.name], t.dead_letters)
             cooldown.add_metric([t.name], t.cooldown_s)
             budget.add_metric([t.name], t.rate_budget_per_s)
+            rate_now.add_metric([t.name], t.rate_now_per_s or t.rate_budget_per_s)
             if t.files_pending is not None:
                 files.add_metric([t.name], t.files_pending)
-        yield from (breaker, dead, cooldown, budget, files)
+        yield from (breaker, dead, cooldown, budget, rate_now, files)
         yield from hold_gauges(state)
 
 

@@ -52,7 +52,10 @@ def _files_text(t: TenantState) -> str:
 
 
 def _cooldown_text(t: TenantState) -> str:
-    return f"429 cooldown {t.cooldown_s:.1f}s" if t.cooldown_s > 0 else "no cooldown"
+    text = f"429 cooldown {t.cooldown_s:.1f}s" if t.cooldown_s > 0 else "no cooldown"
+    if t.rate_now_per_s is not None:
+        text += f", rate lowered to {t.rate_now_per_s:g}/s after a 429"
+    return text
 
 
 def schedule_text(t: TenantState) -> str:

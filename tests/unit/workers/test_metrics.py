@@ -15,6 +15,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 import workers.celery_app  # noqa: F401 - connects the signal handlers under test
+from engage.ratelimit import RedisRateLimiter
 from engage.transport import CallObservation, key_fingerprint
 from relay.mover import MoverStats
 from tests.support import relay_seed as seed
@@ -131,6 +132,8 @@ def test_endpoint_serves_gauges_read_from_redis(
     seed.rejections(redis_client, 2)
     seed.stream_with_lag(redis_client, published=5, read=2)
     seed.open_breaker(redis_client, "beta")
+    beta_key = key_fingerprint("key-beta-1")
+    RedisRateLimiter(redis_client, budgets={beta_key: 25}).penalize(beta_key, 0.01)  # a 429 for beta
     registry.register(RelayStateCollector(redis_client, tenants))
     # When the endpoint is started and scraped
     assert metrics.start_metrics_server(port, "127.0.0.1", registry) is True
@@ -148,6 +151,8 @@ def test_endpoint_serves_gauges_read_from_redis(
     assert got[("engage_relay_fallback_files_pending", (("tenant", "acme"),))] == 2
     assert ("engage_relay_fallback_files_pending", (("tenant", "beta"),)) not in got
     assert got[("engage_relay_rate_budget_per_second", (("tenant", "acme"),))] == 25
+    assert got[("engage_relay_rate_now_per_second", (("tenant", "acme"),))] == 25
+    assert got[("engage_relay_rate_now_per_second", (("tenant", "beta"),))] == 22  # 90 % of 25, floored
 
 
 def test_redis_down_is_a_gauge_not_a_failed_scrape(served: tuple[CollectorRegistry, int]) -> None:

@@ -9,6 +9,8 @@ import pytest
 import redis
 from click.testing import CliRunner
 
+from engage.ratelimit import RedisRateLimiter
+from engage.transport import key_fingerprint
 from relay.state import read_state
 from tests.support import relay_seed as seed
 from tests.support.processes import free_port
@@ -173,3 +175,17 @@ def test_durations_read_as_people_say_them(seconds: float, text: str) -> None:
     from workers.commands.status import duration_text
 
     assert duration_text(seconds) == text
+
+
+def test_a_key_a_429_slowed_shows_its_lowered_rate(relay_env: Path, redis_client: redis.Redis) -> None:
+    # Given acme (30/s) answered 429 by Engage a moment ago
+    key = key_fingerprint("acme-key-status-1")
+    RedisRateLimiter(redis_client, budgets={key: 30}).penalize(key, 5.0)
+    # When status is asked for
+    plain = CliRunner().invoke(main, ["status"])
+    doc = json.loads(CliRunner().invoke(main, ["status", "--json"]).output)
+    # Then acme shows its cooldown and its rate lowered to 90 %, beta its budget alone
+    assert "rate lowered to 27/s after a 429" in plain.output, plain.output
+    tenants = {t["name"]: t for t in doc["tenants"]}
+    assert tenants["acme"]["rate_now_per_s"] == 27 and tenants["acme"]["cooldown_s"] > 4
+    assert tenants["beta"]["rate_now_per_s"] is None
