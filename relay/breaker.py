@@ -32,11 +32,12 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import redis
+from redis.client import Pipeline
 
 from engage.errors import (
     AuthenticationFailed,
@@ -117,6 +118,14 @@ class BreakerInfo:
         return 0.0 if self.outage_since is None else max(0.0, now - self.outage_since)
 
 
+def state_at(opened_at: float | None, open_s: float, now: float) -> BreakerState:
+    """A breaker's state from when it last opened (None: it is closed): open for `open_s`, then half open
+    until its probe closes or re-opens it."""
+    if opened_at is None:
+        return "closed"
+    return "open" if now < opened_at + open_s else "half_open"
+
+
 def check_open_s(open_s: float) -> None:
     if not 0 < open_s <= BREAKER_MAX_OPEN_S:
         raise ValueError(
@@ -149,6 +158,10 @@ class CircuitBreaker(Protocol):
     def record(self, permit: Permit, outcome: Verdict, cause: str | None = None) -> None: ...
 
     def state(self, tenant: str) -> BreakerState: ...
+
+    def states(self, tenants: Sequence[str]) -> dict[str, BreakerState]:
+        """`state` of every one of these tenants, read at one moment (in Redis: in one round trip)."""
+        ...
 
     def info(self, tenant: str) -> BreakerInfo: ...
 
@@ -294,6 +307,30 @@ class RedisCircuitBreaker:
     def state(self, tenant: str) -> BreakerState:
         return self.info(tenant).state
 
+    def states(self, tenants: Sequence[str]) -> dict[str, BreakerState]:
+        pipe = self._redis.pipeline(transaction=False)
+        read = self.states_in(pipe, tenants)
+        return read(pipe.execute())
+
+    def states_in(
+        self, pipe: Pipeline, tenants: Sequence[str]
+    ) -> Callable[[Sequence[Any]], dict[str, BreakerState]]:
+        """Queue the reads of `states` on a pipeline (one HGET per tenant), so a caller can read other
+        stores in the same round trip (`Runtime.gates`); the answer comes from the pipeline's replies."""
+        first = len(pipe)
+        for tenant in tenants:
+            pipe.hget(self._keys(tenant)[0], "opened_at")
+
+        def answer(replies: Sequence[Any]) -> dict[str, BreakerState]:
+            now = self._clock()
+            opened = replies[first : first + len(tenants)]
+            return {
+                tenant: state_at(None if raw is None else float(raw), self.policy.open_s, now)
+                for tenant, raw in zip(tenants, opened, strict=True)
+            }
+
+        return answer
+
     def info(self, tenant: str) -> BreakerInfo:
         raw = cast(
             list[bytes | None],
@@ -303,7 +340,7 @@ class RedisCircuitBreaker:
             return BreakerInfo("closed")
         opened_at = float(raw[0])
         since = float(raw[1]) if raw[1] is not None else opened_at
-        state: BreakerState = "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+        state = state_at(opened_at, self.policy.open_s, self._clock())
         return BreakerInfo(state, (raw[2] or b"").decode() or None, opened_at, since)
 
     def reset(self, tenant: str) -> None:
@@ -389,13 +426,19 @@ class MemoryCircuitBreaker:
     def state(self, tenant: str) -> BreakerState:
         return self.info(tenant).state
 
+    def states(self, tenants: Sequence[str]) -> dict[str, BreakerState]:
+        with self._lock:
+            opened = {tenant: self._circuit(tenant).opened_at for tenant in tenants}
+        now = self._clock()
+        return {tenant: state_at(at, self.policy.open_s, now) for tenant, at in opened.items()}
+
     def info(self, tenant: str) -> BreakerInfo:
         with self._lock:
             c = self._circuit(tenant)
             opened_at, since, cause = c.opened_at, c.outage_since, c.cause
         if opened_at is None:
             return BreakerInfo("closed")
-        state: BreakerState = "open" if self._clock() < opened_at + self.policy.open_s else "half_open"
+        state = state_at(opened_at, self.policy.open_s, self._clock())
         return BreakerInfo(state, cause, opened_at, since if since is not None else opened_at)
 
     def reset(self, tenant: str) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import redis
+from redis.client import Pipeline
 
 from relay.keys import PAUSED_PREFIX
 
@@ -23,6 +25,10 @@ class TenantControl(Protocol):
     def resume(self, tenant: str) -> bool: ...
 
     def paused(self, tenant: str) -> bool: ...
+
+    def paused_many(self, tenants: Sequence[str]) -> dict[str, bool]:
+        """`paused` for every one of these tenants (in Redis: in one round trip)."""
+        ...
 
     def paused_by(self, tenant: str) -> tuple[str, datetime] | None: ...
 
@@ -40,6 +46,27 @@ class RedisTenantControl:
 
     def paused(self, tenant: str) -> bool:
         return bool(self._redis.exists(f"{PAUSED_PREFIX}:{tenant}"))
+
+    def paused_many(self, tenants: Sequence[str]) -> dict[str, bool]:
+        pipe = self._redis.pipeline(transaction=False)
+        read = self.paused_many_in(pipe, tenants)
+        return read(pipe.execute())
+
+    def paused_many_in(
+        self, pipe: Pipeline, tenants: Sequence[str]
+    ) -> Callable[[Sequence[Any]], dict[str, bool]]:
+        """Queue the reads of `paused_many` on a pipeline (one EXISTS per tenant, as `paused` asks), so a
+        caller can read other stores in the same round trip (`Runtime.gates`); the answer comes from the
+        pipeline's replies."""
+        first = len(pipe)
+        for tenant in tenants:
+            pipe.exists(f"{PAUSED_PREFIX}:{tenant}")
+
+        def answer(replies: Sequence[Any]) -> dict[str, bool]:
+            found = replies[first : first + len(tenants)]
+            return {tenant: bool(n) for tenant, n in zip(tenants, found, strict=True)}
+
+        return answer
 
     def paused_by(self, tenant: str) -> tuple[str, datetime] | None:
         raw = cast(bytes | None, self._redis.get(f"{PAUSED_PREFIX}:{tenant}"))
@@ -65,6 +92,10 @@ class MemoryTenantControl:
     def paused(self, tenant: str) -> bool:
         with self._guard:
             return tenant in self._paused
+
+    def paused_many(self, tenants: Sequence[str]) -> dict[str, bool]:
+        with self._guard:
+            return {tenant: tenant in self._paused for tenant in tenants}
 
     def paused_by(self, tenant: str) -> tuple[str, datetime] | None:
         with self._guard:

@@ -12,6 +12,10 @@ Per pass and tenant:
 - closed: the live lane up to its cap, then the backlog lane up to its own (the rate limiter then keeps
   live's reserved share of the budget, `engage.ratelimit`).
 
+A pass costs two Redis round trips however many tenants there are: every tenant's pause and breaker
+state in one read (`Runtime.gates`), then every lane's lease in one script (`Schedule.lease_many`); a busy
+mover passes every `BUSY_PASS_S`, so round trips per tenant would cost ingest CPU on every event.
+
 The mover runs in the ingest process (`engage-relay ingest`), woken at once when ingest admits events,
 and otherwise every `IDLE_PASS_S`; several can run at once (leasing is atomic). Its housekeeping, every
 `HOUSEKEEPING_S`, trims the outcome and rejected streams to their retention and spills long outages to
@@ -31,8 +35,8 @@ import redis
 import structlog
 
 from engage.ratelimit import Lane
-from relay.runtime import Runtime
-from relay.schedule import LANES, Job, Schedule
+from relay.runtime import Gate, Runtime
+from relay.schedule import LANES, Job, LeaseRequest, Schedule
 from relay.tenants import Tenant
 
 log = structlog.get_logger(__name__)
@@ -44,6 +48,7 @@ BUSY_PASS_S: Final = 0.02  # the next pass, when the last one sent something
 IDLE_PASS_S: Final = 0.25  # the next pass, when nothing was due
 REDIS_DOWN_PAUSE_S: Final = 1.0
 HOUSEKEEPING_S: Final = 5.0
+PROBES_PER_PASS: Final = 1  # a half-open tenant's probe: one job in all lanes (the breaker lets one through)
 
 
 class Dispatch(Protocol):
@@ -58,6 +63,17 @@ def in_flight_caps(tenant: Tenant) -> dict[Lane, int]:
         "live": max(MIN_IN_FLIGHT, math.ceil(budget * LIVE_IN_FLIGHT_S)),
         "backlog": max(MIN_IN_FLIGHT, math.ceil(budget * (1 - tenant.live_share) * BACKLOG_IN_FLIGHT_S)),
     }
+
+
+def lease_request(tenant: Tenant, gate: Gate) -> LeaseRequest | None:
+    """What a pass leases for the tenant: nothing while paused or open, the probe when half open, else each
+    lane up to its cap (live before backlog)."""
+    if gate in ("paused", "open"):
+        return None
+    if gate == "half_open":
+        return LeaseRequest(tenant.name, dict.fromkeys(LANES, PROBES_PER_PASS), total=PROBES_PER_PASS)
+    caps = in_flight_caps(tenant)
+    return LeaseRequest(tenant.name, {lane: caps[lane] for lane in LANES})
 
 
 @dataclass
@@ -92,22 +108,17 @@ class Mover:
         self._wake.set()
 
     def pass_once(self) -> int:
-        """One pass over every tenant; the number of jobs sent."""
+        """One pass over every tenant; the number of jobs sent. Two Redis round trips whatever the number
+        of tenants (every gate, then every lease), as a busy mover passes every `BUSY_PASS_S`."""
         rt = self._runtime()
+        tenants = list(rt.registry)
+        gates = rt.gates([tenant.name for tenant in tenants])
+        requests = [r for t in tenants if (r := lease_request(t, gates[t.name])) is not None]
+        leased = rt.schedule.lease_many(requests, rt.lease_s) if requests else []
         sent = 0
-        for tenant in rt.registry:
-            if rt.paused(tenant.name):
-                continue
-            state = rt.circuit.state(tenant.name)
-            if state == "open":
-                continue
-            caps = in_flight_caps(tenant)
-            for lane in LANES:
-                limit = caps[lane] if state == "closed" else 1
-                jobs = rt.schedule.lease(tenant.name, lane, limit, rt.lease_s)
-                sent += self._send(rt.schedule, tenant.name, jobs)
-                if state != "closed" and jobs:
-                    break  # half open: one probe in all
+        for request, lanes in zip(requests, leased, strict=True):
+            for jobs in lanes.values():  # the live lane first
+                sent += self._send(rt.schedule, request.tenant, jobs)
         self.stats.passes += 1
         self.stats.sent += sent
         return sent

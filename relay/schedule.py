@@ -107,6 +107,22 @@ class LaneCounts:
     leased: int  # sent, not yet back
 
 
+@dataclass(frozen=True)
+class LeaseRequest:
+    """What a pass of the mover asks of one tenant: up to `limits[lane]` jobs in each lane, the lanes in
+    the order given (live first), and at most `total` jobs over them all (None: no such cap). The half-open
+    probe is one job in all lanes: limits of 1 and a total of 1, so the backlog lane gives one only when
+    the live lane gave none."""
+
+    tenant: str
+    limits: Mapping[Lane, int]
+    total: int | None = None
+
+
+Leased = dict[Lane, list[Job]]
+"""The jobs one `LeaseRequest` took, per lane, in the request's lane order."""
+
+
 class Schedule(Protocol):
     def admit(self, jobs: Sequence[Job], now_s: float | None = None) -> list[Admission]:
         """Add jobs due now; a job whose event id is already here is not added (see `Admission`)."""
@@ -114,6 +130,11 @@ class Schedule(Protocol):
 
     def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
         """Take up to `limit` due jobs (oldest first), and jobs whose lease ran out, for `lease_s`."""
+        ...
+
+    def lease_many(self, requests: Sequence[LeaseRequest], lease_s: float) -> list[Leased]:
+        """`lease` for every lane of every request, at one moment and (in Redis) in one round trip: the
+        mover's pass costs the same whatever the number of tenants. One `Leased` per request, in order."""
         ...
 
     def unlease(self, job: Job) -> None:
@@ -235,28 +256,49 @@ end
 return {count, leased, soonest}
 """
 
-# KEYS: 1 jobs, 2 due, 3 leased. ARGV: now_ms, limit, lease_until_ms
+# KEYS: for every lane asked, in order: its tenant's jobs hash, the lane's due and leased zsets.
+# ARGV: now_ms, lease_until_ms, then per request: its total (-1: none), its number of lanes, each lane's
+# limit. Answers one list of jobs per lane asked, in order. A lane takes the jobs whose lease ran out, then
+# due ones (oldest first) while the lane has room, up to its limit and to what is left of the request's
+# total: one script for a whole pass of the mover, whatever the number of tenants.
 _LEASE_LUA = """
-local now, limit, until_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local taken = {}
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
-for _, id in ipairs(expired) do table.insert(taken, id) end
-local room = limit - #taken - redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
-if room > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, room)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', KEYS[2], id)
-    table.insert(taken, id)
+local now, until_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function lease(jobs, due, leased, limit)
+  local taken = {}
+  local expired = redis.call('ZRANGEBYSCORE', leased, '-inf', now, 'LIMIT', 0, limit)
+  for _, id in ipairs(expired) do table.insert(taken, id) end
+  local room = limit - #taken - redis.call('ZCOUNT', leased, '(' .. now, '+inf')
+  if room > 0 then
+    local ready = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, room)
+    for _, id in ipairs(ready) do
+      redis.call('ZREM', due, id)
+      table.insert(taken, id)
+    end
   end
+  local out = {}
+  for _, id in ipairs(taken) do
+    local job = redis.call('HGET', jobs, id)
+    if job then
+      redis.call('ZADD', leased, until_ms, id)
+      table.insert(out, job)
+    else
+      redis.call('ZREM', leased, id)
+    end
+  end
+  return out
 end
-local out = {}
-for _, id in ipairs(taken) do
-  local job = redis.call('HGET', KEYS[1], id)
-  if job then
-    redis.call('ZADD', KEYS[3], until_ms, id)
-    table.insert(out, job)
-  else
-    redis.call('ZREM', KEYS[3], id)
+local out, a, k = {}, 3, 1
+while a <= #ARGV do
+  local total, lanes = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  a = a + 2
+  for _ = 1, lanes do
+    local limit = tonumber(ARGV[a])
+    if total >= 0 and limit > total then limit = total end
+    local got = {}
+    if limit > 0 then got = lease(KEYS[k], KEYS[k + 1], KEYS[k + 2], limit) end
+    if total >= 0 then total = total - #got end
+    table.insert(out, got)
+    a, k = a + 1, k + 3
   end
 end
 return out
@@ -336,15 +378,25 @@ class RedisSchedule:
         return [verdicts[n] for n in range(len(jobs))]
 
     def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
-        if limit <= 0:
-            return []
-        jobs_key, due, leased = _keys(self._prefix, tenant)
+        return self.lease_many([LeaseRequest(tenant, {lane: limit})], lease_s)[0][lane]
+
+    def lease_many(self, requests: Sequence[LeaseRequest], lease_s: float) -> list[Leased]:
+        if not any(limit > 0 for request in requests for limit in request.limits.values()):
+            return [{lane: [] for lane in request.limits} for request in requests]  # no round trip
         now = time.time()
-        raw = cast(
-            list[bytes],
-            self._lease(keys=[jobs_key, due[lane], leased[lane]], args=[_ms(now), limit, _ms(now + lease_s)]),
-        )
-        return [Job.model_validate_json(item) for item in raw]
+        keys: list[str] = []
+        args: list[int] = [_ms(now), _ms(now + lease_s)]
+        for request in requests:
+            jobs_key, due, leased = _keys(self._prefix, request.tenant)
+            args += [-1 if request.total is None else request.total, len(request.limits)]
+            for lane, limit in request.limits.items():
+                keys += [jobs_key, due[lane], leased[lane]]
+                args.append(limit)
+        answers = iter(cast(list[list[bytes]], self._lease(keys=keys, args=args)))
+        return [
+            {lane: [Job.model_validate_json(raw) for raw in next(answers)] for lane in request.limits}
+            for request in requests
+        ]
 
     def unlease(self, job: Job) -> None:
         self.park(job, time.time())
@@ -502,27 +554,45 @@ class MemorySchedule:
         return out
 
     def lease(self, tenant: str, lane: Lane, limit: int, lease_s: float) -> list[Job]:
+        return self.lease_many([LeaseRequest(tenant, {lane: limit})], lease_s)[0][lane]
+
+    def lease_many(self, requests: Sequence[LeaseRequest], lease_s: float) -> list[Leased]:
         now = self._clock()
+        out: list[Leased] = []
         with self._guard:
-            state = self._of(tenant)
-            leased = state.leased[lane]
-            expired = sorted((at, i) for i, at in leased.items() if at <= now)[:limit]
-            taken = [i for _, i in expired]
-            room = limit - len(taken) - sum(1 for at in leased.values() if at > now)
-            if room > 0:
-                due = sorted((at, i) for i, at in state.due[lane].items() if at <= now)[:room]
-                for _, event_id in due:
-                    del state.due[lane][event_id]
-                    taken.append(event_id)
-            out = []
-            for event_id in taken:
-                job = state.jobs.get(event_id)
-                if job is None:
-                    leased.pop(event_id, None)
-                    continue
-                leased[event_id] = now + lease_s
-                out.append(job)
-            return out
+            for request in requests:
+                left = request.total
+                taken: Leased = {}
+                for lane, limit in request.limits.items():
+                    cap = limit if left is None else min(limit, left)
+                    taken[lane] = self._lease_lane(self._of(request.tenant), lane, cap, now + lease_s, now)
+                    left = None if left is None else left - len(taken[lane])
+                out.append(taken)
+        return out
+
+    @staticmethod
+    def _lease_lane(state: _TenantJobs, lane: Lane, limit: int, until: float, now: float) -> list[Job]:
+        """The rules of `_LEASE_LUA` for one lane (the caller holds the guard)."""
+        if limit <= 0:
+            return []
+        leased = state.leased[lane]
+        expired = sorted((at, i) for i, at in leased.items() if at <= now)[:limit]
+        taken = [i for _, i in expired]
+        room = limit - len(taken) - sum(1 for at in leased.values() if at > now)
+        if room > 0:
+            due = sorted((at, i) for i, at in state.due[lane].items() if at <= now)[:room]
+            for _, event_id in due:
+                del state.due[lane][event_id]
+                taken.append(event_id)
+        out = []
+        for event_id in taken:
+            job = state.jobs.get(event_id)
+            if job is None:
+                leased.pop(event_id, None)
+                continue
+            leased[event_id] = until
+            out.append(job)
+        return out
 
     def unlease(self, job: Job) -> None:
         self.park(job, self._clock())
