@@ -137,6 +137,20 @@ def test_tenants_are_isolated(breaker: CircuitBreaker) -> None:
     assert not breaker.allow("acme").allowed
 
 
+def test_states_reads_many_tenants_as_state_reads_each(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    # Given one breaker opened long ago (half open now), one just opened, one with failures, one unknown
+    open_breaker(breaker, "acme")
+    clock.advance(OPEN_S + 1)
+    open_breaker(breaker, "nordic")
+    fail(breaker, "beta", BREAKER_FAILURE_THRESHOLD - 1)
+    tenants = ["acme", "nordic", "beta", "never-seen"]
+    # Then states tells every one at once, as state tells each
+    expected = {"acme": "half_open", "nordic": "open", "beta": "closed", "never-seen": "closed"}
+    assert breaker.states(tenants) == expected
+    assert {tenant: breaker.state(tenant) for tenant in tenants} == expected
+    assert breaker.states([]) == {}
+
+
 def test_half_open_lets_one_probe_through_and_closes_on_success(
     breaker: CircuitBreaker, clock: FakeClock
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from relay.batch import Batch
-from relay.schedule import Job, MemorySchedule, RedisSchedule, Schedule, envelope_digest
+from relay.schedule import Job, LeaseRequest, MemorySchedule, RedisSchedule, Schedule, envelope_digest
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -132,6 +132,69 @@ def test_unlease_makes_a_job_due_at_once(schedule: Schedule) -> None:
     schedule.admit([job("e1")])
     (sent,) = schedule.lease("acme", "live", 1, lease_s=60)
     schedule.unlease(sent)
+    assert ids(schedule.lease("acme", "live", 1, lease_s=60)) == ["e1"]
+
+
+def test_lease_many_takes_each_lane_of_each_tenant_as_lease_would(schedule: Schedule) -> None:
+    now = time.time()
+    schedule.admit([job("a1"), job("a2"), job("a3")], now_s=now - 3)
+    schedule.admit(
+        [job("a4", lane="backlog"), job("b1", tenant="beta"), job("b2", tenant="beta")], now_s=now - 2
+    )
+    schedule.admit([job("c1", tenant="gamma", lane="backlog")], now_s=now - 1)
+    # When one call asks for two live and two backlog jobs of acme, every lane of beta and gamma
+    requests = [
+        LeaseRequest("acme", {"live": 2, "backlog": 2}),
+        LeaseRequest("beta", {"live": 10, "backlog": 10}),
+        LeaseRequest("gamma", {"live": 10, "backlog": 10}),
+    ]
+    acme, beta, gamma = schedule.lease_many(requests, lease_s=60)
+    # Then each lane gives its oldest due jobs up to its limit, in the request's lane order
+    assert {lane: ids(jobs) for lane, jobs in acme.items()} == {"live": ["a1", "a2"], "backlog": ["a4"]}
+    assert list(acme) == ["live", "backlog"]
+    assert {lane: ids(jobs) for lane, jobs in beta.items()} == {"live": ["b1", "b2"], "backlog": []}
+    assert {lane: ids(jobs) for lane, jobs in gamma.items()} == {"live": [], "backlog": ["c1"]}
+    # and the leased jobs count against the limits as lease's do
+    (acme,) = schedule.lease_many([LeaseRequest("acme", {"live": 2, "backlog": 2})], lease_s=60)
+    assert acme == {"live": [], "backlog": []}
+    assert schedule.counts("acme", "live").leased == 2
+    assert ids(schedule.lease("acme", "live", 3, lease_s=60)) == ["a3"]
+
+
+def test_lease_many_re_drives_a_job_whose_lease_ran_out(schedule: Schedule) -> None:
+    schedule.admit([job("e1"), job("f1", tenant="beta")])
+    schedule.lease_many([LeaseRequest("acme", {"live": 5}), LeaseRequest("beta", {"live": 5})], lease_s=0.2)
+    time.sleep(0.25)
+    acme, beta = schedule.lease_many(
+        [LeaseRequest("acme", {"live": 5}), LeaseRequest("beta", {"live": 5})], lease_s=60
+    )
+    assert (ids(acme["live"]), ids(beta["live"])) == (["e1"], ["f1"])
+
+
+def test_a_total_caps_a_request_over_its_lanes_live_first(schedule: Schedule) -> None:
+    # Given a tenant with live and backlog jobs, and one with backlog jobs only
+    schedule.admit(
+        [job("a1"), job("a2"), job("a3", lane="backlog"), job("b1", tenant="beta", lane="backlog")]
+    )
+    probe = {"live": 1, "backlog": 1}
+    # When each is asked for one job in all lanes (the half-open probe)
+    acme, beta = schedule.lease_many(
+        [LeaseRequest("acme", probe, total=1), LeaseRequest("beta", probe, total=1)], lease_s=60
+    )
+    # Then acme's is a live one and its backlog gives none; beta's live lane is empty: its backlog gives one
+    assert (ids(acme["live"]), ids(acme["backlog"])) == (["a1"], [])
+    assert (ids(beta["live"]), ids(beta["backlog"])) == ([], ["b1"])
+    # and a total above what the lanes hold takes what is due, live first
+    (acme,) = schedule.lease_many([LeaseRequest("acme", {"live": 5, "backlog": 5}, total=2)], lease_s=60)
+    assert (ids(acme["live"]), ids(acme["backlog"])) == (["a2"], ["a3"])
+
+
+def test_lease_many_with_nothing_to_ask_takes_nothing(schedule: Schedule) -> None:
+    schedule.admit([job("e1")])
+    assert schedule.lease_many([], lease_s=60) == []
+    zero = [LeaseRequest("acme", {"live": 0, "backlog": 0}), LeaseRequest("acme", {"live": 3}, total=0)]
+    assert schedule.lease_many(zero, lease_s=60) == [{"live": [], "backlog": []}, {"live": []}]
+    assert schedule.lease("acme", "live", 0, lease_s=60) == []
     assert ids(schedule.lease("acme", "live", 1, lease_s=60)) == ["e1"]
 
 
