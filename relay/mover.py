@@ -13,8 +13,9 @@ Per pass and tenant:
   live's reserved share of the budget, `engage.ratelimit`).
 
 A pass costs two Redis round trips however many tenants there are: every tenant's pause and breaker
-state in one read (`Runtime.gates`), then every lane's lease in one script (`Schedule.lease_many`); a busy
-mover passes every `BUSY_PASS_S`, so round trips per tenant would cost ingest CPU on every event.
+state in one read (`Runtime.gates`), then every lane's lease in one script (`Schedule.lease_many`); and
+its jobs go to the broker in one publish (`Dispatch.send_all`, a kombu publish batch). A busy mover passes
+every `BUSY_PASS_S`, so round trips per tenant or per job would cost ingest CPU on every event.
 
 The mover runs in the ingest process (`engage-relay ingest`), woken at once when ingest admits events,
 and otherwise every `IDLE_PASS_S`; several can run at once (leasing is atomic). Its housekeeping, every
@@ -27,7 +28,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -52,9 +53,13 @@ PROBES_PER_PASS: Final = 1  # a half-open tenant's probe: one job in all lanes (
 
 
 class Dispatch(Protocol):
-    """Sends a job to the workers (the Celery adapter's `CeleryDispatch`); raises when it cannot."""
+    """Sends jobs to the workers (the Celery adapter's `CeleryDispatch`)."""
 
-    def send(self, job: Job) -> None: ...
+    def send_all(self, jobs: Sequence[Job]) -> None:
+        """Send every job, in order, in one go (one broker round trip when the broker can); raises when it
+        cannot, and then none of them counts as sent (a job sent twice is harmless: the claim and the
+        settled marker make the second copy a no-op)."""
+        ...
 
 
 def in_flight_caps(tenant: Tenant) -> dict[Lane, int]:
@@ -115,29 +120,27 @@ class Mover:
         gates = rt.gates([tenant.name for tenant in tenants])
         requests = [r for t in tenants if (r := lease_request(t, gates[t.name])) is not None]
         leased = rt.schedule.lease_many(requests, rt.lease_s) if requests else []
-        sent = 0
-        for request, lanes in zip(requests, leased, strict=True):
-            for jobs in lanes.values():  # the live lane first
-                sent += self._send(rt.schedule, request.tenant, jobs)
+        jobs = [job for lanes in leased for lane_jobs in lanes.values() for job in lane_jobs]  # live first
+        sent = self._send(rt.schedule, jobs)
         self.stats.passes += 1
         self.stats.sent += sent
         return sent
 
-    def _send(self, schedule: Schedule, tenant: str, jobs: list[Job]) -> int:
-        sent = 0
-        for n, job in enumerate(jobs):
-            try:
-                self._dispatch.send(job)
-            except Exception as exc:  # the broker is down: these are due again at once, not in a lease
-                self.stats.send_failures += 1
-                log.warning("mover.send_failed", tenant=tenant, error=type(exc).__name__, jobs=len(jobs) - n)
-                for unsent in jobs[n:]:
-                    schedule.unlease(unsent)
-                break
-            sent += 1
-        if sent:
-            self.stats.by_tenant[tenant] = self.stats.by_tenant.get(tenant, 0) + sent
-        return sent
+    def _send(self, schedule: Schedule, jobs: list[Job]) -> int:
+        """Every job of the pass in one publish; when the broker refuses, they are due again at once."""
+        if not jobs:
+            return 0
+        try:
+            self._dispatch.send_all(jobs)
+        except Exception as exc:  # the broker is down: these are due again at once, not in a lease
+            self.stats.send_failures += 1
+            log.warning("mover.send_failed", error=type(exc).__name__, jobs=len(jobs))
+            for unsent in jobs:
+                schedule.unlease(unsent)
+            return 0
+        for job in jobs:
+            self.stats.by_tenant[job.tenant] = self.stats.by_tenant.get(job.tenant, 0) + 1
+        return len(jobs)
 
     def run(self, stop: threading.Event) -> None:
         """Pass until `stop` is set; survives Redis and broker blips."""
