@@ -239,20 +239,27 @@ class _SlotLimiter(abc.ABC):
             self._sleep(max(MIN_RETRY_S, retry_s) + random.uniform(0, slot_s))  # noqa: S311
 
 
+# The slots per window of a key whose rate a 429 lowered (`lowered`: its rate and when), as adapted_amount.
+_ADAPTED_AMOUNT_LUA = """
+local function adapted_amount(budget, lowered, now, recovery)
+  local climbed = tonumber(lowered[1]) + math.max(0, now - tonumber(lowered[2])) * recovery
+  return math.max(1, math.min(budget, math.floor(climbed + 1e-9)))
+end
+"""
+
 # KEYS: 1 the key's slot log, 2 its backlog log, 3 its cooldown, 4 its live marker, 5 its lowered rate
 # ARGV: lane, amount (the budget's), window_ms, backlog share (1 - live share), horizon_ms,
 #       recovery in slots per window per ms
 # The lowered rate and the backlog's amount are computed as adapted_amount and backlog_amount do.
-_TRY_LUA = """
+_TRY_LUA = (
+    _ADAPTED_AMOUNT_LUA
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lane, budget, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local amount = budget
 local lowered = redis.call('HMGET', KEYS[5], 'rate', 'at')
-if lowered[1] then
-  local climbed = tonumber(lowered[1]) + math.max(0, now - tonumber(lowered[2])) * tonumber(ARGV[6])
-  amount = math.max(1, math.min(budget, math.floor(climbed + 1e-9)))
-end
+local amount = budget
+if lowered[1] then amount = adapted_amount(budget, lowered, now, tonumber(ARGV[6])) end
 local function earliest(key, n, from)
   local slot = from
   local last = redis.call('LINDEX', key, -1)
@@ -285,13 +292,16 @@ else
 end
 return {1, wait}
 """
+)
 
 # After a 429. KEYS: 1 the key's cooldown, 2 its lowered rate.
 # ARGV: cooldown_ms, amount (the budget's), window_ms, adapts (1/0), recovery per ms, decrease, min rate.
 # The cooldown is extended, never shortened: a later, shorter penalty must not cut an earlier, longer one.
 # The rate is lowered at most once a window (the other 429s of that window are the same news), as
 # lowered_rate does; the hash expires once the rate has climbed back to the budget.
-_PENALIZE_LUA = """
+_PENALIZE_LUA = (
+    _ADAPTED_AMOUNT_LUA
+    + """
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
@@ -303,15 +313,15 @@ local budget, window, recovery = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(
 local amount = budget
 local lowered = redis.call('HMGET', KEYS[2], 'rate', 'at')
 if lowered[1] then
-  local since = now - tonumber(lowered[2])
-  if since < window then return 0 end
-  amount = math.max(1, math.min(budget, math.floor(tonumber(lowered[1]) + since * recovery + 1e-9)))
+  if now - tonumber(lowered[2]) < window then return 0 end
+  amount = adapted_amount(budget, lowered, now, recovery)
 end
 local rate = math.max(1, tonumber(ARGV[7]), amount * tonumber(ARGV[6]))
 redis.call('HSET', KEYS[2], 'rate', tostring(rate), 'at', now)
 redis.call('PEXPIRE', KEYS[2], math.ceil((budget - rate) / recovery) + window)
 return 1
 """
+)
 
 
 class RedisRateLimiter(_SlotLimiter):

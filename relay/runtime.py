@@ -144,7 +144,7 @@ class Runtime:
             client is not None
             and isinstance(control, RedisTenantControl)
             and isinstance(breaker, RedisCircuitBreaker)
-            and _on(client, control, breaker)
+            and shares_redis(client, control, breaker)
         ):
             return control.paused_many(tenants), breaker.states(tenants)
         pipe = client.pipeline(transaction=False)  # plain reads: no MULTI, no script to check for
@@ -164,9 +164,9 @@ class Runtime:
         return self.limiter.cooldown_remaining_s(key_fingerprint(tenant.api_key.get_secret_value()))
 
 
-def _on(client: redis.Redis, *stores: object) -> bool:
-    """Whether these Redis stores talk to `client`'s Redis (the same connection pool), as relay/start.py
-    checks its stores."""
+def shares_redis(client: redis.Redis, *stores: object) -> bool:
+    """Whether these Redis stores talk to `client`'s Redis (the same connection pool), so their commands
+    may go in one of its pipelines or scripts (`Runtime.gates`, relay/start.py)."""
     return {cast(Any, store)._redis.connection_pool for store in stores} == {client.connection_pool}
 
 

@@ -21,7 +21,7 @@ import redis
 from relay.control import RedisTenantControl
 from relay.keys import PAUSED_PREFIX, applied_key, claim_key
 from relay.ledger import EVENT_CLAIM_TTL_S, RedisLedger, Settled, decode_settled
-from relay.runtime import Runtime
+from relay.runtime import Runtime, shares_redis
 from relay.schedule import Job, RedisSchedule
 
 
@@ -56,8 +56,7 @@ def _one_redis(rt: Runtime) -> redis.Redis | None:
     kinds = (RedisLedger, RedisSchedule, RedisTenantControl)
     if not all(isinstance(store, kind) for store, kind in zip(stores, kinds, strict=True)):
         return None
-    pools = {cast(Any, store)._redis.connection_pool for store in stores}
-    return client if pools == {client.connection_pool} else None
+    return client if shares_redis(client, *stores) else None
 
 
 def start(rt: Runtime, job: Job, claim: str) -> Start:

@@ -14,6 +14,7 @@ from relay.schedule import Job
 from tasks.dispatch import CeleryDispatch
 from tasks.routing import queue_for, task_for
 from tests.support.processes import free_port
+from tests.support.round_trips import round_trips
 from workers.broker import transport_for
 
 ENVELOPE = {"id": "evt-1", "tenant": "acme", "type": "customer.created", "payload": {}}
@@ -35,12 +36,18 @@ def jobs(count: int, lane: str = "live") -> list[Job]:
 
 
 def test_every_job_of_a_pass_is_one_task_message_on_its_lane_s_queue(
-    redis_url: str, redis_client: redis.Redis
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the live and backlog jobs of one pass
+    # Given the live and backlog jobs of one pass, the broker connected and both queues declared
     live, backlog = jobs(3), jobs(2, "backlog")
+    dispatch = CeleryDispatch(app_on(redis_url))
+    dispatch.send_all(jobs(1) + jobs(1, "backlog"))
+    redis_client.delete(queue_for("acme", "live"), queue_for("acme", "backlog"))
     # When they are sent together
-    CeleryDispatch(app_on(redis_url)).send_all(live + backlog)
+    with round_trips(monkeypatch) as count:
+        dispatch.send_all(live + backlog)
+    # Then they took one round trip to the broker, not one a message
+    assert count[0] == 1
     # Then each lane's queue holds its jobs as task messages, in order, naming the job and not its envelope
     for lane_jobs, lane in ((live, "live"), (backlog, "backlog")):
         queue = queue_for("acme", lane)  # type: ignore[arg-type]  # the two lanes
