@@ -52,7 +52,7 @@ from engage.errors import (
     SystemicError,
     SystemMisconfigured,
 )
-from relay.errors import ContactBusy
+from relay.errors import ContactBusy, OrderStatePending
 from relay.keys import BREAKER_PREFIX
 
 BREAKER_FAILURE_THRESHOLD = 5  # failures in a row (no success between them) ...
@@ -67,7 +67,7 @@ BreakerState = Literal["closed", "open", "half_open"]
 Verdict = Literal["success", "failure", "trip", "neutral"]
 
 _FAILURES = (EngageUnreachable, EngageTimeout, ServerError)
-_NEUTRAL = (RateLimited, RateLimitWaitExceeded, ContactBusy)
+_NEUTRAL = (RateLimited, RateLimitWaitExceeded, ContactBusy, OrderStatePending)
 
 
 def verdict(exc: BaseException | None) -> Verdict:

@@ -3,7 +3,8 @@ the caller does::
 
     EngageError                       (engage/errors.py: every Engage failure)
     ├── DeferredError
-    │   └── ContactBusy                   another worker holds the contact (or the event): go again soon
+    │   ├── ContactBusy                   another worker holds the contact (or the event): go again soon
+    │   └── OrderStatePending             an order's newest write awaits Engage's answer: go again soon
     └── PermanentError
         ├── EventUndecodable              a task message that no longer validates (edited, or a bug): rejected
         ├── UnknownTenant                 the event names a tenant this deployment does not serve: rejected
@@ -22,6 +23,7 @@ from typing import Any
 from engage.errors import DeferredError, PermanentError
 
 CONTACT_BUSY_RETRY_S = 1.0  # another worker holds the contact: come back soon, not on the ladder
+ORDER_PENDING_RETRY_S = 2.0  # an order's newest write awaits its job's answer: about one job poll
 
 
 class _RelayError:
@@ -42,6 +44,18 @@ class ContactBusy(_RelayError, DeferredError):
         # the ref may be an e-mail or a phone number: never in the message
         super().__init__("another worker holds this contact")
         self.contact_ref = contact_ref
+
+
+class OrderStatePending(_RelayError, DeferredError):
+    """An older event of an order met a newer state whose write Engage has not confirmed (its job is
+    still followed): whether the older one is superseded or must create the order is not known yet, so
+    it goes again after `retry_after_s` (relay.handlers.order_clock)."""
+
+    retry_after_s = ORDER_PENDING_RETRY_S
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id}: a newer state's write awaits Engage's answer")
+        self.order_id = order_id
 
 
 class EventUndecodable(_RelayError, PermanentError):

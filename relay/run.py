@@ -46,7 +46,14 @@ from relay import runtime as runtime_slot
 from relay.batch import Batch
 from relay.breaker import guarded
 from relay.context import Applied, E, EventContext, Handler
-from relay.errors import ContactBusy, EventUndecodable, IdConflict, IdentityConflict, UnknownTenant
+from relay.errors import (
+    ContactBusy,
+    EventUndecodable,
+    IdConflict,
+    IdentityConflict,
+    OrderStatePending,
+    UnknownTenant,
+)
 from relay.readcache import kinds_changed_by
 from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
@@ -233,6 +240,8 @@ def _deferred_reason(exc: DeferredError) -> WaitReason:
         return "busy"
     if isinstance(exc, FileInFlight):
         return "file"
+    if isinstance(exc, OrderStatePending):
+        return "sequence"
     return "rate_limited"
 
 

@@ -18,6 +18,10 @@ move: a replacement with the whole order, or a status change). Each run of the e
      still be on its way) for at most `ORDER_MISSING_WAIT_STEPS` steps, then is applied with a detail
      (the receipt went; Engage has no order to move).
    - "Contact is missing" waits on the ladder; other failures reject the event, saying the receipt went.
+   A status change (no whole order to create it from) is the order's newest state `pending` until its
+   job answers: older events of the order wait for that answer rather than conclude they are
+   superseded. A completed job clears the mark; a failed one marks the change `unstored`, so the older
+   states are sent after all and can create the order (`relay.handlers.order_clock`).
 
 A move that may have arrived before a timeout is checked with a GET first, as order events are (a
 replacement may carry an automation, which must not fire twice).
@@ -36,6 +40,8 @@ from relay.context import Applied, EventContext
 from relay.handlers.order_clock import OrderClock, Verdict
 from relay.handlers.orders import (
     JOB_KEY,
+    OrderContactMissing,
+    OrderJobFailed,
     already_in_state,
     create_unless_newer,
     follow_job,
@@ -81,10 +87,12 @@ def send_with_order_move(
         ):
             if verdict == "send":
                 clock.record(event.id, event.occurred_at)
+                clock.mark_stored(event.id, event.occurred_at)  # a pending mark of the run before
             return Applied(contact_id=contact_id, detail="order state found after timeout")
         job = _write(ctx, move)
         if verdict == "send":
-            clock.record(event.id, event.occurred_at)
+            # a change that cannot create the order: older states wait for its answer (order_clock)
+            clock.record(event.id, event.occurred_at, pending=move.creation is None)
     result = wait_for_job(ctx, job, move.write, contact_id, **{VERDICT_KEY: verdict})
     if ctx.parked is None and verdict == "send":  # the write's answer already said completed
         clock.mark_stored(event.id, event.occurred_at)
@@ -123,7 +131,12 @@ def _follow(
             return not_moved
         raise OrderNotInEngage(f"receipt sent; Engage has no order {move.order_id} yet")
 
-    result = follow_job(ctx, state, contact_id, order_missing, prefix="receipt sent; ")
+    try:
+        result = follow_job(ctx, state, contact_id, order_missing, prefix="receipt sent; ")
+    except (OrderContactMissing, OrderJobFailed):
+        if verdict == "send" and move.creation is None:  # the change did not reach Engage
+            clock.mark_unstored(event.id, event.occurred_at)
+        raise
     if ctx.parked is None and result.detail is None and verdict == "send":
         clock.mark_stored(event.id, event.occurred_at)
     return result

@@ -11,22 +11,31 @@ no personal data), with two fields:
   older event is not superseded by it: one that can create the order is sent after all (`behind`),
   without moving the clock, while the newest waits on the ladder and is sent again on top of it. Once
   it is stored, `unstored` is cleared.
+- `pending`: the same event as `version`, when its write is a status change with nothing to create the
+  order from, sent and awaiting its job's answer (kept at the wall-clock time it was set). Until that
+  answer, an older event cannot tell whether it is superseded (the change is stored) or must create the
+  order (the change finds none and becomes `unstored`), so it waits (`OrderStatePending`, a short
+  deferral off the ladder) for at most `PENDING_MAX_S`. The answer clears it (`stored`, or `unstored`).
+  Without it, a return that arrived first left its order's older states superseded while its change
+  was still in flight, and the order was never created.
 - `created`: the event id of the newest state sent as a create because Engage had no order (a shipment,
   a cancel or a delivery whose replace found none). An older state's own create, sent later, would land
   after it and take the order back in time, so it is not sent (`created_by_newer`).
 - `receipt:{uniqueReceiptId}`: the receipt of a delivery or a return of this order was sent (kept here, in
   the order's own hash, so an order costs one key however many receipts it has).
 
-Public: `verdict(clock, event_id, occurred_at)` (pure) and `OrderClock` (the ledger's side).
+Public: `verdict(clock, event_id, occurred_at, now_s)` (pure), `OrderClock` (the ledger's side) and
+`PENDING_MAX_S`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Literal
 
+from relay.errors import OrderStatePending
 from relay.ledger import Ledger, plan_fields, value_hash
 
 ORDER_REF_PREFIX: Final = "order:"
@@ -35,17 +44,34 @@ UNSTORED_FIELD: Final = "unstored"
 STORED_MARK: Final = "stored"  # `unstored` once the state it named reached Engage
 RECEIPT_FIELD_PREFIX: Final = "receipt:"
 CREATED_FIELD: Final = "created"
+PENDING_FIELD: Final = "pending"
+PENDING_MAX_S: Final = 1_000.0
+"""An older event waits this long at most for a newer state's answer: longer than an order job is followed
+(`relay.handlers.orders.ORDER_JOB_MAX_WAIT_S`, 900 s), so only a mark its worker never cleared (a crash)
+runs out."""
 
-Verdict = Literal["send", "behind", "superseded"]
+Verdict = Literal["send", "behind", "superseded", "wait"]
 """send: the newest state (send, record it); behind: older than the newest, which never reached Engage
-(send, record nothing); superseded: a newer state was sent (send nothing)."""
+(send, record nothing); superseded: a newer state was sent (send nothing); wait: a newer state was sent
+and Engage's answer to it is not in yet (come back)."""
 
 
-def verdict(clock: Mapping[str, tuple[int, str]], event_id: str, occurred_at: datetime) -> Verdict:
+def verdict(
+    clock: Mapping[str, tuple[int, str]], event_id: str, occurred_at: datetime, now_s: float
+) -> Verdict:
     if not plan_fields(clock, {VERSION_FIELD: event_id}, occurred_at).fully_superseded:
         return "send"
-    if clock.get(UNSTORED_FIELD) == clock.get(VERSION_FIELD):
+    version = clock.get(VERSION_FIELD)
+    if clock.get(UNSTORED_FIELD) == version:
         return "behind"
+    pending = clock.get(PENDING_FIELD)
+    if (
+        pending is not None
+        and version is not None
+        and pending[1] == version[1]
+        and now_s * 1_000_000 - pending[0] < PENDING_MAX_S * 1_000_000
+    ):
+        return "wait"
     return "superseded"
 
 
@@ -61,22 +87,34 @@ class OrderClock:
         """Serialize work on this order across workers (ContactBusy when it is held too long)."""
         return self._ledger.contact_lock(self._tenant, self._ref)
 
-    def verdict(self, event_id: str, occurred_at: datetime) -> Verdict:
-        return verdict(self._ledger.field_clock(self._tenant, self._ref), event_id, occurred_at)
+    def verdict(self, event_id: str, occurred_at: datetime) -> Literal["send", "behind", "superseded"]:
+        """This event's verdict; OrderStatePending while a newer state's answer is not in."""
+        clock = self._ledger.field_clock(self._tenant, self._ref)
+        seen = verdict(clock, event_id, occurred_at, datetime.now(UTC).timestamp())
+        if seen == "wait":
+            raise OrderStatePending(self._ref.removeprefix(ORDER_REF_PREFIX))
+        return seen
 
-    def record(self, event_id: str, occurred_at: datetime) -> None:
-        """This event's state is the newest sent."""
+    def record(self, event_id: str, occurred_at: datetime, *, pending: bool = False) -> None:
+        """This event's state is the newest sent; `pending` while its answer decides what older ones do."""
         self._ledger.record_fields(self._tenant, self._ref, {VERSION_FIELD: event_id}, occurred_at)
+        if pending:
+            self._ledger.record_fields(self._tenant, self._ref, {PENDING_FIELD: event_id}, datetime.now(UTC))
 
     def mark_unstored(self, event_id: str, occurred_at: datetime) -> None:
-        """This event's state found no order in Engage to change."""
+        """This event's state did not reach Engage (no order to change, or its job failed): older states
+        are sent after all (`behind`)."""
         self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: event_id}, occurred_at)
 
     def mark_stored(self, event_id: str, occurred_at: datetime) -> None:
-        """This event's state reached Engage: clear `unstored` when it named this event."""
-        seen = self._ledger.field_clock(self._tenant, self._ref).get(UNSTORED_FIELD)
-        if seen is not None and seen[1] == value_hash(event_id):
+        """This event's state reached Engage: clear `unstored` and `pending` where they name this event."""
+        clock = self._ledger.field_clock(self._tenant, self._ref)
+        mine = value_hash(event_id)
+        if (seen := clock.get(UNSTORED_FIELD)) is not None and seen[1] == mine:
             self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: STORED_MARK}, occurred_at)
+        if (seen := clock.get(PENDING_FIELD)) is not None and seen[1] == mine:
+            cleared = {PENDING_FIELD: STORED_MARK}
+            self._ledger.record_fields(self._tenant, self._ref, cleared, datetime.now(UTC))
 
     def created_by_newer(self, event_id: str, occurred_at: datetime) -> bool:
         """Whether a newer state of the order was already sent as a create (this event's must not be)."""

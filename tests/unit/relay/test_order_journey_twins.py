@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,7 +21,7 @@ from relay import handlers
 from relay.admit import Arrival, admit
 from relay.handlers import orders as order_handler
 from relay.handlers.journey import ORDER_MISSING_WAIT_STEPS
-from relay.handlers.order_clock import verdict
+from relay.handlers.order_clock import PENDING_MAX_S, verdict
 from relay.ledger import MemoryLedger
 from relay.runtime import Runtime
 from relay.sequence import SEQUENCE_DUE_MARGIN_S
@@ -258,18 +258,76 @@ def _at(text: str) -> datetime:
 
 def test_the_order_clock_lets_an_older_event_through_only_while_the_newest_is_unstored() -> None:
     ledger = MemoryLedger()
+    now = time.time()
 
     def clock() -> dict[str, tuple[int, str]]:
         return ledger.field_clock("t", "order:1")
 
-    assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "send"
-    ledger.record_fields("t", "order:1", {"version": "returned"}, _at("2026-12-02T10:00:00+01:00"))
-    assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "superseded"
-    assert verdict(clock(), "returned", _at("2026-12-02T10:00:00+01:00")) == "send"  # its own re-run
-    ledger.record_fields("t", "order:1", {"unstored": "returned"}, _at("2026-12-02T10:00:00+01:00"))
-    assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "behind"
-    ledger.record_fields("t", "order:1", {"unstored": "stored"}, _at("2026-12-02T10:00:00+01:00"))
-    assert verdict(clock(), "placed", _at("2026-11-25T10:00:00+01:00")) == "superseded"
+    placed_at, returned_at = _at("2026-11-25T10:00:00+01:00"), _at("2026-12-02T10:00:00+01:00")
+    assert verdict(clock(), "placed", placed_at, now) == "send"
+    ledger.record_fields("t", "order:1", {"version": "returned"}, returned_at)
+    assert verdict(clock(), "placed", placed_at, now) == "superseded"
+    assert verdict(clock(), "returned", returned_at, now) == "send"  # its own re-run
+    ledger.record_fields("t", "order:1", {"unstored": "returned"}, returned_at)
+    assert verdict(clock(), "placed", placed_at, now) == "behind"
+    ledger.record_fields("t", "order:1", {"unstored": "stored"}, returned_at)
+    assert verdict(clock(), "placed", placed_at, now) == "superseded"
+
+
+def test_an_older_event_waits_while_the_newest_state_awaits_its_answer_but_not_for_ever() -> None:
+    ledger = MemoryLedger()
+    now = time.time()
+    placed_at, returned_at = _at("2026-11-25T10:00:00+01:00"), _at("2026-12-02T10:00:00+01:00")
+    ledger.record_fields("t", "order:1", {"version": "returned"}, returned_at)
+    ledger.record_fields("t", "order:1", {"pending": "returned"}, datetime.fromtimestamp(now, UTC))
+    clock = ledger.field_clock("t", "order:1")
+    assert verdict(clock, "placed", placed_at, now) == "wait"
+    assert verdict(clock, "returned", returned_at, now) == "send"  # the pending state's own run goes on
+    # a mark its worker never cleared (a crash) runs out
+    assert verdict(clock, "placed", placed_at, now + PENDING_MAX_S + 1) == "superseded"
+    # a pending mark of an older state says nothing about the newest
+    ledger.record_fields("t", "order:1", {"version": "returned-again"}, returned_at)
+    assert verdict(ledger.field_clock("t", "order:1"), "placed", placed_at, now) == "superseded"
+
+
+def test_a_return_that_came_first_keeps_its_older_states_waiting_until_its_change_is_answered(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a return (12-02) that came first: its receipt and status change sent, the change's job pending
+    ret, placed = example("return.created"), example("order.placed")
+    engage.reply(202, {}).reply(201, job())
+    assert run_event(ret, handlers.RETURN)["reason"] == "order_job"
+    # When the older order.placed (11-25) arrives meanwhile, it waits without calling Engage
+    calls_before = len(engage.sent)
+    result = run_event(placed, handlers.ORDER)
+    assert result["reason"] == "sequence" and len(engage.sent) == calls_before
+    assert rt.trail.read("acme-se", placed["id"])[-1].error == "OrderStatePending"
+    # Then once the change's job fails "Order is missing", the placed order is sent and creates the order
+    engage.reply(200, job("Failed", "Order is missing"))
+    assert run_event(ret, handlers.RETURN)["reason"] == "ladder"
+    engage.reply(201, {"jobId": "job-p", "status": "Completed"})
+    assert run_event(placed, handlers.ORDER)["outcome"] == "applied"
+    assert sent(engage)[-1] == ("POST", "/api/v3/orders")
+    # and the return's next step moves it on top, the receipt not sent again
+    engage.reply(201, {"jobId": "job-r", "status": "Completed"})
+    assert run_event(ret, handlers.RETURN)["outcome"] == "applied"
+    assert sent(engage).count(RECEIPT) == 1
+    assert engage.sent[-1].json() == {"status": "Completed", "externalStatus": "Returned"}
+
+
+def test_an_older_state_is_superseded_once_the_newest_change_is_confirmed(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    ret, shipped = example("return.created"), example("order.shipped")
+    engage.reply(202, {}).reply(201, job())
+    assert run_event(ret, handlers.RETURN)["reason"] == "order_job"
+    assert run_event(shipped, handlers.ORDER)["reason"] == "sequence"
+    # When the change's job completes, the shipped state (older) is superseded: nothing sent for it
+    engage.reply(200, job("Completed"))
+    assert run_event(ret, handlers.RETURN)["outcome"] == "applied"
+    calls_before = len(engage.sent)
+    assert run_event(shipped, handlers.ORDER)["outcome"] == "superseded"
+    assert len(engage.sent) == calls_before
 
 
 def test_a_move_that_timed_out_is_checked_before_it_is_sent_again(rt: Runtime, engage: FakeTransport) -> None:
