@@ -4,9 +4,8 @@ to 900 s and 1800 s.
 Retries come late on purpose: a slow Engage is more likely loaded than lost, and short intervals add load.
 Each step gets a small positive jitter so that a burst of failures does not come back as a burst.
 Every wait is parked in the schedule (relay/schedule.py), never as a Celery countdown, so a step may be
-as long as it likes: the broker's visibility timeout only bounds how long a killed worker's message
-takes to come back (``BROKER_VISIBILITY_TIMEOUT_S``), and the schedule's lease re-drives a lost one
-after ``REDRIVE_AFTER_S``.
+as long as it likes: the broker keeps no copy of a delivered message, and the schedule's lease re-drives
+one a killed worker held after ``REDRIVE_AFTER_S``.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from engage.ratelimit import Lane
 
 RETRY_LADDER_S: tuple[float, ...] = (10, 30, 60, 300, 900, 1800)
 RETRY_JITTER_FRACTION = 0.1  # up to +10 % on each step, never negative
-BROKER_VISIBILITY_TIMEOUT_S = 300  # a killed worker's message comes back within this (Celery waits nothing)
 REDRIVE_AFTER_S = 120.0  # a job sent and neither settled nor parked within this is sent again
 HOLD_RECHECK_S = 5.0  # a held job is looked at again this often (none is sent while the breaker is open)
 MAX_RATE_WAIT_S: dict[Lane, float] = {"read": 1.0, "live": 5.0, "backlog": 1.0}

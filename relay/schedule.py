@@ -5,7 +5,7 @@ park, so its stream entry can be acknowledged and trimmed); from then on the sch
 settled (a final outcome, or handed to the dead letters or the spill). Celery carries only work that is
 due now: the mover (relay/mover.py) *leases* due jobs and sends them; a worker *settles* a job when the
 event ends, or *parks* it again with the time it may run next (a ladder step, a 429 cooldown, a busy
-contact, a held tenant). Every wait lives here, in Redis, so the broker's visibility timeout can be short.
+contact, a held tenant). Every wait lives here, in Redis, so the broker need not keep what it delivered.
 
 A lease is the reconciler: a job leased and neither settled nor parked again before its lease runs out
 (its message was lost in the broker, its worker was killed, a process crashed between two steps) is due

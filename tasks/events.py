@@ -3,8 +3,8 @@
 Task names are stable (Flower shows them; messages in the broker carry them across deploys). A message
 carries the event's `job` (from the schedule's mover); the first version's `envelope`, `attempt` and
 `maybe_delivered` are still accepted, so messages queued before an upgrade keep working.
-Every task acknowledges late and is rejected back to the queue when its worker dies mid-task; nothing
-waits in Celery (every wait is parked in the schedule), so the broker's visibility timeout is short.
+Every task acknowledges late; nothing waits in Celery (every wait is parked in the schedule), and the
+broker keeps no copy of a delivered message: one its worker died with is sent again by the schedule's lease.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from workers.settings import Settings
 
 TASK_MODULES = ["tasks.events", "tasks.fallback"]
 WORKER_PREFETCH_MULTIPLIER = 4
-UNACKED_RESTORE_INTERVAL_S = 60
 
 
 def ladder_from(settings: Settings) -> tuple[float, ...]:
@@ -31,11 +30,9 @@ def ladder_from(settings: Settings) -> tuple[float, ...]:
     return ladder
 
 
-def create_app(env: ProcessEnv) -> Celery:
-    settings = env.settings
-    registry = env.registry()
-    app = Celery("engage_relay", broker=settings.redis_url, include=TASK_MODULES)
-    app.conf.update(
+def celery_conf(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration of the relay's app (also what `bench.pipeline`'s Celery floor runs on)."""
+    return dict(
         broker_transport=transport_for(settings.redis_url),  # one Redis client per channel, not per ack
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -55,18 +52,25 @@ def create_app(env: ProcessEnv) -> Celery:
         task_send_sent_event=False,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            # A task held by a worker that died comes back after the visibility timeout. No task waits in
-            # Celery (every wait is parked in the relay's schedule), so it can be short.
-            "visibility_timeout": settings.visibility_timeout_s,
-            "unacked_restore_interval": max(
-                1, min(UNACKED_RESTORE_INTERVAL_S, int(settings.visibility_timeout_s / 4))
-            ),
-            "unacked_restore_throttle": 1,
+            # No copy of a delivered message in Redis (kombu's unacked hash and index: two round trips and
+            # the message re-encoded per task, a tenth of the worker's CPU per event). The schedule's lease
+            # is the reconciler: a job a killed worker held is sent again after `redrive_after_s` (sooner
+            # than any visibility timeout would bring it back); a stopped worker (SIGTERM) puts the messages
+            # it prefetched back on their queues; a fallback sweep a killed worker held comes again with
+            # beat's next one. Prefetch is still counted, in the worker's memory.
+            "ack_emulation": False,
             "socket_keepalive": True,
             "health_check_interval": 30,
         },
         enable_utc=True,
     )
+
+
+def create_app(env: ProcessEnv) -> Celery:
+    settings = env.settings
+    registry = env.registry()
+    app = Celery("engage_relay", broker=settings.redis_url, include=TASK_MODULES)
+    app.conf.update(celery_conf(settings))
     app.conf.engage_queues = queues_for(registry.names())
     app.conf.engage_settings = settings
     ladder = ladder_from(settings)

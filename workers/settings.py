@@ -25,7 +25,7 @@ from mappers.policy import TenantPolicy
 from relay.breaker import BREAKER_OPEN_S, check_open_s
 from relay.keys import OUTCOMES_STREAM
 from relay.readcache import DEFAULT_FRESH_S, DEFAULT_STALE_KEEP_S, CacheTtl, ReadKind
-from relay.retry import BROKER_VISIBILITY_TIMEOUT_S, REDRIVE_AFTER_S
+from relay.retry import REDRIVE_AFTER_S
 from relay.tenants import DEFAULT_TENANT, Tenant
 from relay.tenants_file import TenantSources
 from schemas.publish import EVENTS_STREAM
@@ -68,12 +68,6 @@ class Settings(BaseSettings):
         default=DEFAULT_WORKER_CONCURRENCY, validation_alias="ENGAGE_RELAY_WORKER_CONCURRENCY"
     )
     retry_ladder_s: str | None = Field(default=None, validation_alias="ENGAGE_RELAY_RETRY_LADDER_S")
-    visibility_timeout_s: float = Field(
-        default=BROKER_VISIBILITY_TIMEOUT_S,
-        gt=0,
-        le=BROKER_VISIBILITY_TIMEOUT_S,
-        validation_alias="ENGAGE_RELAY_VISIBILITY_TIMEOUT_S",
-    )
     engage_connect_timeout_s: float = Field(
         default=3.05, gt=0, validation_alias="ENGAGE_RELAY_CONNECT_TIMEOUT_S"
     )
@@ -188,7 +182,7 @@ class Settings(BaseSettings):
 
     @field_validator("breaker_open_s")
     @classmethod
-    def _open_s_below_visibility(cls, value: float) -> float:
+    def _open_s_checked(cls, value: float) -> float:
         check_open_s(value)
         return value
 

@@ -241,7 +241,6 @@ def test_chaos_every_event_ends_once(
             "ECOM_FTP_PASSWORD": FTP_PASSWORD,
             "POS_SFTP_PASSWORD": SFTP_PASSWORD,
             "ENGAGE_RELAY_RETRY_LADDER_S": "1,2,3,5,8,13",
-            "ENGAGE_RELAY_VISIBILITY_TIMEOUT_S": "20",
             "ENGAGE_RELAY_REDRIVE_AFTER_S": "15",
             "ENGAGE_RELAY_READ_TIMEOUT_S": "2",
             "ENGAGE_RELAY_BREAKER_OPEN_S": "3",

@@ -6,8 +6,8 @@ the Engage simulator over HTTP (one Engage per API key: acme-se's and nordic-no'
 Debian's vsftpd as the tenants' file server, whose folder the simulator imports from.
 
 - `test_outage_with_defaults_holds_and_drains`: nothing is configured but the tenants' connections and
-  their file server (so a spill *could* happen): with the shipped settings (breaker, ladder, visibility
-  timeout, `spill_after_s` 600 s, sweep every 60 s) a 60 s outage holds every event and drains it through
+  their file server (so a spill *could* happen): with the shipped settings (breaker, ladder, re-drive,
+  `spill_after_s` 600 s, sweep every 60 s) a 60 s outage holds every event and drains it through
   the API once a probe succeeds: every event applied (or superseded by a newer one of the same order or
   contact), none dead-lettered, none filed.
 - `test_outage_longer_than_spill_after_files_receipts_and_contacts`: the same day and outage, with the
