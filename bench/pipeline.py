@@ -10,7 +10,9 @@ loop) to CPU 1. A relay scenario makes `--known` customers known through the rel
 measured), then publishes `--events` events at once (the backlog phase: calls/s, calls per event, CPU,
 drain latency), then `--paced-events` at `--pace` events/s (the paced phase: latency of an event that
 finds no queue). The baseline runs `--baseline-events` of the same mix the same two ways; its known
-customers are seeded into the simulator (it has no cache to warm).
+customers are seeded into the simulator (it has no cache to warm). Celery's floor (`bench._floor`: the
+relay's Celery settings and publisher, a task that only counts itself) runs `--floor-runs` times with
+`--floor-tasks` tasks, and the relay's CPU per event is printed against it.
 
 Main scenarios (the relay at `--concurrency` threads, the baseline) run `--runs` times and print
 medians; the variants run `--variant-runs` times: the relay at `--variant-concurrency` threads, its budget
@@ -31,7 +33,7 @@ import shutil
 import statistics
 from collections.abc import Callable
 
-from bench import _report
+from bench import _floor, _report
 from bench._scenarios import (
     MAX_TENANTS,
     RelayScenario,
@@ -57,6 +59,8 @@ OVER_BUDGET_PER_S = 60.0
 OVER_SIM_LIMIT_PER_S = 40
 LIMIT_GOAL = 0.90  # above the limit, at least this share of the limit-bound run's events/s
 VARIANT_CONCURRENCY = 32
+FLOOR_GOAL = 2.0  # issue 11: the relay's CPU per event within twice Celery's bare task ...
+CPU_GOAL_MS = 4.0  # ... and at most 4 ms
 SEED = 20261124
 
 
@@ -127,6 +131,7 @@ def bench(opts: argparse.Namespace) -> None:
         return
     relay_runs(main_scenario(opts), opts.runs)
     results["baseline (guide loop)"] = _runs("baseline (guide loop)", opts.runs, baseline_once)
+    floors = [floor_once(run, opts) for run in range(1, opts.floor_runs + 1)]
     if opts.variant_runs:
         for concurrency in other_concurrencies:
             relay_runs(RelayScenario(f"relay c{concurrency}", concurrency, BUDGET_PER_S), opts.variant_runs)
@@ -137,6 +142,38 @@ def bench(opts: argparse.Namespace) -> None:
         )
         relay_runs(two, opts.variant_runs)
     print_summary(results, opts)
+    print_floor(floors, results[main_scenario(opts).name], opts)
+
+
+def floor_once(run: int, opts: argparse.Namespace) -> _floor.Floor:
+    workdir = scratch_dir("floor-")
+    try:
+        floor = _floor.run_floor(workdir, opts.floor_tasks, opts.concurrency)
+    finally:
+        if not opts.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"run {run} celery floor c{opts.concurrency}: {floor.tasks} tasks, {floor.tasks_per_s:.0f} tasks/s, "
+        f"CPU {floor.cpu_ms_per_task:.2f} ms/task (worker {1000 * floor.worker_cpu_s / floor.tasks:.2f}, "
+        f"publish {1000 * floor.publish_cpu_s / floor.tasks:.2f})",
+        flush=True,
+    )
+    return floor
+
+
+def print_floor(floors: list[_floor.Floor], relay: _report.Figures, opts: argparse.Namespace) -> None:
+    """Celery's floor (median of its runs) beside the relay's CPU per event of the same run."""
+    if not floors:
+        return
+    per_task = statistics.median(f.cpu_ms_per_task for f in floors)
+    per_s = statistics.median(f.tasks_per_s for f in floors)
+    ratio = relay["cpu_per_1000"] / per_task
+    print(
+        f"\nCelery's floor (the relay's Celery settings, queue, task name and publisher; a task that only "
+        f"counts itself; median of {len(floors)}): {per_task:.2f} CPU ms per task, {per_s:.0f} tasks/s\n"
+        f"  {main_scenario(opts).name}: {relay['cpu_per_1000']:.2f} CPU ms per event = {ratio:.1f}x the "
+        f"floor (issue 11: at most {FLOOR_GOAL:g}x, and at most {CPU_GOAL_MS:g} ms)"
+    )
 
 
 def limit_pair() -> tuple[RelayScenario, RelayScenario]:
@@ -260,6 +297,10 @@ def main() -> None:
         action="store_true",
         help="only the budget-above-the-limit run and the limit-bound run, --variant-runs times each",
     )
+    parser.add_argument(
+        "--floor-runs", type=int, default=DEFAULT_RUNS, help="runs of Celery's floor (0 skips it)"
+    )
+    parser.add_argument("--floor-tasks", type=int, default=_floor.DEFAULT_FLOOR_TASKS)
     parser.add_argument("--keep", action="store_true", help="keep each run's logs under .var/bench")
     bench(parser.parse_args())
 
