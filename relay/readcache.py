@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
 import redis
+from redis.client import Pipeline
 
+from relay.batch import Batch
 from relay.keys import READ_CACHE_PREFIX
 
 # Entries at ``<prefix>:e:<tenant>:<kind>:<subject>:<variant>``, generations at ``<prefix>:g:...``.
@@ -106,6 +108,10 @@ class ReadCache(Protocol):
         """Make every kept answer of these kinds for this subject (a contact id) stale."""
         ...
 
+    def invalidate_in(self, batch: Batch, tenant: str, subject: str, kinds: Iterable[ReadKind]) -> None:
+        """`invalidate`, as part of an atomic batch (the final write of the event that changed them)."""
+        ...
+
 
 def _entry_key(prefix: str, tenant: str, kind: str, subject: str, variant: str) -> str:
     return f"{prefix}:e:{tenant}:{kind}:{subject}:{variant}"
@@ -174,14 +180,25 @@ class RedisReadCache:
         return bool(self._put(keys=keys, args=[generation, doc, int(self.ttl.stale_keep_s * 1000)]))
 
     def invalidate(self, tenant: str, subject: str, kinds: Iterable[ReadKind]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        self._stage_invalidate(pipe, tenant, subject, kinds)
+        pipe.execute()
+
+    def invalidate_in(self, batch: Batch, tenant: str, subject: str, kinds: Iterable[ReadKind]) -> None:
+        pipe = batch.pipeline_for(self._redis)
+        if pipe is None:
+            wanted = list(kinds)
+            batch.then(lambda: self.invalidate(tenant, subject, wanted))
+        else:
+            self._stage_invalidate(pipe, tenant, subject, kinds)
+
+    def _stage_invalidate(self, pipe: Pipeline, tenant: str, subject: str, kinds: Iterable[ReadKind]) -> None:
         # a generation outlives every entry written under it, so it never falls back to an old value
         keep_ms = int((self.ttl.stale_keep_s + max(self.ttl.fresh_s.values())) * 1000)
-        pipe = self._redis.pipeline(transaction=False)
         for kind in kinds:
             key = _gen_key(self._prefix, tenant, kind, subject)
             pipe.incr(key)
             pipe.pexpire(key, keep_ms)
-        pipe.execute()
 
     def __repr__(self) -> str:
         return f"RedisReadCache(prefix={self._prefix!r})"
@@ -223,3 +240,7 @@ class MemoryReadCache:
         with self._lock:
             for kind in kinds:
                 self._gens[(tenant, kind, subject)] = self._gens.get((tenant, kind, subject), 0) + 1
+
+    def invalidate_in(self, batch: Batch, tenant: str, subject: str, kinds: Iterable[ReadKind]) -> None:
+        wanted = list(kinds)
+        batch.then(lambda: self.invalidate(tenant, subject, wanted))

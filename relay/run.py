@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 import structlog
 
 from engage.errors import (
@@ -54,7 +53,6 @@ from relay.errors import (
     OrderStatePending,
     UnknownTenant,
 )
-from relay.readcache import kinds_changed_by
 from relay.retry import HOLD_RECHECK_S, countdown_for
 from relay.runtime import Runtime
 from relay.schedule import Job, WaitReason, envelope_digest
@@ -189,8 +187,6 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         due_s, reason, state = ctx.parked
         return park(rt, job, reason, due_s, state=state)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
-    if result.outcome == "applied" and result.contact_id:
-        _invalidate_reads(rt, tenant.name, result.contact_id, str(event.type))
     return finish(
         rt,
         job,
@@ -214,17 +210,6 @@ def _behind_older(rt: Runtime, job: Job) -> dict[str, Any] | None:
         return None
     detail = f"{ahead.count} older event(s) of {job.sequence} first"
     return park(rt, job, "sequence", ahead.look_again_at(time.time()), detail=detail)
-
-
-def _invalidate_reads(rt: Runtime, tenant: str, contact_id: str, event_type: str) -> None:
-    """What the applied write changed leaves the read cache (a Redis blip only leaves it to its TTL)."""
-    kinds = kinds_changed_by(event_type)
-    if not kinds:
-        return
-    try:
-        rt.read_cache.invalidate(tenant, contact_id, kinds)
-    except redis.RedisError as exc:
-        log.warning("engage.readcache.invalidate_failed", error=type(exc).__name__, kinds=list(kinds))
 
 
 def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:

@@ -21,6 +21,7 @@ from relay.batch import Batch
 from relay.errors import EventUndecodable, IdConflict, UnknownTenant
 from relay.keys import applied_key
 from relay.outcomes import Outcome, OutcomeKind
+from relay.readcache import kinds_changed_by
 from relay.runtime import Runtime
 from relay.schedule import Job
 from relay.tenants import Tenant
@@ -108,6 +109,9 @@ def _write_final_once(rt: Runtime, job: Job, entry: Outcome, watch: list[str] | 
         attempt=entry.attempts,
     )
     rt.trail.add_in(batch, entry.tenant, entry.event_id, trail)
+    if entry.outcome == "applied" and entry.contact_id and (kinds := kinds_changed_by(entry.type)):
+        # what the write changed leaves the read cache, in the same transaction (no round trip of its own)
+        rt.read_cache.invalidate_in(batch, entry.tenant, entry.contact_id, kinds)
     batch.commit()
     return True
 
