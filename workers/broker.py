@@ -5,8 +5,8 @@ update and every task-event publish (`Channel.conn_or_acquire`), each on the sam
 `redis.Redis` costs its response-callback table to build (about 0.1 ms here), which was a tenth of the
 worker's CPU per event and as much of the mover's. The client is thread-safe (each command borrows a
 connection from the pool), so this channel keeps one per pool and builds it again only when kombu
-replaced the pool (after a reconnect). Everything else is kombu's: the wire format, the unacked index,
-the visibility timeout.
+replaced the pool (after a reconnect). Everything else is kombu's: the wire format, the queues, the
+prefetch count (ack emulation, kombu's unacked index, is off: workers/celery_app.py).
 
 Named in the Celery configuration as `broker_transport` (workers/celery_app.py) for a `redis://` broker;
 a `rediss://` or `unix://` one keeps kombu's own choice (its TLS defaults, its socket transport).

@@ -20,8 +20,9 @@ move: a replacement with the whole order, or a status change). Each run of the e
    - "Contact is missing" waits on the ladder; other failures reject the event, saying the receipt went.
    A status change (no whole order to create it from) is the order's newest state `pending` until its
    job answers: older events of the order wait for that answer rather than conclude they are
-   superseded. A completed job clears the mark; a failed one marks the change `unstored`, so the older
-   states are sent after all and can create the order (`relay.handlers.order_clock`).
+   superseded. A completed job clears the mark; a failed one (or a failed look at it, or a stuck job)
+   marks the change `unstored`, so the older states are sent after all and can create the order, and
+   each look at a job still running renews the mark (`relay.handlers.order_clock`).
 
 A move that may have arrived before a timeout is checked with a GET first, as order events are (a
 replacement may carry an automation, which must not fire twice).
@@ -33,15 +34,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from engage.errors import RetryableError
+from engage.errors import DeferredError, EngageError, RetryableError
 from engage.models import OrderJob, ReceiptRequest
 from mappers.order_journey import JourneyEvent, OrderMove
 from relay.context import Applied, EventContext
 from relay.handlers.order_clock import OrderClock, Verdict
 from relay.handlers.orders import (
     JOB_KEY,
-    OrderContactMissing,
-    OrderJobFailed,
     already_in_state,
     create_unless_newer,
     follow_job,
@@ -131,12 +130,18 @@ def _follow(
             return not_moved
         raise OrderNotInEngage(f"receipt sent; Engage has no order {move.order_id} yet")
 
+    pending = verdict == "send" and move.creation is None  # older states wait for this change's answer
     try:
         result = follow_job(ctx, state, contact_id, order_missing, prefix="receipt sent; ")
-    except (OrderContactMissing, OrderJobFailed):
-        if verdict == "send" and move.creation is None:  # the change did not reach Engage
+    except DeferredError:
+        raise  # parked with its job: it looks again
+    except EngageError:
+        if pending:  # failed, stuck, rejected, or its look failed (a step up the ladder): not stored
             clock.mark_unstored(event.id, event.occurred_at)
         raise
-    if ctx.parked is None and result.detail is None and verdict == "send":
+    if ctx.parked is not None:
+        if pending:
+            clock.renew_pending(event.id)
+    elif result.detail is None and verdict == "send":
         clock.mark_stored(event.id, event.occurred_at)
     return result

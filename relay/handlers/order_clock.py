@@ -15,7 +15,8 @@ no personal data), with two fields:
   order from, sent and awaiting its job's answer (kept at the wall-clock time it was set). Until that
   answer, an older event cannot tell whether it is superseded (the change is stored) or must create the
   order (the change finds none and becomes `unstored`), so it waits (`OrderStatePending`, a short
-  deferral off the ladder) for at most `PENDING_MAX_S`. The answer clears it (`stored`, or `unstored`).
+  deferral off the ladder); each look at its job renews it, and one not renewed for `PENDING_STALE_S`
+  counts as not stored (`behind`). The answer clears it (`stored`, or `unstored`).
   Without it, a return that arrived first left its order's older states superseded while its change
   was still in flight, and the order was never created.
 - `created`: the event id of the newest state sent as a create because Engage had no order (a shipment,
@@ -25,7 +26,7 @@ no personal data), with two fields:
   the order's own hash, so an order costs one key however many receipts it has).
 
 Public: `verdict(clock, event_id, occurred_at, now_s)` (pure), `OrderClock` (the ledger's side) and
-`PENDING_MAX_S`.
+`PENDING_STALE_S`.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ STORED_MARK: Final = "stored"  # `unstored` once the state it named reached Enga
 RECEIPT_FIELD_PREFIX: Final = "receipt:"
 CREATED_FIELD: Final = "created"
 PENDING_FIELD: Final = "pending"
-PENDING_MAX_S: Final = 1_000.0
-"""An older event waits this long at most for a newer state's answer: longer than an order job is followed
-(`relay.handlers.orders.ORDER_JOB_MAX_WAIT_S`, 900 s), so only a mark its worker never cleared (a crash)
-runs out."""
+ANSWERED_MARK: Final = "answered"  # `pending` once its state's answer is in (stored, or unstored)
+PENDING_STALE_S: Final = 300.0
+"""A pending state not heard of for this long (its worker crashed, or its job's look failed and it went up
+the ladder) counts as not stored: an older event is then sent after all (`behind`), and the newest state,
+which runs after it in the order's sequence, is sent again on top. Each look at its job renews the mark
+(looks are at most `ORDER_JOB_POLL_MAX_S`, 60 s, apart)."""
 
 Verdict = Literal["send", "behind", "superseded", "wait"]
 """send: the newest state (send, record it); behind: older than the newest, which never reached Engage
@@ -62,16 +65,14 @@ def verdict(
     if not plan_fields(clock, {VERSION_FIELD: event_id}, occurred_at).fully_superseded:
         return "send"
     version = clock.get(VERSION_FIELD)
+    pending = clock.get(PENDING_FIELD)
+    if pending is not None and version is not None and pending[1] == version[1]:
+        # the newest state's answer is outstanding (checked first: a change sent again after it was
+        # unstored is in flight once more, and an older state sent beside it could land after it)
+        fresh = now_s * 1_000_000 - pending[0] < PENDING_STALE_S * 1_000_000
+        return "wait" if fresh else "behind"
     if clock.get(UNSTORED_FIELD) == version:
         return "behind"
-    pending = clock.get(PENDING_FIELD)
-    if (
-        pending is not None
-        and version is not None
-        and pending[1] == version[1]
-        and now_s * 1_000_000 - pending[0] < PENDING_MAX_S * 1_000_000
-    ):
-        return "wait"
     return "superseded"
 
 
@@ -105,16 +106,29 @@ class OrderClock:
         """This event's state did not reach Engage (no order to change, or its job failed): older states
         are sent after all (`behind`)."""
         self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: event_id}, occurred_at)
+        self._answered(event_id)
 
     def mark_stored(self, event_id: str, occurred_at: datetime) -> None:
         """This event's state reached Engage: clear `unstored` and `pending` where they name this event."""
-        clock = self._ledger.field_clock(self._tenant, self._ref)
-        mine = value_hash(event_id)
-        if (seen := clock.get(UNSTORED_FIELD)) is not None and seen[1] == mine:
+        seen = self._ledger.field_clock(self._tenant, self._ref).get(UNSTORED_FIELD)
+        if seen is not None and seen[1] == value_hash(event_id):
             self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: STORED_MARK}, occurred_at)
-        if (seen := clock.get(PENDING_FIELD)) is not None and seen[1] == mine:
-            cleared = {PENDING_FIELD: STORED_MARK}
-            self._ledger.record_fields(self._tenant, self._ref, cleared, datetime.now(UTC))
+        self._answered(event_id)
+
+    def renew_pending(self, event_id: str) -> None:
+        """This event's state is still awaiting its answer (a look at its job): keep older ones waiting."""
+        self._swap_pending(event_id, event_id)
+
+    def _answered(self, event_id: str) -> None:
+        self._swap_pending(event_id, ANSWERED_MARK)
+
+    def _swap_pending(self, event_id: str, value: str) -> None:
+        """`pending` := value, when it names this event. Not under the order's lock (a caller may hold
+        it): a newer state cannot record its own mark meanwhile, since it waits for this event in the
+        order's sequence (relay/sequence.py) while this one follows its job."""
+        seen = self._ledger.field_clock(self._tenant, self._ref).get(PENDING_FIELD)
+        if seen is not None and seen[1] == value_hash(event_id):
+            self._ledger.record_fields(self._tenant, self._ref, {PENDING_FIELD: value}, datetime.now(UTC))
 
     def created_by_newer(self, event_id: str, occurred_at: datetime) -> bool:
         """Whether a newer state of the order was already sent as a create (this event's must not be)."""

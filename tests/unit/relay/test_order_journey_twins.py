@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 import requests
 
+from engage.retry import SHORT_RETRY_ATTEMPTS
 from mappers.policy import TenantPolicy
 from relay import handlers
 from relay.admit import Arrival, admit
 from relay.handlers import orders as order_handler
 from relay.handlers.journey import ORDER_MISSING_WAIT_STEPS
-from relay.handlers.order_clock import PENDING_MAX_S, verdict
+from relay.handlers.order_clock import PENDING_STALE_S, verdict
 from relay.ledger import MemoryLedger
 from relay.runtime import Runtime
 from relay.sequence import SEQUENCE_DUE_MARGIN_S
@@ -283,8 +284,8 @@ def test_an_older_event_waits_while_the_newest_state_awaits_its_answer_but_not_f
     clock = ledger.field_clock("t", "order:1")
     assert verdict(clock, "placed", placed_at, now) == "wait"
     assert verdict(clock, "returned", returned_at, now) == "send"  # the pending state's own run goes on
-    # a mark its worker never cleared (a crash) runs out
-    assert verdict(clock, "placed", placed_at, now + PENDING_MAX_S + 1) == "superseded"
+    # a mark not renewed (its worker crashed, or it went up the ladder) counts as not stored: sent after all
+    assert verdict(clock, "placed", placed_at, now + PENDING_STALE_S + 1) == "behind"
     # a pending mark of an older state says nothing about the newest
     ledger.record_fields("t", "order:1", {"version": "returned-again"}, returned_at)
     assert verdict(ledger.field_clock("t", "order:1"), "placed", placed_at, now) == "superseded"
@@ -313,6 +314,36 @@ def test_a_return_that_came_first_keeps_its_older_states_waiting_until_its_chang
     assert run_event(ret, handlers.RETURN)["outcome"] == "applied"
     assert sent(engage).count(RECEIPT) == 1
     assert engage.sent[-1].json() == {"status": "Completed", "externalStatus": "Returned"}
+
+
+def test_a_failed_look_at_the_change_lets_the_older_states_through_to_create_the_order(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a return that came first, its change's job pending, and the older placed order waiting for it
+    ret, placed = example("return.created"), example("order.placed")
+    engage.reply(202, {}).reply(201, job())
+    assert run_event(ret, handlers.RETURN)["reason"] == "order_job"
+    assert run_event(placed, handlers.ORDER)["reason"] == "sequence"
+    # When the look at the change's job fails (Engage answers 503, each short retry too), the return
+    # takes a ladder step
+    for _ in range(SHORT_RETRY_ATTEMPTS):
+        engage.reply(503, {"message": "unavailable"})
+    assert run_event(ret, handlers.RETURN)["reason"] == "ladder"
+    # Then its change counts as not stored: the placed order is sent at once and creates the order
+    engage.reply(201, {"jobId": "job-p", "status": "Completed"})
+    assert run_event(placed, handlers.ORDER)["outcome"] == "applied"
+    assert sent(engage)[-1] == ("POST", "/api/v3/orders")
+
+
+def test_a_change_sent_again_keeps_older_states_waiting_though_it_was_unstored() -> None:
+    ledger = MemoryLedger()
+    now = time.time()
+    placed_at, returned_at = _at("2026-11-25T10:00:00+01:00"), _at("2026-12-02T10:00:00+01:00")
+    ledger.record_fields("t", "order:1", {"version": "returned", "unstored": "returned"}, returned_at)
+    assert verdict(ledger.field_clock("t", "order:1"), "placed", placed_at, now) == "behind"
+    # the change is sent again (a ladder step): in flight once more, so an older state waits again
+    ledger.record_fields("t", "order:1", {"pending": "returned"}, datetime.fromtimestamp(now, UTC))
+    assert verdict(ledger.field_clock("t", "order:1"), "placed", placed_at, now) == "wait"
 
 
 def test_an_older_state_is_superseded_once_the_newest_change_is_confirmed(
