@@ -52,6 +52,7 @@ class OrderStatePending(_RelayError, DeferredError):
     it goes again after `retry_after_s` (relay.handlers.order_clock)."""
 
     retry_after_s = ORDER_PENDING_RETRY_S
+    engage_answered = False  # set when Engage answered the calls made before it (the breaker counts it)
 
     def __init__(self, order_id: str) -> None:
         super().__init__(f"order {order_id}: a newer state's write awaits Engage's answer")

@@ -215,7 +215,7 @@ def _behind_older(rt: Runtime, job: Job) -> dict[str, Any] | None:
 def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:
     try:
         return handler(ctx, event)
-    except FileInFlight as exc:
+    except (FileInFlight, OrderStatePending) as exc:
         exc.engage_answered = bool(ctx.calls)  # every call before it succeeded: Engage is up (a probe counts)
         raise
 
