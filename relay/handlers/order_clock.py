@@ -110,10 +110,11 @@ class OrderClock:
 
     def mark_stored(self, event_id: str, occurred_at: datetime) -> None:
         """This event's state reached Engage: clear `unstored` and `pending` where they name this event."""
-        seen = self._ledger.field_clock(self._tenant, self._ref).get(UNSTORED_FIELD)
+        clock = self._ledger.field_clock(self._tenant, self._ref)
+        seen = clock.get(UNSTORED_FIELD)
         if seen is not None and seen[1] == value_hash(event_id):
             self._ledger.record_fields(self._tenant, self._ref, {UNSTORED_FIELD: STORED_MARK}, occurred_at)
-        self._answered(event_id)
+        self._swap_pending(event_id, ANSWERED_MARK, clock)  # one read of the clock for both fields
 
     def renew_pending(self, event_id: str) -> None:
         """This event's state is still awaiting its answer (a look at its job): keep older ones waiting."""
@@ -122,11 +123,16 @@ class OrderClock:
     def _answered(self, event_id: str) -> None:
         self._swap_pending(event_id, ANSWERED_MARK)
 
-    def _swap_pending(self, event_id: str, value: str) -> None:
-        """`pending` := value, when it names this event. Not under the order's lock (a caller may hold
-        it): a newer state cannot record its own mark meanwhile, since it waits for this event in the
-        order's sequence (relay/sequence.py) while this one follows its job."""
-        seen = self._ledger.field_clock(self._tenant, self._ref).get(PENDING_FIELD)
+    def _swap_pending(
+        self, event_id: str, value: str, clock: Mapping[str, tuple[int, str]] | None = None
+    ) -> None:
+        """`pending` := value, when it names this event (`clock`: the clock just read, if the caller has
+        it). Not under the order's lock (a caller may hold it): a newer state cannot record its own mark
+        meanwhile, since it waits for this event in the order's sequence (relay/sequence.py) while this
+        one follows its job."""
+        if clock is None:
+            clock = self._ledger.field_clock(self._tenant, self._ref)
+        seen = clock.get(PENDING_FIELD)
         if seen is not None and seen[1] == value_hash(event_id):
             self._ledger.record_fields(self._tenant, self._ref, {PENDING_FIELD: value}, datetime.now(UTC))
 
