@@ -171,15 +171,20 @@ class CircuitBreaker(Protocol):
 T = TypeVar("T")
 
 
-def guarded(breaker: CircuitBreaker, permit: Permit, call: Callable[[], T]) -> T:
-    """Run `call` for an allowed permit and tell the breaker what its result says; exceptions pass on."""
+def guarded(
+    breaker: CircuitBreaker, permit: Permit, call: Callable[[], T], *, defer_success: bool = False
+) -> T:
+    """Run `call` for an allowed permit and tell the breaker what its result says; exceptions pass on.
+    With `defer_success`, a result is not recorded: the caller records the success later (relay/run.py
+    does, in the run's last write)."""
     try:
         result = call()
     except BaseException as exc:
         outcome = verdict(exc)
         breaker.record(permit, outcome, describe_cause(exc) if outcome in ("failure", "trip") else None)
         raise
-    breaker.record(permit, "success")
+    if not defer_success:
+        breaker.record(permit, "success")
     return result
 
 
@@ -270,6 +275,17 @@ class RedisCircuitBreaker:
     def _keys(self, tenant: str) -> list[str]:
         base = f"{self._prefix}:{tenant}"
         return [base, f"{base}:failures", f"{base}:probe"]
+
+    def state_key(self, tenant: str) -> str:
+        """The hash whose `opened_at` says the tenant's breaker is open (absent: closed), for scripts of
+        other modules that read it in their own round trip (relay/start.py)."""
+        return self._keys(tenant)[0]
+
+    def success_keys(self, tenant: str) -> list[str]:
+        """The state hash and the failure count: a success of a call that was not the probe clears the
+        count unless the state hash has `opened_at` (as `record` does), in another module's script
+        (relay/closing.py)."""
+        return self._keys(tenant)[:2]
 
     def allow(self, tenant: str) -> Permit:
         p = self.policy

@@ -23,6 +23,7 @@ with another payload is an `IdConflict`, kept with both payloads.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Mapping
@@ -41,9 +42,11 @@ from engage.errors import (
     SystemicError,
 )
 from fallback.deadletters import DeadLetter
+from relay import closing
 from relay import runtime as runtime_slot
 from relay.batch import Batch
-from relay.breaker import guarded
+from relay.breaker import Permit, guarded
+from relay.closing import Hold, let_go
 from relay.context import Applied, E, EventContext, Handler
 from relay.errors import (
     ContactBusy,
@@ -109,10 +112,10 @@ def run_job(job: Job, handler: Handler[E], *, message_id: str | None = None) -> 
             wrong = EventUndecodable([{"loc": ["type"], "msg": f"no handler here for {event.type}"}])
             return reject_undecodable(rt, job.envelope, wrong)
         claim = f"{message_id or 'job'}:{job.attempt}"
-        begun = start(rt, job, claim)  # the marker, the lease, the claim and the pause: one round trip
+        begun = start(rt, job, claim)  # the marker, the lease, the claim, the pause, the breaker: one trip
         if begun.mark is not None:
             return _already_settled(rt, job, event, tenant, begun.mark.matches(job.digest))
-        claimed, paused = begun.claimed, begun.paused
+        claimed, paused, closed = begun.claimed, begun.paused, begun.breaker_closed
         if not begun.touched:
             # Not in the schedule: a first-version message, or a copy re-driven after its event ended.
             admitted = rt.schedule.admit([job])[0]
@@ -122,15 +125,17 @@ def run_job(job: Job, handler: Handler[E], *, message_id: str | None = None) -> 
             rt.schedule.touch(job, rt.lease_s)
             claimed = rt.ledger.claim(tenant.name, event.id, claim)
             paused = claimed and rt.paused(tenant.name)
+            closed = False
         if not claimed:
             # Another copy is being applied right now; it settles or parks the job. If its worker dies,
             # the job's lease runs out and the mover sends it again.
             log.info("engage.event.in_flight")
             return {"outcome": "in_flight"}
+        hold = Hold(tenant.name, event.id, claim)  # let go in the run's last write, else here
         try:
-            return _run_claimed(rt, job, event, typed, tenant, handler, paused=paused)
+            return _run_claimed(rt, job, event, typed, tenant, handler, hold, paused=paused, closed=closed)
         finally:
-            rt.ledger.release(tenant.name, event.id, claim)
+            let_go(rt, hold)
 
 
 def _already_settled(rt: Runtime, job: Job, event: Envelope, tenant: Tenant, same: bool) -> dict[str, Any]:
@@ -146,25 +151,38 @@ def _already_settled(rt: Runtime, job: Job, event: Envelope, tenant: Tenant, sam
 
 
 def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree reads best here
-    rt: Runtime, job: Job, event: Envelope, typed: E, tenant: Tenant, handler: Handler[E], *, paused: bool
+    rt: Runtime,
+    job: Job,
+    event: Envelope,
+    typed: E,
+    tenant: Tenant,
+    handler: Handler[E],
+    hold: Hold,
+    *,
+    paused: bool,
+    closed: bool,
 ) -> dict[str, Any]:
     if paused:
-        return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog")
-    behind = _behind_older(rt, job)
+        return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog", hold=hold)
+    behind = _behind_older(rt, job, hold)
     if behind is not None:
         return behind
-    permit = rt.circuit.allow(tenant.name)
+    # a breaker the start script found closed lets the call through, as `allow` would (no round trip)
+    permit = Permit(tenant.name, allowed=True) if closed else rt.circuit.allow(tenant.name)
     if not permit.allowed:
         wait_s = max(permit.retry_after_s, HOLD_RECHECK_S)
-        return park(rt, job, "held", time.time() + wait_s, lane="backlog", detail="breaker open")
+        return park(rt, job, "held", time.time() + wait_s, lane="backlog", detail="breaker open", hold=hold)
     ctx = EventContext(rt, tenant, rt.client_for(tenant, job.lane), job.attempt, job.maybe_delivered, job)
     try:
-        result: Applied = guarded(rt.circuit, permit, lambda: _applied(handler, ctx, typed))
+        # the success is recorded with the run's last write (relay/closing.py), a failure at once
+        call = functools.partial(_applied, handler, ctx, typed)
+        result: Applied = guarded(rt.circuit, permit, call, defer_success=True)
+        hold.success = permit
     except DeferredError as exc:
         wait_s = max(exc.retry_after_s or 0.0, rt.limiter_cooldown_s(tenant))
         wait_s += random.uniform(0, DEFERRED_JITTER_S)  # noqa: S311 - spreading, not security
         reason = _deferred_reason(exc)
-        return park(rt, job, reason, time.time() + wait_s, error=exc)
+        return park(rt, job, reason, time.time() + wait_s, error=exc, hold=hold)
     except SkippableError as exc:
         log.info("engage.event.skipped", **exc.log_fields())
         result = Applied(detail=exc.error_code or type(exc).__name__)
@@ -174,7 +192,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         return reject(rt, job, event, tenant, ctx.attempt + 1, ctx.calls, exc)
     except SystemicError as exc:
         log.error("engage.tenant.held", cause=rt.circuit.info(tenant.name).cause, **exc.log_fields())
-        return park(rt, job, "held", time.time() + HOLD_RECHECK_S, lane="backlog", error=exc)
+        return park(rt, job, "held", time.time() + HOLD_RECHECK_S, lane="backlog", error=exc, hold=hold)
     except RetryableError as exc:
         if permit.is_probe and rt.circuit.state(tenant.name) != "closed":
             # the probe found Engage still down: the outage's doing, not the event's; held, same step
@@ -185,7 +203,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         return _retry_or_dead_letter(rt, job, event, tenant, ctx, exc)
     if ctx.parked is not None:  # the handler waits for Engage (an order job): same step, its own state
         due_s, reason, state = ctx.parked
-        return park(rt, job, reason, due_s, state=state)
+        return park(rt, job, reason, due_s, state=state, hold=hold)
     log.info("engage.event.applied", outcome=result.outcome, calls=ctx.calls)
     return finish(
         rt,
@@ -197,10 +215,11 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
         contact_id=result.contact_id,
         detail=result.detail,
         calls=ctx.calls,
+        hold=hold,
     )
 
 
-def _behind_older(rt: Runtime, job: Job) -> dict[str, Any] | None:
+def _behind_older(rt: Runtime, job: Job, hold: Hold) -> dict[str, Any] | None:
     """An event of an order waits while an older event of the same order is in the schedule
     (relay/sequence.py); a job following its own order job goes on (it was the oldest when it wrote)."""
     if job.sequence is None or job.state:
@@ -209,7 +228,7 @@ def _behind_older(rt: Runtime, job: Job) -> dict[str, Any] | None:
     if ahead is None:
         return None
     detail = f"{ahead.count} older event(s) of {job.sequence} first"
-    return park(rt, job, "sequence", ahead.look_again_at(time.time()), detail=detail)
+    return park(rt, job, "sequence", ahead.look_again_at(time.time()), detail=detail, hold=hold)
 
 
 def _applied(handler: Handler[E], ctx: EventContext, event: E) -> Applied:
@@ -242,8 +261,10 @@ def park(
     state: dict[str, Any] | None = None,
     error: EngageError | None = None,
     detail: str | None = None,
+    hold: Hold | None = None,
 ) -> dict[str, Any]:
-    """Keep the job until `due_s`; one write with its trail entry."""
+    """Keep the job until `due_s`; one write with its trail entry (and what the run holds let go in it,
+    when it can: relay/closing.py)."""
     changes: dict[str, Any] = {}
     if lane is not None:
         changes["lane"] = lane
@@ -264,10 +285,10 @@ def park(
         error=(error.error_code or type(error).__name__) if error is not None else None,
         detail=detail,
     )
-    batch = Batch(rt.redis)
+    batch = closing.last_write(rt)
     rt.schedule.park_in(batch, waiting, due_s)
     rt.trail.add_in(batch, job.tenant, job.event_id, entry)
-    batch.commit()
+    closing.commit(rt, batch, guard=None, hold=hold)
     log.info(
         "engage.event.parked", reason=reason, wait_s=round(due_s - time.time(), 2), attempt=waiting.attempt
     )

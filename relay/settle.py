@@ -17,9 +17,10 @@ import structlog
 
 from engage.errors import PermanentError
 from fallback.rejected import Rejection
-from relay.batch import Batch
+from relay import closing
+from relay.closing import Hold
 from relay.errors import EventUndecodable, IdConflict, UnknownTenant
-from relay.keys import applied_key
+from relay.ledger import decode_settled
 from relay.outcomes import Outcome, OutcomeKind
 from relay.readcache import kinds_changed_by
 from relay.runtime import Runtime
@@ -48,8 +49,10 @@ def finish(
     code: str | None = None,
     detail: str | None = None,
     calls: list[str] | None = None,
+    hold: Hold | None = None,
 ) -> dict[str, Any]:
-    """The event's one final outcome, its marker, its trail entry and the end of its job: one write."""
+    """The event's one final outcome, its marker, its trail entry and the end of its job: one write (with
+    what the run holds let go in it, when it can: relay/closing.py)."""
     entry = Outcome(
         event_id=event.id,
         type=str(event.type),
@@ -62,7 +65,7 @@ def finish(
         attempts=max(attempts, 1),
         calls=list(calls or []),
     )
-    if not write_final(rt, job, entry):
+    if not write_final(rt, job, entry, hold):
         return {"outcome": "duplicate", "type": entry.type, "tenant": entry.tenant}
     return entry.model_dump(mode="json", exclude_none=True)
 
@@ -71,31 +74,34 @@ FINAL_WRITE_TRIES = 5
 _memory_final = threading.Lock()  # the in-memory twins: one final write at a time in the process
 
 
-def write_final(rt: Runtime, job: Job, entry: Outcome) -> bool:
+def write_final(rt: Runtime, job: Job, entry: Outcome, hold: Hold | None = None) -> bool:
     """The atomic end of an event (also used by the file fallback for `delivered_by_file`): the outcome,
     the marker, the trail and the end of the job, unless the event already has its final outcome (a copy
     applied by the API while the file fallback delivered it, or the other way round). True when written.
 
-    With Redis this is an optimistic transaction on the event's marker: read it, decide, write; a marker
-    that changed meanwhile makes the transaction fail and the decision is taken again."""
+    With the ledger on the runtime's Redis this is one script that checks the marker and writes, with the
+    run's claim released and its breaker success recorded in the same round trip (relay/closing.py).
+    Otherwise an optimistic transaction on the event's marker: read it, decide, write; a marker that
+    changed meanwhile makes the transaction fail and the decision is taken again."""
     if rt.redis is None:
         with _memory_final:
-            return _write_final_once(rt, job, entry, None)
+            return _write_final_once(rt, job, entry, hold)
     for _ in range(FINAL_WRITE_TRIES):
         try:
-            return _write_final_once(rt, job, entry, [applied_key(entry.tenant, entry.event_id)])
+            return _write_final_once(rt, job, entry, hold)
         except redis.WatchError:
             continue
     raise RuntimeError(f"the final outcome of {entry.event_id} kept changing under a concurrent write")
 
 
-def _write_final_once(rt: Runtime, job: Job, entry: Outcome, watch: list[str] | None) -> bool:
-    batch = Batch(rt.redis, watch=watch or ())
-    mark = rt.ledger.settled(entry.tenant, entry.event_id)
-    if mark is not None and mark.final:
-        batch.abort()
-        log.info("engage.event.duplicate", detail=f"already settled as {mark.outcome}: no second outcome")
-        return False
+def _write_final_once(rt: Runtime, job: Job, entry: Outcome, hold: Hold | None) -> bool:
+    guard = (entry.tenant, entry.event_id)
+    batch = closing.last_write(rt, guard=guard)
+    if not batch.scripted:
+        mark = rt.ledger.settled(entry.tenant, entry.event_id)
+        if mark is not None and mark.final:
+            batch.abort()
+            return _duplicate(mark.outcome)
     rt.outcomes.record_in(batch, entry)
     rt.ledger.mark_settled_in(batch, entry.tenant, entry.event_id, entry.outcome, job.digest)
     rt.schedule.settle_in(batch, entry.tenant, entry.event_id)
@@ -110,10 +116,17 @@ def _write_final_once(rt: Runtime, job: Job, entry: Outcome, watch: list[str] | 
     )
     rt.trail.add_in(batch, entry.tenant, entry.event_id, trail)
     if entry.outcome == "applied" and entry.contact_id and (kinds := kinds_changed_by(entry.type)):
-        # what the write changed leaves the read cache, in the same transaction (no round trip of its own)
+        # what the write changed leaves the read cache, in the same write (no round trip of its own)
         rt.read_cache.invalidate_in(batch, entry.tenant, entry.contact_id, kinds)
-    batch.commit()
+    stopped = closing.commit(rt, batch, guard=guard, hold=hold)
+    if stopped is not None:
+        return _duplicate(decode_settled(stopped.decode()).outcome)
     return True
+
+
+def _duplicate(outcome: str) -> bool:
+    log.info("engage.event.duplicate", detail=f"already settled as {outcome}: no second outcome")
+    return False
 
 
 def reject(

@@ -1,4 +1,5 @@
-"""A job's start in one Redis round trip: its settled marker, its lease, its claim, its tenant's pause.
+"""A job's start in one Redis round trip: its settled marker, its lease, its claim, its tenant's pause and
+whether its tenant's breaker is closed.
 
 `run_job` (relay/run.py) asks these four things of every job before it may call Engage, in this order and
 with these stops: an event with a settled marker goes no further (nothing renewed, nothing claimed); a job
@@ -18,6 +19,7 @@ from typing import Any, cast
 
 import redis
 
+from relay.breaker import RedisCircuitBreaker
 from relay.control import RedisTenantControl
 from relay.keys import PAUSED_PREFIX, applied_key, claim_key
 from relay.ledger import EVENT_CLAIM_TTL_S, RedisLedger, Settled, decode_settled
@@ -31,17 +33,21 @@ class Start:
     touched: bool = False  # the job is in the schedule and its lease was renewed
     claimed: bool = False  # this run holds the event's claim (only tried when touched)
     paused: bool = False  # the tenant is paused (only read when claimed)
+    breaker_closed: bool = False  # the tenant's breaker is closed (only read when claimed; False: ask it)
 
 
-# KEYS: 1 applied marker, 2 schedule jobs hash, 3 leased zset of the job's lane, 4 claim, 5 paused flag
+# KEYS: 1 applied marker, 2 schedule jobs hash, 3 leased zset of the job's lane, 4 claim, 5 paused flag,
+# 6 (optional) the breaker's state hash
 # ARGV: 1 event id, 2 lease until (ms), 3 claim owner, 4 claim ttl (s)
 _START_LUA = """
 local mark = redis.call('GET', KEYS[1])
-if mark then return {mark, 0, 0, 0} end
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return {false, 0, 0, 0} end
+if mark then return {mark, 0, 0, 0, 0} end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return {false, 0, 0, 0, 0} end
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'EX', ARGV[4]) then return {false, 1, 0, 0} end
-return {false, 1, 1, redis.call('EXISTS', KEYS[5])}
+if not redis.call('SET', KEYS[4], ARGV[3], 'NX', 'EX', ARGV[4]) then return {false, 1, 0, 0, 0} end
+local closed = 0
+if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'opened_at') == 0 then closed = 1 end
+return {false, 1, 1, redis.call('EXISTS', KEYS[5]), closed}
 """
 
 _scripts: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()  # per client
@@ -75,10 +81,14 @@ def start(rt: Runtime, job: Job, claim: str) -> Start:
         claim_key(job.tenant, job.event_id),
         f"{PAUSED_PREFIX}:{job.tenant}",
     ]
+    breaker = rt.circuit
+    if isinstance(breaker, RedisCircuitBreaker) and shares_redis(client, breaker):
+        keys.append(breaker.state_key(job.tenant))
     until_ms = int((time.time() + rt.lease_s) * 1000)
-    raw, touched, claimed, paused = script(keys=keys, args=[job.event_id, until_ms, claim, EVENT_CLAIM_TTL_S])
+    args: list[str | int] = [job.event_id, until_ms, claim, EVENT_CLAIM_TTL_S]
+    raw, touched, claimed, paused, closed = script(keys=keys, args=args)
     mark = None if raw is None else decode_settled(raw.decode())
-    return Start(mark, bool(touched), bool(claimed), bool(paused))
+    return Start(mark, bool(touched), bool(claimed), bool(paused), bool(closed))
 
 
 def _start_one_by_one(rt: Runtime, job: Job, claim: str) -> Start:

@@ -9,6 +9,7 @@ from typing import cast
 import pytest
 import redis
 
+from relay.breaker import RedisCircuitBreaker
 from relay.control import RedisTenantControl
 from relay.ledger import EVENT_CLAIM_TTL_S, RedisLedger
 from relay.runtime import Runtime
@@ -82,3 +83,16 @@ def test_the_script_renews_the_lease_and_claims_with_the_ledgers_ttl(redis_clien
     assert score is not None and score / 1000 > time.time() + rt.lease_s - 5
     assert redis_client.get(f"engage:claim:{TENANT}:e1") == b"me:0"
     assert 0 < cast(int, redis_client.ttl(f"engage:claim:{TENANT}:e1")) <= EVENT_CLAIM_TTL_S
+
+
+def test_the_script_reads_the_breaker_only_when_it_shares_the_redis(redis_client: redis.Redis) -> None:
+    """A closed breaker lets the run call Engage with no `allow` of its own; an open one, or a breaker the
+    script cannot read (the twin), leaves the run to ask it."""
+    rt = _redis_runtime(redis_client)
+    rt.schedule.admit([_job("e1"), _job("e2"), _job("e3")])
+    rt.schedule.lease(TENANT, "live", 10, lease_s=1)
+    assert not start(rt, _job("e1"), "me:0").breaker_closed  # the twin breaker: not read
+    rt.breaker = RedisCircuitBreaker(redis_client)
+    assert start(rt, _job("e2"), "me:0").breaker_closed
+    rt.circuit.record(rt.circuit.allow(TENANT), "trip", "the key refused")
+    assert not start(rt, _job("e3"), "me:0").breaker_closed
