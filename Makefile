@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read bench-drain openapi clean
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read bench-drain bench-cost openapi clean
 
 $(BIN)/engage-relay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-read: install
 
 bench-drain: install
 	$(BIN)/python -m bench.drain
+
+bench-cost: install
+	$(BIN)/python -m bench.call_cost
 
 # The HTTP service's OpenAPI document, as /openapi.json serves it (a test keeps the two equal).
 openapi: install
