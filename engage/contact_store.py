@@ -14,9 +14,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol
 
 import redis
 
@@ -38,22 +37,10 @@ class ContactRef:
     pending_file: bool = False
 
 
-Identifier = tuple[str, str]
-"""An identifier as the store names it: (kind, value)."""
-
-
 class ContactIdStore(Protocol):
     def get(self, tenant: str, kind: str, value: str) -> ContactRef | None: ...
 
-    def get_many(self, tenant: str, identifiers: Sequence[Identifier]) -> list[ContactRef | None]:
-        """`get` of each identifier, in order (in Redis: one round trip)."""
-        ...
-
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None: ...
-
-    def put_many(self, tenant: str, identifiers: Sequence[Identifier], contact_id: str) -> None:
-        """`put` of each identifier for one contact (in Redis: one round trip)."""
-        ...
 
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None: ...
 
@@ -70,12 +57,6 @@ def identifier_digest(tenant: str, kind: str, value: str) -> str:
     """A SHA-256 hex digest of the normalized identifier (no personal data in key names)."""
     normalized = normalize_identifier(kind, value)
     return hashlib.sha256(f"{tenant}\x00{kind}\x00{normalized}".encode()).hexdigest()
-
-
-def _text(raw: object) -> str | None:
-    if isinstance(raw, bytes):
-        return raw.decode()
-    return raw if isinstance(raw, str) else None
 
 
 def _decode(raw: str | None) -> ContactRef | None:
@@ -108,24 +89,13 @@ class RedisContactIdStore:
         return f"{self._prefix}:{tenant}:{kind}:{identifier_digest(tenant, kind, value)}"
 
     def get(self, tenant: str, kind: str, value: str) -> ContactRef | None:
-        return _decode(_text(self._redis.get(self.redis_key(tenant, kind, value))))
-
-    def get_many(self, tenant: str, identifiers: Sequence[Identifier]) -> list[ContactRef | None]:
-        if not identifiers:
-            return []
-        raw = cast(list[object], self._redis.mget([self.redis_key(tenant, k, v) for k, v in identifiers]))
-        return [_decode(_text(item)) for item in raw]
+        raw = self._redis.get(self.redis_key(tenant, kind, value))
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        return _decode(raw if isinstance(raw, str) else None)
 
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None:
         self._redis.set(self.redis_key(tenant, kind, value), _ID_VALUE_PREFIX + contact_id, ex=self._ttl_s)
-
-    def put_many(self, tenant: str, identifiers: Sequence[Identifier], contact_id: str) -> None:
-        if not identifiers:
-            return
-        pipe = self._redis.pipeline(transaction=False)
-        for kind, value in identifiers:
-            pipe.set(self.redis_key(tenant, kind, value), _ID_VALUE_PREFIX + contact_id, ex=self._ttl_s)
-        pipe.execute()
 
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None:
         self._redis.set(self.redis_key(tenant, kind, value), _PENDING_FILE_VALUE, ex=self._pending_ttl_s)
@@ -162,15 +132,8 @@ class MemoryContactIdStore:
         with self._lock:
             self._entries[identifier_digest(tenant, kind, value)] = (raw, time.monotonic() + ttl_s)
 
-    def get_many(self, tenant: str, identifiers: Sequence[Identifier]) -> list[ContactRef | None]:
-        return [self.get(tenant, kind, value) for kind, value in identifiers]
-
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None:
         self._set(tenant, kind, value, _ID_VALUE_PREFIX + contact_id, self._ttl_s)
-
-    def put_many(self, tenant: str, identifiers: Sequence[Identifier], contact_id: str) -> None:
-        for kind, value in identifiers:
-            self.put(tenant, kind, value, contact_id)
 
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None:
         self._set(tenant, kind, value, _PENDING_FILE_VALUE, self._pending_ttl_s)

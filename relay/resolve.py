@@ -70,7 +70,8 @@ def known_contact(ctx: EventContext, identity: Identity) -> Lookup:
     if keys and keys[0].kind == "contactId":
         _remember(ctx, keys[1:], keys[0].value)
         return Lookup(keys[0].value, keys)
-    refs = ctx.runtime.contacts.get_many(ctx.tenant.name, [(key.kind, key.value) for key in keys])
+    store = ctx.runtime.contacts
+    refs = [store.get(ctx.tenant.name, key.kind, key.value) for key in keys]
     created_by_file = any(ref is not None and ref.pending_file for ref in refs)
     if not keys or keys[0].kind != LOOKUP_KIND[ctx.tenant.policy.contact_key]:
         # No tenant key in the event (a member number at the till): the first identifier known wins.
@@ -180,18 +181,17 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
     """Remember the contact under the event's identifiers; never one that already belongs to another
     contact (a shared phone, a reused member number): that one keeps its owner."""
     store = ctx.runtime.contacts
-    given = [(key.kind, key.value) for key in keys if key.kind != "contactId"]
-    learn = []
-    for identifier, existing in zip(given, store.get_many(ctx.tenant.name, given), strict=True):
+    learned = False
+    for key in keys:
+        if key.kind == "contactId":
+            continue
+        existing = store.get(ctx.tenant.name, key.kind, key.value)
         if existing is not None and existing.contact_id:
             if existing.contact_id != contact_id:
-                log.warning(
-                    "engage.identity.kept", identifier=identifier[0], detail="belongs to another contact"
-                )
+                log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
             continue
-        learn.append(identifier)
-    store.put_many(ctx.tenant.name, learn, contact_id)
-    learned = bool(learn)
+        store.put(ctx.tenant.name, key.kind, key.value, contact_id)
+        learned = True
     file_ref = file_clock_ref(keys)
     # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
     if (

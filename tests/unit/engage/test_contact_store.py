@@ -62,25 +62,3 @@ def test_redis_key_names_hold_no_personal_data(redis_client: redis.Redis) -> Non
     assert all(k.startswith("engage:cid:acme-se:") for k in keys)
     assert not any("jane" in k or "46701234567" in k for k in keys)
     assert all(int(redis_client.ttl(k)) > 0 for k in keys)  # type: ignore[arg-type]
-
-
-def test_many_identifiers_are_read_and_written_as_one_by_one(contact_store: ContactIdStore) -> None:
-    other = "9b1d2c3e-0000-4abe-ae99-aa510108e22b"
-    contact_store.put("acme-se", "email", "jane@example.com", GUID)
-    contact_store.mark_created_by_file("acme-se", "mobilePhone", "+46701234567")
-    wanted = [("email", " JANE@example.com"), ("mobilePhone", "+46701234567"), ("memberNumber", "42")]
-    one_by_one = [contact_store.get("acme-se", kind, value) for kind, value in wanted]
-    assert contact_store.get_many("acme-se", wanted) == one_by_one
-    assert contact_store.get_many("acme-se", wanted) == [
-        ContactRef(contact_id=GUID),
-        ContactRef(contact_id=None, pending_file=True),
-        None,
-    ]
-    assert contact_store.get_many("acme-se", []) == []
-    contact_store.put_many("acme-se", [("mobilePhone", "+46701234567"), ("memberNumber", "42")], other)
-    contact_store.put_many("acme-se", [], other)
-    assert contact_store.get_many("acme-se", wanted) == [
-        ContactRef(contact_id=GUID),
-        ContactRef(contact_id=other),
-        ContactRef(contact_id=other),
-    ]
