@@ -13,12 +13,12 @@ servers) the stores are asked one by one, with the same stops.
 from __future__ import annotations
 
 import time
-import weakref
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import redis
 
+from relay.batch import script_for
 from relay.breaker import RedisCircuitBreaker
 from relay.control import RedisTenantControl
 from relay.keys import PAUSED_PREFIX, applied_key, claim_key
@@ -50,8 +50,6 @@ if KEYS[6] and redis.call('HEXISTS', KEYS[6], 'opened_at') == 0 then closed = 1 
 return {false, 1, 1, redis.call('EXISTS', KEYS[5]), closed}
 """
 
-_scripts: weakref.WeakKeyDictionary[redis.Redis, Any] = weakref.WeakKeyDictionary()  # per client
-
 
 def _one_redis(rt: Runtime) -> redis.Redis | None:
     """The Redis all three stores use, when they are the Redis stores on the runtime's own Redis."""
@@ -71,9 +69,7 @@ def start(rt: Runtime, job: Job, claim: str) -> Start:
         return _start_one_by_one(rt, job, claim)
     schedule = cast(RedisSchedule, rt.schedule)
     jobs_key, leased_key = schedule.lease_keys(job)
-    script = _scripts.get(client)
-    if script is None:
-        script = _scripts[client] = client.register_script(_START_LUA)
+    script = script_for(client, _START_LUA)
     keys = [
         applied_key(job.tenant, job.event_id),
         jobs_key,
