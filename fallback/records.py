@@ -50,6 +50,11 @@ from schemas.sales import OrderDeliveredEvent, ReceiptCompletedEvent, ReturnCrea
 CONTACT_TYPES: Final = frozenset({"customer.created", "customer.updated"})
 TRANSACTION_TYPES: Final = frozenset({"order.delivered", "receipt.completed", "return.created"})
 REDEMPTION_TYPES: Final = frozenset({"promotion.redeemed", "voucher.redeemed"})
+CONTACT_NOT_IN_ENGAGE: Final = "next:contacts-file"
+"""The ``fallback_file`` of a pending customer letter whose bulk row found no contact (ContactNotFound): the
+bulk API only updates a contact that exists, so it goes in the contacts file, which creates or updates by
+the tenant's key (as the API path creates a contact it cannot find)."""
+
 NO_FILE_CHANNEL: Final = (
     "no Voyado file channel for this event type: replay it with `engage-relay dlq replay` once Engage is back"
 )
@@ -150,7 +155,7 @@ def plan_letters(
             if isinstance(event, CustomerCreatedEvent | CustomerUpdatedEvent):
                 fields = (contact_fields or {}).get(letter.id)
                 row = contact_row(letter, event, tenant, store, fields)
-                if contacts_via_bulk:
+                if contacts_via_bulk and letter.fallback_file != CONTACT_NOT_IN_ENGAGE:
                     plan.bulk.append(row)
                 else:
                     plan.files.append(row.file_record)

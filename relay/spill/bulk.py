@@ -7,8 +7,12 @@
   systemic, the rows go to the contacts XML file instead (returned to the caller).
 - Each row's letter moves to ``written`` with ``fallback_file = "bulk:{batchId}:{row}"``; the batch status
   is polled for at most ``bulk_poll_timeout_s``. A batch not done by then is checked again by the next
-  sweep (:func:`settle_open_batches`). Rows with an error become ``failed`` with Engage's row error; the
-  others are delivered, and the GUIDs Engage reports for created rows are stored.
+  sweep (:func:`settle_open_batches`). Rows with an error become ``failed`` with Engage's row error, but
+  for ContactNotFound (an update of a contact Engage does not have yet): that letter goes back to
+  ``pending`` for the contacts file, which creates or updates by key. The others are delivered, and the
+  GUIDs Engage reports for created rows are stored.
+- A contact an import file still fences waits (``held_by_files`` in relay/spill/clock.py): the file, imported
+  later, would overwrite what a bulk row sends now.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from engage.client import EngageClient
 from engage.errors import DeferredError, PermanentError, RetryableError, SystemicError
 from engage.models.contacts import BulkStatus
 from fallback.deadletters import DeadLetter, DeadLetterFilter
-from fallback.records import BulkOperation, BulkRow, FileRecord
+from fallback.records import CONTACT_NOT_IN_ENGAGE, BulkOperation, BulkRow, FileRecord
 from relay.runtime import Runtime
 from relay.spill.letters import (
     FileHooks,
@@ -44,6 +48,7 @@ BULK_POLL_TIMEOUT_S: Final = 30.0
 BULK_POLL_INTERVAL_S: Final = 1.0
 BULK_FILE_PREFIX: Final = "bulk:"
 BULK_KIND: Final = "contacts-bulk"
+NOT_FOUND_CODE: Final = "ContactNotFound"  # a row's contact is not in Engage (yet): it goes by file instead
 
 
 def bulk_ref(batch_id: str, row: int) -> str:
@@ -189,6 +194,10 @@ def _apply_status(rt: Runtime, tenant: Tenant, status: BulkStatus, letters: dict
     whole_batch_failed = status.status.casefold() == "failed" and not errors
     for row, letter in sorted(letters.items()):
         error = errors.get(row)
+        if error is not None and error.error_code == NOT_FOUND_CODE:
+            log.info("fallback.bulk.contact_not_found", letter=letter.id, batch_id=status.batch_id)
+            set_state(rt, letter.id, "pending", file=CONTACT_NOT_IN_ENGAGE, only_from=("written",))
+            continue
         if whole_batch_failed or error is not None:
             code = error.error_code if error is not None else None
             message = (error.message if error is not None else None) or status.status

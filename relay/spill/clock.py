@@ -23,6 +23,7 @@ from mappers.contacts import CustomerEvent, contact_attributes, flatten_attribut
 from mappers.identity import lookup_keys
 from relay.ledger import file_clock_ref, plan_fields, seen_at
 from relay.runtime import Runtime
+from relay.spill.fence import SPILL_HOLDER_PREFIX
 from relay.tenants import Tenant
 from schemas import InvalidEvent, parse_event
 from schemas.customer import CustomerCreatedEvent
@@ -40,10 +41,7 @@ class ContactFields:
 log = structlog.get_logger(__name__)
 
 
-def plan_contact_fields(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> ContactFields:
-    """Oldest first, each against the clock as the letters before it leave it (they go in one file, in
-    that order): a newer letter of the same contact overtakes an older one, never the reverse."""
-    out = ContactFields()
+def _customer_letters(letters: Iterable[DeadLetter]) -> list[tuple[DeadLetter, CustomerEvent]]:
     decoded: list[tuple[DeadLetter, CustomerEvent]] = []
     for letter in letters:
         if letter.type not in CONTACT_TYPES:
@@ -52,6 +50,34 @@ def plan_contact_fields(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLette
             decoded.append((letter, parse_event(dict(letter.envelope))))  # type: ignore[arg-type]
         except InvalidEvent:
             continue  # plan_letters reports it as failed
+    return decoded
+
+
+def held_by_files(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> set[str]:
+    """The customer letters whose contact an import file still fences (uploaded or not, not yet given its
+    grace): the bulk API would apply them at once, before Engage imports that file, whose older values
+    would then land over the newer ones (and an update of a contact the file creates would find no one).
+    They wait, as the API path does (relay/spill/fence.py), and go in a later sweep. The fences of spilled
+    events do not hold them: those events are in this sweep, planned oldest first with them."""
+    held: set[str] = set()
+    for letter, event in _customer_letters(letters):
+        refs = {clock_ref(rt, tenant, event), file_clock_ref(lookup_keys(event.data, tenant.policy))}
+        holders = rt.fence.holders(tenant.name, [ref for ref in refs if ref is not None])
+        if any(not holder.startswith(SPILL_HOLDER_PREFIX) for holder in holders):
+            held.add(letter.id)
+    return held
+
+
+def plan_contact_fields(
+    rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter], *, resent: frozenset[str] = frozenset()
+) -> ContactFields:
+    """Oldest first, each against the clock as the letters before it leave it (they go in one file, in
+    that order): a newer letter of the same contact overtakes an older one, never the reverse.
+
+    `resent`: letters sent before whose contact Engage did not have (a bulk row answered ContactNotFound);
+    the clock already holds their own values, so like a create they carry those again."""
+    out = ContactFields()
+    decoded = _customer_letters(letters)
     clocks: dict[str, dict[str, tuple[int, str]]] = {}
     for letter, event in sorted(decoded, key=lambda pair: pair[1].occurred_at):
         ref = clock_ref(rt, tenant, event)
@@ -66,7 +92,7 @@ def plan_contact_fields(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLette
             out.superseded.append((letter, ", ".join(plan.superseded)))
             continue
         kept = dict(plan.send)
-        if isinstance(event, CustomerCreatedEvent):  # a create carries what it must (its key), if not older
+        if isinstance(event, CustomerCreatedEvent) or letter.id in resent:  # what it must, if not older
             kept.update({name: flat[name] for name in plan.unchanged})
         out.send[letter.id] = kept
         out.refs[letter.id] = (ref, event.occurred_at)

@@ -8,8 +8,9 @@ One sweep, under the tenant's sweep lock (fallback/sweep_lock.py; another sweepe
    written twice), ``ready`` sidecars whose file vanished (their letters go back to ``pending``);
 2. bulk batches sent by an earlier sweep and not seen finished are checked (relay/spill/bulk.py);
 3. pending letters are planned (fallback/records.py): no file channel -> ``not_applicable``;
-   contacts by bulk API when the tenant says so (else, or when Engage does not answer, the contacts
-   file); transactions by matchKeyType; redemptions;
+   contacts by bulk API when the tenant says so (else, or when Engage does not answer, or the bulk API
+   found no such contact, the contacts file; a contact an import file still fences waits for a later
+   sweep); transactions by matchKeyType; redemptions;
 4. files of at most ``max_records_per_file`` records are written to the outbox, letters -> ``written``;
    contacts without a known GUID are marked "created by file" in the contact-id store;
 5. every due file is validated and uploaded; a verified upload records ``delivered_by_file`` for each
@@ -32,14 +33,14 @@ from fallback.config import FallbackSettings
 from fallback.deadletters import DeadLetterFilter
 from fallback.file_sequence import PROCESS_FILE_SEQUENCE, FileSequence, RedisFileSequence
 from fallback.outbox import Clock, Outbox, OutboxEntry, utc_now
-from fallback.records import NO_FILE_CHANNEL, FileRecord, plan_letters
+from fallback.records import CONTACT_NOT_IN_ENGAGE, NO_FILE_CHANNEL, FileRecord, plan_letters
 from fallback.sweep_lock import MemorySweepLock, RedisSweepLock, SweepLock
 from fallback.uploaders import Uploader, uploader_for
 from fallback.xmlfiles import MAX_RECORDS_PER_FILE, RecordError, XmlBatchWriter
 from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bulk, settle_open_batches
-from relay.spill.clock import plan_contact_fields, record_sent
+from relay.spill.clock import held_by_files, plan_contact_fields, record_sent
 from relay.spill.fence import spill_holder
 from relay.spill.letters import FileHooks, deliver, fail, letters_of, remember_created, set_state, supersede
 from relay.spill.outage import ready_to_file
@@ -110,7 +111,11 @@ def _sweep(rt: Runtime, tenant: Tenant, options: SweepOptions) -> SweepReport:
     pending = ready_to_file(
         rt, list(letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending")))
     )
-    fields = plan_contact_fields(rt, tenant, pending)
+    if settings.contacts_via == "bulk":
+        waiting = held_by_files(rt, tenant, pending)
+        pending = [letter for letter in pending if letter.id not in waiting]
+    resent = frozenset(letter.id for letter in pending if letter.fallback_file == CONTACT_NOT_IN_ENGAGE)
+    fields = plan_contact_fields(rt, tenant, pending, resent=resent)
     for letter, which in fields.superseded:
         supersede(rt, letter, f"newer values for {which} were already sent")
     overtaken = {letter.id for letter, _ in fields.superseded}

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fallback.config import FallbackSettings
+from fallback.records import CONTACT_NOT_IN_ENGAGE
 from fallback.sweep_lock import MemorySweepLock
 from fallback.uploaders import MemoryUploader
+from mappers.identity import LookupKey
+from relay.ledger import file_clock_ref
 from relay.spill.letters import FileHooks
 from relay.spill.sweep import SweepOptions, sweep_tenant
 from tests.support.dead_letters import envelope, fallback_tenant, letter
@@ -79,3 +82,65 @@ def test_bulk_falls_back_to_the_contacts_file_when_engage_is_down(
     assert {d.fallback_state for d in rt.deadletters.list()} == {"delivered_by_file"}
     ref = rt.contacts.get(tenant.name, "email", "one@example.se")
     assert ref is not None and ref.pending_file
+
+
+def _bulk_options(uploader: MemoryUploader) -> SweepOptions:
+    return SweepOptions(
+        uploader_factory=lambda s: uploader,
+        hooks=FileHooks(),
+        bulk_poll_timeout_s=BULK_POLL_TIMEOUT_S,
+        bulk_poll_interval_s=BULK_POLL_INTERVAL_S,
+    )
+
+
+def test_an_update_of_a_contact_engage_lacks_goes_by_contacts_file_not_to_failed(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    # Given a tenant with the default fallback (contacts by bulk API) and a spilled update of a customer
+    # Engage does not have (its sign-up is still on its way)
+    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"))
+    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
+    rt = memory_runtime([tenant])
+    update = envelope("customer.updated", "evt-u", contact_id=None, email="late@example.se", city="Lund")
+    rt.deadletters.add(letter(update))
+    uploader = MemoryUploader()
+    # When the sweep runs: the bulk row finds no contact
+    sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
+    # Then the letter waits for the contacts file, which creates or updates by key; it did not fail
+    waiting = rt.deadletters.get(f"{tenant.name}:evt-u")
+    assert waiting is not None and waiting.fallback_state == "pending"
+    assert waiting.fallback_file == CONTACT_NOT_IN_ENGAGE
+    # And the next sweep writes it into a contacts file, with all of its fields and its key
+    sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
+    [(path, body)] = uploader.files.items()
+    assert path.rsplit("/", 2)[1] == "contactImport"
+    assert b"late@example.se" in body and b"Lund" in body
+    assert [o.outcome for o in outcomes_of(rt) if o.event_id == "evt-u"] == ["delivered_by_file"]
+
+
+def test_a_contact_an_import_file_fences_waits_before_its_bulk_row(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    # Given a contact whose record is in an import file Engage has not imported yet (the file's fence), and
+    # a newer spilled update of it for the bulk API
+    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"))
+    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
+    rt = memory_runtime([tenant])
+    ref = file_clock_ref([LookupKey("email", "fenced@example.se")])
+    assert ref is not None
+    rt.fence.raise_for(tenant.name, "20261203101500_1_contacts.xml", [ref])
+    update = envelope("customer.updated", "evt-u", contact_id=None, email="fenced@example.se", city="Lund")
+    rt.deadletters.add(letter(update))
+    uploader = MemoryUploader()
+    # When the sweep runs while the fence holds
+    sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
+    # Then the update waits: no bulk batch, no file, nothing recorded as sent
+    waiting = rt.deadletters.get(f"{tenant.name}:evt-u")
+    assert waiting is not None and (waiting.fallback_state, waiting.fallback_file) == ("pending", None)
+    assert simulator.admin.state()["bulk_batches"] == [] and uploader.files == {}
+    assert rt.ledger.field_clock(tenant.name, ref) == {}
+    # And once the file was imported and its grace passed, the next sweep sends it by the bulk API
+    rt.fence.uploaded(tenant.name, "20261203101500_1_contacts.xml", 0)
+    sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
+    [batch] = simulator.admin.state()["bulk_batches"]
+    assert batch["operation"] == "update" and batch["total"] == 1
