@@ -181,13 +181,15 @@ class BaseEngageClient:
     ) -> None:
         if not api_key:
             raise ValueError("an Engage API key is required")
+        if api_key != api_key.strip() or any(c in api_key for c in "\r\n\x00"):
+            # said without the key: http.client's own error would show it
+            raise ValueError("the Engage API key has surrounding blanks or a line break: check how it is set")
         self.base_url = base_url
         self._api_key = SecretStr(api_key)
         self.key_id = key_fingerprint(api_key)
         self.timeouts = timeouts
         self.rate_limiter = rate_limiter
         self.session = session if session is not None else shared_session(pool_maxsize)
-        self._proxies, self._verify = environment_settings(self.base_url)
         self.retry = retry
         self.max_rate_wait_s = max_rate_wait_s
         self.rate_lane: Lane = rate_lane
@@ -204,6 +206,7 @@ class BaseEngageClient:
     def base_url(self, value: str) -> None:
         self._base_url = value.rstrip("/")
         self._url_base = _normalised(self._base_url)  # as requests sends it, computed once
+        self._proxies, self._verify = environment_settings(self._base_url)
 
     def _headers(self, method: str, has_body: bool) -> dict[str, str]:
         headers = {
@@ -301,7 +304,8 @@ class BaseEngageClient:
         `Session.request`: that would merge the session's settings, cookies and hooks into it and parse the
         URL again on every call, a quarter of a call's CPU, for nothing the relay uses (no redirects are
         followed, the environment is read once per client, and no cookie of one tenant's Engage should
-        ride on another's request)."""
+        ride on another's request). A session given to the client lends it its adapters (connection pools)
+        only: its headers, auth, cookies and hooks are not applied."""
         request = self._prepare(method, path, params, data)
         try:
             response = self.session.get_adapter(request.url or "").send(
@@ -321,6 +325,11 @@ class BaseEngageClient:
             raise EngageTimeout("read timeout", maybe_delivered=True, method=method, path=path) from None
         except requests.exceptions.SSLError:
             raise EngageUnreachable("TLS handshake failed", method=method, path=path) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            # the request arrived; its answer was cut off or cannot be read
+            raise EngageUnreachable(
+                "answer cut off", maybe_delivered=True, method=method, path=path
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             never_sent = _connection_never_made(exc)
             summary = "connection failed" if never_sent else "connection dropped"
@@ -334,6 +343,7 @@ class BaseEngageClient:
         """What `PreparedRequest.prepare` would build for this call: the base URL normalised once (at
         construction), a path of quoted segments and a query encoded as requests would (urlencode), the
         headers requests adds by default under the call's own, and the body's length."""
+        method = method.upper()
         request = requests.PreparedRequest()
         request.method = method
         request.url = f"{self._url_base}{path}?{urlencode(params)}" if params else self._url_base + path

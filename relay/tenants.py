@@ -46,6 +46,15 @@ class Tenant(BaseModel):
             raise ValueError("tenant name must be a lower-case slug: a-z, 0-9, '-' and '_', at most 63 chars")
         return value
 
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_is_one_token(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if key != key.strip() or any(c in key for c in "\r\n\x00"):
+            # a key read from a file often ends in a line break; said without showing the key
+            raise ValueError("the API key has surrounding blanks or a line break: check how it is set")
+        return value
+
     @field_validator("soft_id_key")
     @classmethod
     def _soft_id_key_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -30,3 +30,20 @@ def test_no_proxy_and_no_bundle_mean_a_direct_verified_call(monkeypatch: pytest.
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "acme.voyado.com")
     assert "https" not in environment_settings(ENGAGE)[0]
+
+
+@pytest.mark.parametrize("key", ["key-123\n456", " key-123456", "key-123456\r", "key\x00123456"])
+def test_a_key_with_a_line_break_or_blanks_is_refused_without_showing_it(key: str) -> None:
+    with pytest.raises(ValueError, match="surrounding blanks or a line break") as caught:
+        BaseEngageClient(ENGAGE, key)
+    assert "123" not in str(caught.value)
+
+
+def test_a_new_base_url_brings_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "engage.internal")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    client = BaseEngageClient(ENGAGE, "key-123456")
+    assert client._proxies.get("https") == "http://proxy.example:3128"
+    client.base_url = "https://engage.internal/"
+    assert client.base_url == "https://engage.internal"
+    assert "https" not in client._proxies

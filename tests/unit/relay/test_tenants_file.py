@@ -75,6 +75,7 @@ def test_an_unknown_tenant_is_an_error_never_a_guess(tmp_path: Path) -> None:
         ('[tenants.x]\nbase_url = "https://x"\napi_key = "inline"\n', {}, "never the key itself"),
         ('[tenants.x]\nbase_url = "ftp://x"\napi_key_env = "K"\n', {"K": "k"}, "base_url"),
         ('[tenants."X!"]\nbase_url = "https://x"\napi_key_env = "K"\n', {"K": "k"}, "slug"),
+        ('[tenants.x]\nbase_url = "https://x"\napi_key_env = "K"\n', {"K": "k-9\n"}, "a line break"),
         ("[other]\n", {}, "no [tenants.<name>] table"),
         ("not toml = = =", {}, "tenants.toml"),
     ],
@@ -82,8 +83,9 @@ def test_an_unknown_tenant_is_an_error_never_a_guess(tmp_path: Path) -> None:
 def test_a_wrong_tenants_file_says_what_is_wrong(
     tmp_path: Path, text: str, env: dict[str, str], message: str
 ) -> None:
-    with pytest.raises(TenantConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(TenantConfigError, match=message.replace("[", r"\[").replace("]", r"\]")) as caught:
         load_tenants_file(write(tmp_path, text), env)
+    assert not any(len(value) > 1 and value.strip() in str(caught.value) for value in env.values())
 
 
 def test_without_a_file_the_default_tenant_comes_from_the_environment(
