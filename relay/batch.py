@@ -18,25 +18,40 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import redis
-from redis.client import Pipeline
+from redis.client import EMPTY_RESPONSE, Pipeline
 from redis.commands.core import Script
 from redis.typing import EncodableT
 
 # A Lua function that runs the queued commands a scripted batch passes from ARGV[first] on: for each
 # command its number of arguments, then the command and its arguments. The commands name their own keys
-# (a single Redis, as everywhere in the relay; not Redis Cluster).
+# (a single Redis, as everywhere in the relay; not Redis Cluster). As EXEC does, a command that fails does
+# not stop the ones after it: the first error is returned (nil when none), for the script to answer with
+# `redis.error_reply` once it has done its own steps.
 RUN_QUEUED_LUA = """
 local function run_queued(first)
-  local i = first
+  local i, failed = first, nil
   while i <= #ARGV do
     local n = tonumber(ARGV[i])
-    redis.call(unpack(ARGV, i + 1, i + n))
+    local reply = redis.pcall(unpack(ARGV, i + 1, i + n))
+    if type(reply) == 'table' and reply.err and not failed then failed = reply.err end
     i = i + n + 1
   end
+  return failed
 end
 """
-_RUN_ALL_LUA = RUN_QUEUED_LUA + "run_queued(1)\nreturn 1\n"
-_NOT_IN_A_SCRIPT = frozenset({"EVAL", "EVALSHA", "MULTI", "EXEC", "WATCH"})
+_RUN_ALL_LUA = (
+    RUN_QUEUED_LUA
+    + """
+local failed = run_queued(1)
+if failed then return redis.error_reply(failed) end
+return 1
+"""
+)
+_NOT_IN_A_SCRIPT = frozenset(
+    {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "SCRIPT", "FUNCTION"}
+    | {"MULTI", "EXEC", "WATCH", "UNWATCH", "DISCARD"}
+)
+MAX_SCRIPTED_COMMAND_ARGS = 7000  # Lua's `unpack` stops near 8000 values; a transaction has no such limit
 
 _scripts: weakref.WeakKeyDictionary[redis.Redis, dict[str, Script]] = weakref.WeakKeyDictionary()
 
@@ -107,13 +122,23 @@ class Batch:
         if self._pipe is None or self._client is None or not self._scripted:
             raise TypeError("commit_in needs a scripted batch on Redis")
         args: list[EncodableT] = list(head)
-        for command, _options in self._pipe.command_stack:
-            if str(command[0]).upper() in _NOT_IN_A_SCRIPT:
-                raise ValueError(f"{command[0]} cannot run inside a script")
-            args.append(len(command))
-            args.extend(command)
-        self._pipe.reset()
+        try:
+            for command, options in self._pipe.command_stack:
+                if EMPTY_RESPONSE in options:
+                    continue  # a command with nothing to do (an MGET of no keys): a transaction sends none
+                words = [*str(command[0]).split(), *command[1:]]  # "CLIENT SETNAME" is two words on the wire
+                if words[0].upper() in _NOT_IN_A_SCRIPT or len(words) > MAX_SCRIPTED_COMMAND_ARGS:
+                    raise ValueError(f"{words[0]} ({len(words) - 1} arguments) cannot run in a script batch")
+                args.append(len(words))
+                args.extend(words)
+        finally:
+            self._pipe.reset()
         return script_for(self._client, source)(keys=[], args=args)
+
+    @property
+    def has_after(self) -> bool:
+        """Whether steps of stores that could not join wait for the commit (`then`)."""
+        return bool(self._after)
 
     def run_after(self) -> None:
         """Run the steps of the stores that could not join (once the batch is committed)."""

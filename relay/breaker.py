@@ -176,7 +176,9 @@ def guarded(
 ) -> T:
     """Run `call` for an allowed permit and tell the breaker what its result says; exceptions pass on.
     With `defer_success`, a result is not recorded: the caller records the success later (relay/run.py
-    does, in the run's last write)."""
+    does, in the run's last write, a few milliseconds on). Meanwhile a half-open breaker stays half open
+    (a probe whose worker dies there gives its lease back after `BREAKER_PROBE_LEASE_S`), and the success
+    also clears failures other workers recorded in those milliseconds."""
     try:
         result = call()
     except BaseException as exc:

@@ -9,13 +9,16 @@ all of it, in this order and atomically:
 
 1. the guard: when the event's settled marker holds a final outcome, nothing of the batch is written (its
    reply is that marker: the caller reports a duplicate);
-2. the batch's commands (`relay.batch.RUN_QUEUED_LUA`);
+2. the batch's commands (`relay.batch.RUN_QUEUED_LUA`; as in EXEC, one that fails does not stop the
+   others, and the script answers with its error once steps 3 and 4 are done);
 3. the claim deleted when this run still owns it;
 4. the breaker's failures cleared when it is closed (a success of a call that was not the probe; a probe's
    success closes the breaker, recorded by the breaker itself first).
 
-Otherwise (the in-memory twins, stores on other servers) the batch commits as before and `let_go` releases
-the claim and records the success itself; so does `run_job` for a run that ended without a last write.
+Otherwise (the in-memory twins, a ledger on another server) the batch commits as before, and so does a
+batch that has writes of stores on other servers to make after it; then `let_go` releases the claim and
+records the success itself, after those writes; so does `run_job` for a run that ended without a last
+write.
 """
 
 from __future__ import annotations
@@ -45,9 +48,11 @@ if ARGV[1] ~= '' then
     if {_NOT_FINAL} then mark = false end
   end
 end
-if not mark then run_queued(6) end
+local failed = nil
+if not mark then failed = run_queued(6) end
 if ARGV[2] ~= '' and redis.call('GET', ARGV[2]) == ARGV[3] then redis.call('DEL', ARGV[2]) end
 if ARGV[4] ~= '' and redis.call('HEXISTS', ARGV[4], 'opened_at') == 0 then redis.call('DEL', ARGV[5]) end
+if failed then return redis.error_reply(failed) end
 return mark
 """
 )
@@ -88,11 +93,14 @@ def commit(rt: Runtime, batch: Batch, *, guard: tuple[str, str] | None, hold: Ho
         batch.commit()
         return None
     head = ["" if guard is None else applied_key(*guard), "", "", "", ""]
-    if hold is not None and not hold.done:
+    # what the run holds is let go in the script only when nothing of the batch is written after it (a
+    # store on another server): else `let_go` does it, after those writes
+    folded = hold is not None and not hold.done and not batch.has_after
+    if folded and hold is not None:
         head[1:3] = [claim_key(hold.tenant, hold.event_id), hold.owner]
         head[3:5] = _success_keys(rt, hold)
-    mark: bytes | None = batch.commit_in(_LAST_WRITE_LUA, head) or None
-    if hold is not None:
+    mark: bytes | None = batch.commit_in(_LAST_WRITE_LUA, head)
+    if folded and hold is not None:
         hold.success, hold.done = None, True
     if mark is None:
         batch.run_after()

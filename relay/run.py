@@ -189,7 +189,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
     except IdentityConflict as exc:
         return dead_letter(rt, job, event, tenant, ctx, exc)
     except PermanentError as exc:
-        return reject(rt, job, event, tenant, ctx.attempt + 1, ctx.calls, exc)
+        return reject(rt, job, event, tenant, ctx.attempt + 1, ctx.calls, exc, hold)
     except SystemicError as exc:
         log.error("engage.tenant.held", cause=rt.circuit.info(tenant.name).cause, **exc.log_fields())
         return park(rt, job, "held", time.time() + HOLD_RECHECK_S, lane="backlog", error=exc, hold=hold)
@@ -198,9 +198,16 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
             # the probe found Engage still down: the outage's doing, not the event's; held, same step
             wait_s = max(rt.circuit.allow(tenant.name).retry_after_s, HOLD_RECHECK_S)
             return park(
-                rt, job, "held", time.time() + wait_s, lane="backlog", error=exc, detail="probe failed"
+                rt,
+                job,
+                "held",
+                time.time() + wait_s,
+                lane="backlog",
+                error=exc,
+                detail="probe failed",
+                hold=hold,
             )
-        return _retry_or_dead_letter(rt, job, event, tenant, ctx, exc)
+        return _retry_or_dead_letter(rt, job, event, tenant, ctx, exc, hold)
     if ctx.parked is not None:  # the handler waits for Engage (an order job): same step, its own state
         due_s, reason, state = ctx.parked
         return park(rt, job, reason, due_s, state=state, hold=hold)
@@ -296,7 +303,13 @@ def park(
 
 
 def _retry_or_dead_letter(
-    rt: Runtime, job: Job, event: Envelope, tenant: Tenant, ctx: EventContext, exc: RetryableError
+    rt: Runtime,
+    job: Job,
+    event: Envelope,
+    tenant: Tenant,
+    ctx: EventContext,
+    exc: RetryableError,
+    hold: Hold,
 ) -> dict[str, Any]:
     countdown = countdown_for(ctx.attempt, rt.retry_ladder_s)
     maybe_delivered = ctx.maybe_delivered or (isinstance(exc, EngageTimeout) and exc.maybe_delivered)
@@ -314,6 +327,7 @@ def _retry_or_dead_letter(
         maybe_delivered=maybe_delivered,
         state={},  # a new step starts over (an order job that failed is written again)
         error=exc,
+        hold=hold,
     )
 
 

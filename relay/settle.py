@@ -137,6 +137,7 @@ def reject(
     attempts: int,
     calls: list[str],
     exc: PermanentError,
+    hold: Hold | None = None,
 ) -> dict[str, Any]:
     reason: dict[str, Any] = {
         "loc": ["engage"],
@@ -169,6 +170,7 @@ def reject(
         code=exc.error_code,
         detail=str(exc),
         calls=calls,
+        hold=hold,
     )
 
 

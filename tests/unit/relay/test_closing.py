@@ -15,7 +15,7 @@ from relay.ledger import RedisLedger
 from relay.outcomes import MemoryOutcomeSink, Outcome, RedisOutcomeSink
 from relay.run import job_for, park
 from relay.runtime import Runtime
-from relay.schedule import Job, RedisSchedule
+from relay.schedule import Job, MemorySchedule, RedisSchedule
 from relay.settle import write_final
 from relay.trail import RedisTrail
 from tests.support.round_trips import round_trips
@@ -26,8 +26,9 @@ PATHS = ["script", "transaction", "twins"]
 
 
 def _runtime(path: str, request: pytest.FixtureRequest) -> Runtime:
-    """`script`: every store on one Redis; `transaction`: the ledger on another connection pool (so the
-    last write watches its marker); `twins`: no Redis."""
+    """`script`: every store on one Redis; `transaction`: the ledger on another connection pool (the last
+    write is a transaction watching the marker, and the marker is written after it: the same answers one
+    at a time, not the same atomicity); `twins`: no Redis."""
     rt = memory_runtime([tenant_for("http://127.0.0.1:9", "k", name=TENANT)])
     if path == "twins":
         return rt
@@ -189,3 +190,55 @@ def test_a_scripted_batch_commits_its_commands_and_then_its_steps(redis_client: 
     batch.then(lambda: steps.append(str(redis_client.llen("relay-test:l"))))
     batch.commit()
     assert steps == ["2"]
+
+
+def test_a_claim_is_let_go_after_the_writes_of_a_store_on_another_server(
+    redis_client: redis.Redis, request: pytest.FixtureRequest
+) -> None:
+    """A store that cannot join the script writes after it: the claim must outlive that write, or another
+    copy could claim the event and run it before the park is written."""
+    rt = _runtime("script", request)
+    rt.schedule = MemorySchedule()  # the park becomes a step after the script
+    job = _job("e1")
+    rt.schedule.admit([job])
+    rt.ledger.claim(TENANT, "e1", "me:0")
+    seen: list[bool] = []
+    park_after = rt.schedule.park
+
+    def park_then_look(waiting: Job, due_s: float) -> None:
+        seen.append(rt.ledger.claim(TENANT, "e1", "other:0"))  # would another copy get the claim now?
+        park_after(waiting, due_s)
+
+    rt.schedule.park = park_then_look  # type: ignore[method-assign]
+    hold = Hold(TENANT, "e1", "me:0")
+    park(rt, job, "busy", time.time() + 60, hold=hold)
+    assert seen == [False]
+    assert not hold.done
+    let_go(rt, hold)
+    assert rt.ledger.claim(TENANT, "e1", "next:0")
+
+
+def test_a_failing_command_does_not_stop_the_others_and_the_claim_is_let_go(
+    redis_client: redis.Redis, request: pytest.FixtureRequest
+) -> None:
+    """As in EXEC: every command of the batch runs, the error is raised after; `let_go` still releases."""
+    rt = _runtime("script", request)
+    redis_client.set(f"engage:trail:{TENANT}:e1", "not a list")  # the trail's RPUSH will fail
+    rt.ledger.claim(TENANT, "e1", "me:0")
+    hold = Hold(TENANT, "e1", "me:0")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        write_final(rt, _job("e1"), _outcome("e1"), hold)
+    let_go(rt, hold)
+    assert _outcomes(rt) == [("e1", "applied")], "the commands before and after the failing one ran"
+    assert rt.ledger.claim(TENANT, "e1", "next:0")
+
+
+def test_a_scripted_batch_sends_what_a_transaction_would(redis_client: redis.Redis) -> None:
+    batch = Batch(redis_client, scripted=True)
+    pipe = batch.pipeline_for(redis_client)
+    assert pipe is not None
+    pipe.mget([])  # nothing to send: a transaction sends nothing either
+    pipe.set("relay-test:b", "1")
+    pipe.execute_command("OBJECT ENCODING", "relay-test:b")  # two words on the wire
+    batch.commit()
+    assert redis_client.get("relay-test:b") == b"1"
