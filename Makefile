@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read bench-drain bench-cost openapi clean
+.PHONY: install lint format typecheck test test-unit test-integration check demo bench bench-pipeline bench-xml bench-read bench-drain bench-cost bench-one openapi clean
 
 $(BIN)/engage-relay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-drain: install
 
 bench-cost: install
 	$(BIN)/python -m bench.call_cost
+
+bench-one: install
+	$(BIN)/python -m bench.one_event
 
 # The HTTP service's OpenAPI document, as /openapi.json serves it (a test keeps the two equal).
 openapi: install
