@@ -11,13 +11,16 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Final, Literal, Protocol, cast
 
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
 DLQ_PREFIX = "engage:dlq"
 LIST_PAGE = 500
+
+BULK_REF_PREFIX: Final = "bulk:"
+"""How the ``fallback_file`` of a letter sent by the bulk API begins: ``bulk:{batchId}:{row}``."""
 
 FallbackState = Literal["pending", "written", "delivered_by_file", "superseded", "failed", "not_applicable"]
 """Where the fallback sweep (relay/spill/sweep.py) has got with a letter:
@@ -55,6 +58,11 @@ class DeadLetter(BaseModel):
     @property
     def id(self) -> str:
         return dead_letter_id(self.tenant, self.event_id)
+
+    @property
+    def in_bulk_batch(self) -> bool:
+        """Sent as a row of a bulk batch that Engage has not reported done yet (it may still apply it)."""
+        return self.fallback_state == "written" and (self.fallback_file or "").startswith(BULK_REF_PREFIX)
 
 
 def dead_letter_id(tenant: str, event_id: str) -> str:

@@ -153,11 +153,12 @@ class Runtime:
         return read_paused(replies), read_states(replies)
 
     def spill_pending(self, tenant: str, event_id: str) -> bool:
-        """Whether this spilled event still waits in the spill store for the sweep to file it."""
+        """Whether this spilled event still waits in the spill store for the sweep to file it, or is a row of
+        a bulk batch Engage may still apply (a record in a file is fenced by the file's own name)."""
         if self.spill is None:
             return False
         letter = self.spill.get(dead_letter_id(tenant, event_id))
-        return letter is not None and letter.fallback_state == "pending"
+        return letter is not None and (letter.fallback_state == "pending" or letter.in_bulk_batch)
 
     def limiter_cooldown_s(self, tenant: Tenant) -> float:
         """How long the shared limiter still holds this tenant's key back after a 429."""

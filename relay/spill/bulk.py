@@ -27,7 +27,7 @@ import structlog
 from engage.client import EngageClient
 from engage.errors import DeferredError, PermanentError, RetryableError, SystemicError
 from engage.models.contacts import BulkStatus
-from fallback.deadletters import DeadLetter, DeadLetterFilter
+from fallback.deadletters import BULK_REF_PREFIX, DeadLetter, DeadLetterFilter
 from fallback.records import CONTACT_NOT_IN_ENGAGE, BulkOperation, BulkRow, FileRecord
 from relay.runtime import Runtime
 from relay.spill.letters import (
@@ -46,19 +46,18 @@ log = structlog.get_logger("relay.spill")
 MAX_BULK_CONTACTS: Final = 4000
 BULK_POLL_TIMEOUT_S: Final = 30.0
 BULK_POLL_INTERVAL_S: Final = 1.0
-BULK_FILE_PREFIX: Final = "bulk:"
 BULK_KIND: Final = "contacts-bulk"
 NOT_FOUND_CODE: Final = "ContactNotFound"  # a row's contact is not in Engage (yet): it goes by file instead
 
 
 def bulk_ref(batch_id: str, row: int) -> str:
-    return f"{BULK_FILE_PREFIX}{batch_id}:{row}"
+    return f"{BULK_REF_PREFIX}{batch_id}:{row}"
 
 
 def parse_bulk_ref(ref: str | None) -> tuple[str, int] | None:
-    if not ref or not ref.startswith(BULK_FILE_PREFIX):
+    if not ref or not ref.startswith(BULK_REF_PREFIX):
         return None
-    batch_id, _, row = ref[len(BULK_FILE_PREFIX) :].rpartition(":")
+    batch_id, _, row = ref[len(BULK_REF_PREFIX) :].rpartition(":")
     return (batch_id, int(row)) if batch_id and row.isdigit() else None
 
 

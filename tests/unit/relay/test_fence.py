@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from fallback.deadletters import FallbackState
 from relay.spill.fence import (
     FileFence,
     FileInFlight,
@@ -15,6 +16,8 @@ from relay.spill.fence import (
     check_fence,
     spill_holder,
 )
+from tests.support.dead_letters import envelope, letter
+from tests.support.task_harness import memory_runtime
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -66,3 +69,30 @@ def test_a_spilled_events_fence_that_outlived_its_letter_is_lifted_and_a_waiting
         with pytest.raises(FileInFlight):
             check_fence(fence, "acme", [ref], pending)
     assert set(fence.holders("acme", ["guid-2", "guid-3"])) == {spill_holder("evt-waiting"), "f1.xml"}
+
+
+@pytest.mark.parametrize(
+    ("state", "file", "holds"),
+    [
+        ("pending", None, True),  # waits for the sweep
+        ("written", "bulk:batch-7:3", True),  # a row of a bulk batch Engage may still apply
+        ("written", "20261203121321_3_contacts.xml", False),  # the file's own fence holds the contact
+        ("delivered_by_file", "bulk:batch-7:3", False),
+        ("superseded", None, False),
+    ],
+)
+def test_a_spilled_event_holds_its_contact_until_its_record_is_in_a_file_or_its_bulk_batch_is_done(
+    state: FallbackState, file: str | None, holds: bool
+) -> None:
+    rt = memory_runtime([])
+    assert rt.spill is not None
+    raw = envelope("customer.created", "evt-c", email="held@example.se")
+    rt.spill.add(letter(raw).model_copy(update={"fallback_state": state, "fallback_file": file}))
+    assert rt.spill_pending(raw["tenant"], "evt-c") is holds
+    rt.fence.raise_for(raw["tenant"], spill_holder("evt-c"), ["guid-1"])
+    if holds:
+        with pytest.raises(FileInFlight):
+            check_fence(rt.fence, raw["tenant"], ["guid-1"], rt.spill_pending)
+    else:
+        check_fence(rt.fence, raw["tenant"], ["guid-1"], rt.spill_pending)
+        assert rt.fence.holders(raw["tenant"], ["guid-1"]) == {}
