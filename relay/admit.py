@@ -45,7 +45,8 @@ def admit(rt: Runtime, arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
     """Admit a batch; one verdict per arrival, in order."""
     verdicts: list[AdmitOutcome | None] = [None] * len(arrivals)
     marks = rt.ledger.settled_many([(a.event.tenant, a.event.id) for a in arrivals])
-    held = {t: _held(rt, t) for t in {a.event.tenant for a in arrivals}}
+    # paused, or its breaker not closed: the event waits in the backlog lane (every tenant in one round trip)
+    held = {t: gate != "closed" for t, gate in rt.gates(sorted({a.event.tenant for a in arrivals})).items()}
     jobs: list[tuple[int, Job]] = []
     for n, (arrival, known) in enumerate(zip(arrivals, marks, strict=True)):
         job = _job(arrival, "backlog" if held[arrival.event.tenant] else arrival.lane)
@@ -68,10 +69,6 @@ def admit(rt: Runtime, arrivals: Sequence[Arrival]) -> list[AdmitOutcome]:
             _copy(rt, job, admission.verdict, admission.existing)
     trail.commit()
     return [v or "duplicate" for v in verdicts]
-
-
-def _held(rt: Runtime, tenant: str) -> bool:
-    return rt.paused(tenant) or rt.circuit.state(tenant) != "closed"
 
 
 def _job(arrival: Arrival, lane: Lane) -> Job:
