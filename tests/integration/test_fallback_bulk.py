@@ -10,8 +10,10 @@ from fallback.sweep_lock import MemorySweepLock
 from fallback.uploaders import MemoryUploader
 from mappers.identity import LookupKey
 from relay.ledger import file_clock_ref
+from relay.runtime import Runtime
 from relay.spill.letters import FileHooks
 from relay.spill.sweep import SweepOptions, sweep_tenant
+from relay.tenants import Tenant
 from tests.support.dead_letters import envelope, fallback_tenant, letter
 from tests.support.simulator import RunningSimulator
 from tests.support.task_harness import memory_runtime, outcomes_of
@@ -93,14 +95,20 @@ def _bulk_options(uploader: MemoryUploader) -> SweepOptions:
     )
 
 
+def _shipped_fallback(simulator: RunningSimulator, tmp_path: Path) -> tuple[Tenant, Runtime]:
+    """A tenant with the fallback as shipped (contacts by the bulk API), and its runtime."""
+    tenant = fallback_tenant(
+        simulator.base_url, simulator.api_key, FallbackSettings(local_dir=str(tmp_path / "outbox"))
+    )
+    return tenant, memory_runtime([tenant])
+
+
 def test_an_update_of_a_contact_engage_lacks_goes_by_contacts_file_not_to_failed(
     simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     # Given a tenant with the default fallback (contacts by bulk API) and a spilled update of a customer
     # Engage does not have (its sign-up is still on its way)
-    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"))
-    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
-    rt = memory_runtime([tenant])
+    tenant, rt = _shipped_fallback(simulator, tmp_path)
     update = envelope("customer.updated", "evt-u", contact_id=None, email="late@example.se", city="Lund")
     rt.deadletters.add(letter(update))
     uploader = MemoryUploader()
@@ -123,9 +131,7 @@ def test_a_contact_an_import_file_fences_waits_before_its_bulk_row(
 ) -> None:
     # Given a contact whose record is in an import file Engage has not imported yet (the file's fence), and
     # a newer spilled update of it for the bulk API
-    settings = FallbackSettings(local_dir=str(tmp_path / "outbox"))
-    tenant = fallback_tenant(simulator.base_url, simulator.api_key, settings)
-    rt = memory_runtime([tenant])
+    tenant, rt = _shipped_fallback(simulator, tmp_path)
     ref = file_clock_ref([LookupKey("email", "fenced@example.se")])
     assert ref is not None
     rt.fence.raise_for(tenant.name, "20261203101500_1_contacts.xml", [ref])
