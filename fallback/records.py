@@ -17,7 +17,7 @@ mapper plans in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
@@ -127,6 +127,7 @@ def plan_letters(
     store: ContactIdStore,
     *,
     contacts_via_bulk: bool,
+    contacts_by_file: Collection[str] = (),
     redemptions_by_file: bool = False,
     contact_fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> LetterPlan:
@@ -134,6 +135,7 @@ def plan_letters(
 
     Redemptions go to our redemptions file only when the tenant agreed its format with Voyado
     (`redemptions_by_file`); otherwise, like every type without a documented file channel, they wait.
+    `contacts_by_file`: customer letters that go in the contacts file even when contacts go by bulk API.
     `contact_fields`: per customer letter, the flat fields still newer than what any path already sent
     (the relay's per-field clock); a letter not in it sends all of its fields.
     """
@@ -155,7 +157,7 @@ def plan_letters(
             if isinstance(event, CustomerCreatedEvent | CustomerUpdatedEvent):
                 fields = (contact_fields or {}).get(letter.id)
                 row = contact_row(letter, event, tenant, store, fields)
-                if contacts_via_bulk and letter.fallback_file != CONTACT_NOT_IN_ENGAGE:
+                if contacts_via_bulk and letter.id not in contacts_by_file:
                     plan.bulk.append(row)
                 else:
                     plan.files.append(row.file_record)

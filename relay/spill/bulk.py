@@ -11,8 +11,8 @@
   for ContactNotFound (an update of a contact Engage does not have yet): that letter goes back to
   ``pending`` for the contacts file, which creates or updates by key. The others are delivered, and the
   GUIDs Engage reports for created rows are stored.
-- A contact an import file still fences waits (``held_by_files`` in relay/spill/clock.py): the file, imported
-  later, would overwrite what a bulk row sends now.
+- A contact an import file still fences goes by the next contacts file instead (``fenced_by_files`` in
+  relay/spill/clock.py): that file, imported after a bulk row, would overwrite what the row sent.
 """
 
 from __future__ import annotations

@@ -53,12 +53,13 @@ def _customer_letters(letters: Iterable[DeadLetter]) -> list[tuple[DeadLetter, C
     return decoded
 
 
-def held_by_files(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> set[str]:
+def fenced_by_files(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) -> set[str]:
     """The customer letters whose contact an import file still fences (uploaded or not, not yet given its
-    grace): the bulk API would apply them at once, before Engage imports that file, whose older values
-    would then land over the newer ones (and an update of a contact the file creates would find no one).
-    They wait, as the API path does (relay/spill/fence.py), and go in a later sweep. The fences of spilled
-    events do not hold them: those events are in this sweep, planned oldest first with them."""
+    grace). The bulk API would apply them at once, before Engage imports that file, whose older values
+    would then land over the newer ones (and an update of a contact the file creates would find no one);
+    so they go in the next contacts file, which Engage imports after the one in flight (in name order, as
+    the contacts file path always relies on). The fences of spilled events do not count: those events are
+    in this sweep, planned oldest first with them."""
     held: set[str] = set()
     for letter, event in _customer_letters(letters):
         refs = {clock_ref(rt, tenant, event), file_clock_ref(lookup_keys(event.data, tenant.policy))}

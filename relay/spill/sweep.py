@@ -9,8 +9,8 @@ One sweep, under the tenant's sweep lock (fallback/sweep_lock.py; another sweepe
 2. bulk batches sent by an earlier sweep and not seen finished are checked (relay/spill/bulk.py);
 3. pending letters are planned (fallback/records.py): no file channel -> ``not_applicable``;
    contacts by bulk API when the tenant says so (else, or when Engage does not answer, or the bulk API
-   found no such contact, the contacts file; a contact an import file still fences waits for a later
-   sweep); transactions by matchKeyType; redemptions;
+   found no such contact, or an import file in flight still fences the contact, the contacts file);
+   transactions by matchKeyType; redemptions;
 4. files of at most ``max_records_per_file`` records are written to the outbox, letters -> ``written``;
    contacts without a known GUID are marked "created by file" in the contact-id store;
 5. every due file is validated and uploaded; a verified upload records ``delivered_by_file`` for each
@@ -40,7 +40,7 @@ from fallback.xmlfiles import MAX_RECORDS_PER_FILE, RecordError, XmlBatchWriter
 from relay.ledger import file_clock_ref
 from relay.runtime import Runtime
 from relay.spill.bulk import BULK_POLL_INTERVAL_S, BULK_POLL_TIMEOUT_S, send_bulk, settle_open_batches
-from relay.spill.clock import held_by_files, plan_contact_fields, record_sent
+from relay.spill.clock import fenced_by_files, plan_contact_fields, record_sent
 from relay.spill.fence import spill_holder
 from relay.spill.letters import FileHooks, deliver, fail, letters_of, remember_created, set_state, supersede
 from relay.spill.outage import ready_to_file
@@ -111,10 +111,8 @@ def _sweep(rt: Runtime, tenant: Tenant, options: SweepOptions) -> SweepReport:
     pending = ready_to_file(
         rt, list(letters_of(rt).list(DeadLetterFilter(tenant=tenant.name, fallback_state="pending")))
     )
-    if settings.contacts_via == "bulk":
-        waiting = held_by_files(rt, tenant, pending)
-        pending = [letter for letter in pending if letter.id not in waiting]
     resent = frozenset(letter.id for letter in pending if letter.fallback_file == CONTACT_NOT_IN_ENGAGE)
+    by_file = resent | fenced_by_files(rt, tenant, pending) if settings.contacts_via == "bulk" else resent
     fields = plan_contact_fields(rt, tenant, pending, resent=resent)
     for letter, which in fields.superseded:
         supersede(rt, letter, f"newer values for {which} were already sent")
@@ -125,6 +123,7 @@ def _sweep(rt: Runtime, tenant: Tenant, options: SweepOptions) -> SweepReport:
         tenant,
         rt.contacts,
         contacts_via_bulk=settings.contacts_via == "bulk",
+        contacts_by_file=by_file,
         redemptions_by_file=settings.redemptions_by_file,
         contact_fields=fields.send,
     )

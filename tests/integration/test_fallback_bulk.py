@@ -126,11 +126,11 @@ def test_an_update_of_a_contact_engage_lacks_goes_by_contacts_file_not_to_failed
     assert [o.outcome for o in outcomes_of(rt) if o.event_id == "evt-u"] == ["delivered_by_file"]
 
 
-def test_a_contact_an_import_file_fences_waits_before_its_bulk_row(
+def test_a_contact_an_import_file_fences_goes_in_the_next_contacts_file_not_by_bulk(
     simulator: RunningSimulator, tmp_path: Path
 ) -> None:
     # Given a contact whose record is in an import file Engage has not imported yet (the file's fence), and
-    # a newer spilled update of it for the bulk API
+    # a newer spilled update of it, with contacts going by the bulk API (the default)
     tenant, rt = _shipped_fallback(simulator, tmp_path)
     ref = file_clock_ref([LookupKey("email", "fenced@example.se")])
     assert ref is not None
@@ -140,13 +140,20 @@ def test_a_contact_an_import_file_fences_waits_before_its_bulk_row(
     uploader = MemoryUploader()
     # When the sweep runs while the fence holds
     sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
-    # Then the update waits: no bulk batch, no file, nothing recorded as sent
-    waiting = rt.deadletters.get(f"{tenant.name}:evt-u")
-    assert waiting is not None and (waiting.fallback_state, waiting.fallback_file) == ("pending", None)
-    assert simulator.admin.state()["bulk_batches"] == [] and uploader.files == {}
-    assert rt.ledger.field_clock(tenant.name, ref) == {}
-    # And once the file was imported and its grace passed, the next sweep sends it by the bulk API
-    rt.fence.uploaded(tenant.name, "20261203101500_1_contacts.xml", 0)
+    # Then no bulk batch: the update goes in a contacts file of its own, imported after the one in flight
+    assert simulator.admin.state()["bulk_batches"] == []
+    [(path, body)] = uploader.files.items()
+    assert path.rsplit("/", 2)[1] == "contactImport" and b"Lund" in body
+    assert path.rsplit("/", 1)[1] > "20261203101500_1_contacts.xml"
+    assert [o.outcome for o in outcomes_of(rt) if o.event_id == "evt-u"] == ["delivered_by_file"]
+    # And the file it is in fences the contact in turn
+    assert rt.fence.remaining_s(tenant.name, [ref]) > 0
+
+
+def test_an_unfenced_contact_still_goes_by_bulk(simulator: RunningSimulator, tmp_path: Path) -> None:
+    tenant, rt = _shipped_fallback(simulator, tmp_path)
+    rt.deadletters.add(letter(envelope("customer.created", "evt-c", email="free@example.se")))
+    uploader = MemoryUploader()
     sweep_tenant(rt, tenant, MemorySweepLock(), _bulk_options(uploader))
     [batch] = simulator.admin.state()["bulk_batches"]
-    assert batch["operation"] == "update" and batch["total"] == 1
+    assert batch["operation"] == "create" and uploader.files == {}
