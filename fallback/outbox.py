@@ -280,9 +280,16 @@ class Outbox:
     # --- uploading -------------------------------------------------------------------------------
 
     def upload_due(self, uploader: Uploader, settings: FallbackSettings) -> UploadRound:
-        """Upload every due ``ready`` file; on the first failure, back off every due file and stop."""
+        """Upload every due ``ready`` file, and with it every ``ready`` file written before it, oldest first;
+        on the first failure, back off those files and stop.
+
+        Files go out in the order they were written, whatever their own back-off: Engage imports what it finds
+        in name order, so a newer contacts file uploaded while an older one waits out its back-off would be
+        imported first, and the older file's values would land over the newer ones."""
         now = self.clock()
-        due = [e for e in self.entries() if e.due(now)]
+        ready = [e for e in self.entries() if e.status == "ready"]
+        last_due = max((n for n, e in enumerate(ready) if e.due(now)), default=-1)
+        due = ready[: last_due + 1]
         result = UploadRound()
         for index, entry in enumerate(due):
             problems = (

@@ -72,6 +72,35 @@ def test_unavailable_server_backs_off_on_the_schedule(tmp_path: Path) -> None:
     assert entry.failures == 2 and entry.next_attempt_at == NOW + timedelta(seconds=31 + 60)
 
 
+def test_a_due_file_takes_the_files_written_before_it_along_oldest_first(tmp_path: Path) -> None:
+    # Given a file backing off after the server was down, and a newer file written 10 s later
+    box = outbox(tmp_path)
+    older = written(box, "r-1")
+    uploader = MemoryUploader()
+    uploader.down = True
+    box.upload_due(uploader, SETTINGS)
+    later = outbox(tmp_path, NOW + timedelta(seconds=10))
+    newer = written(later, "r-2")
+    assert newer > older
+    # When the server is back and the newer file is due (the older one not yet)
+    uploader.down = False
+    result = later.upload_due(uploader, SETTINGS)
+    # Then both go, the older first: Engage imports in name order, an older file must never come last
+    assert [e.name for e in result.uploaded] == [older, newer]
+    assert [p.rsplit("/", 1)[1] for p in uploader.files] == [older, newer]
+
+
+def test_a_file_backing_off_alone_waits_for_its_time(tmp_path: Path) -> None:
+    box = outbox(tmp_path)
+    written(box)
+    uploader = MemoryUploader()
+    uploader.down = True
+    box.upload_due(uploader, SETTINGS)
+    uploader.down = False
+    assert outbox(tmp_path, NOW + timedelta(seconds=10)).upload_due(uploader, SETTINGS).uploaded == []
+    assert len(outbox(tmp_path, NOW + timedelta(seconds=30)).upload_due(uploader, SETTINGS).uploaded) == 1
+
+
 def test_a_refusal_is_flagged_and_retried_only_much_later(tmp_path: Path) -> None:
     box = outbox(tmp_path)
     written(box)
