@@ -60,13 +60,13 @@ def fenced_by_files(rt: Runtime, tenant: Tenant, letters: Iterable[DeadLetter]) 
     so they go in the next contacts file, which Engage imports after the one in flight (in name order, as
     the contacts file path always relies on). The fences of spilled events do not count: those events are
     in this sweep, planned oldest first with them."""
-    held: set[str] = set()
+    fenced: set[str] = set()
     for letter, event in _customer_letters(letters):
         refs = {clock_ref(rt, tenant, event), file_clock_ref(lookup_keys(event.data, tenant.policy))}
         holders = rt.fence.holders(tenant.name, [ref for ref in refs if ref is not None])
         if any(not holder.startswith(SPILL_HOLDER_PREFIX) for holder in holders):
-            held.add(letter.id)
-    return held
+            fenced.add(letter.id)
+    return fenced
 
 
 def plan_contact_fields(
