@@ -238,6 +238,22 @@ def test_a_newer_event_of_an_order_waits_in_the_schedule_until_the_older_one_end
     assert moves == ["Delivered", "Returned"]
 
 
+def test_while_the_breaker_is_open_an_event_behind_an_older_one_waits_in_the_backlog_lane(
+    rt: Runtime, engage: FakeTransport
+) -> None:
+    # Given a delivery and its return admitted live, and then the tenant's Engage down (the breaker open)
+    delivered, ret = example("order.delivered"), example("return.created")
+    admit(rt, [Arrival(parse_event(e), e) for e in (ret, delivered)])
+    rt.circuit.record(rt.circuit.allow("acme-se"), "trip", "Engage answers 503")
+    assert rt.circuit.state("acme-se") != "closed"
+    # When the return runs first, it waits for the delivery in the backlog lane with the held events: in
+    # the live lane it would be the one job a half-open breaker sends, again and again, and no probe would go
+    assert run_event(ret, handlers.RETURN)["reason"] == "sequence"
+    waiting = rt.schedule.get("acme-se", ret["id"])
+    assert waiting is not None and waiting.lane == "backlog"
+    assert engage.sent == []
+
+
 def test_a_pos_receipt_and_a_tenant_without_orders_send_the_receipt_alone(engage: FakeTransport) -> None:
     runtime = memory_runtime([tenant_for(BASE_URL, "key-1", policy=_no_orders())])
     runtime.session = session_with(engage)
