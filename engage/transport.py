@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
 
 import requests
@@ -162,6 +162,14 @@ def should_retry(method: str, path: str, exc: BaseException, attempt: int) -> bo
     return decision
 
 
+BAD_API_KEY: Final = "API key has surrounding blanks or a line break: check how it is set"
+
+
+def api_key_is_one_token(api_key: str) -> bool:
+    """Whether the key can go in a header as it is (a key read from a file often ends in a line break)."""
+    return api_key == api_key.strip() and not any(c in api_key for c in "\r\n\x00")
+
+
 class BaseEngageClient:
     """Sends one Engage request with everything every call shares; endpoint methods live in subclasses."""
 
@@ -181,9 +189,9 @@ class BaseEngageClient:
     ) -> None:
         if not api_key:
             raise ValueError("an Engage API key is required")
-        if api_key != api_key.strip() or any(c in api_key for c in "\r\n\x00"):
+        if not api_key_is_one_token(api_key):
             # said without the key: http.client's own error would show it
-            raise ValueError("the Engage API key has surrounding blanks or a line break: check how it is set")
+            raise ValueError(f"the Engage {BAD_API_KEY}")
         self.base_url = base_url
         self._api_key = SecretStr(api_key)
         self.key_id = key_fingerprint(api_key)

@@ -164,8 +164,7 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
 ) -> dict[str, Any]:
     if paused:
         return park(rt, job, "paused", time.time() + HOLD_RECHECK_S, lane="backlog", hold=hold)
-    held = not closed and rt.circuit.state(tenant.name) != "closed"
-    behind = _behind_older(rt, job, hold, held=held)
+    behind = _behind_older(rt, job, hold, closed=closed)
     if behind is not None:
         return behind
     # a breaker the start script found closed lets the call through, as `allow` would (no round trip)
@@ -227,11 +226,12 @@ def _run_claimed(  # noqa: PLR0911 - one return per branch of the error tree rea
     )
 
 
-def _behind_older(rt: Runtime, job: Job, hold: Hold, *, held: bool = False) -> dict[str, Any] | None:
+def _behind_older(rt: Runtime, job: Job, hold: Hold, *, closed: bool) -> dict[str, Any] | None:
     """An event of an order waits while an older event of the same order is in the schedule
     (relay/sequence.py); a job following its own order job goes on (it was the oldest when it wrote).
 
-    `held` (the tenant's breaker is not closed): it waits in the backlog lane, with the held events. In the
+    While the tenant's breaker is not closed (`closed`: the start script found it so) it waits in the
+    backlog lane, with the held events. In the
     live lane it would be the one job a half-open breaker's pass sends, and it parks again without calling
     Engage: the probe would never go, and the older events it waits for would stay held."""
     if job.sequence is None or job.state:
@@ -240,6 +240,7 @@ def _behind_older(rt: Runtime, job: Job, hold: Hold, *, held: bool = False) -> d
     if ahead is None:
         return None
     detail = f"{ahead.count} older event(s) of {job.sequence} first"
+    held = not closed and rt.circuit.state(job.tenant) != "closed"  # read only for a job that waits
     due_s = ahead.look_again_at(time.time())
     return park(rt, job, "sequence", due_s, lane="backlog" if held else None, detail=detail, hold=hold)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from engage.ratelimit import DEFAULT_LIVE_SHARE
+from engage.transport import BAD_API_KEY, api_key_is_one_token
 from fallback.config import FallbackSettings
 from mappers.policy import TenantPolicy
 from relay.errors import UnknownTenant
@@ -49,10 +50,8 @@ class Tenant(BaseModel):
     @field_validator("api_key")
     @classmethod
     def _api_key_is_one_token(cls, value: SecretStr) -> SecretStr:
-        key = value.get_secret_value()
-        if key != key.strip() or any(c in key for c in "\r\n\x00"):
-            # a key read from a file often ends in a line break; said without showing the key
-            raise ValueError("the API key has surrounding blanks or a line break: check how it is set")
+        if not api_key_is_one_token(value.get_secret_value()):
+            raise ValueError(f"the {BAD_API_KEY}")  # said without showing the key
         return value
 
     @field_validator("soft_id_key")
