@@ -14,7 +14,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from relay import handlers
-from tasks.adapter import run_task
+from tasks.adapter import run_task, task_result
 
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
@@ -32,9 +32,16 @@ def upsert_contact(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self, handlers.CUSTOMER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.CUSTOMER,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -45,9 +52,16 @@ def create_receipt(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self, handlers.PURCHASE, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.PURCHASE,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -58,9 +72,16 @@ def create_return(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self, handlers.RETURN, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.RETURN,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -71,14 +92,16 @@ def assign_promotion(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self,
-        handlers.ASSIGNMENT,
-        job=job,
-        envelope=envelope,
-        attempt=attempt,
-        maybe_delivered=maybe_delivered,
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.ASSIGNMENT,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -89,14 +112,16 @@ def redeem_promotion(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self,
-        handlers.PROMOTION_REDEMPTION,
-        job=job,
-        envelope=envelope,
-        attempt=attempt,
-        maybe_delivered=maybe_delivered,
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.PROMOTION_REDEMPTION,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -107,14 +132,16 @@ def redeem_voucher(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self,
-        handlers.VOUCHER_REDEMPTION,
-        job=job,
-        envelope=envelope,
-        attempt=attempt,
-        maybe_delivered=maybe_delivered,
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.VOUCHER_REDEMPTION,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -125,9 +152,11 @@ def sync_order(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self, handlers.ORDER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+) -> str:
+    return task_result(
+        run_task(
+            self, handlers.ORDER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+        )
     )
 
 
@@ -138,14 +167,16 @@ def track_product_view(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self,
-        handlers.PRODUCT_VIEW,
-        job=job,
-        envelope=envelope,
-        attempt=attempt,
-        maybe_delivered=maybe_delivered,
+) -> str:
+    return task_result(
+        run_task(
+            self,
+            handlers.PRODUCT_VIEW,
+            job=job,
+            envelope=envelope,
+            attempt=attempt,
+            maybe_delivered=maybe_delivered,
+        )
     )
 
 
@@ -156,7 +187,9 @@ def track_cart(
     attempt: int = 0,
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return run_task(
-        self, handlers.CART, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+) -> str:
+    return task_result(
+        run_task(
+            self, handlers.CART, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+        )
     )
