@@ -107,45 +107,45 @@ IsoDate = Annotated[dt.date, BeforeValidator(_require_date_text)]
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(MONEY_DECIMAL_PLACES, ge=-MAX_MONEY_AMOUNT, le=MAX_MONEY_AMOUNT),
+    BeforeValidator(_refuse_bool),
     AfterValidator(_quantize_money),
 ]
 """A signed amount with at most two decimals, |amount| <= 1e9."""
 
 NonNegativeMoney = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(MONEY_DECIMAL_PLACES, ge=Decimal(0), le=MAX_MONEY_AMOUNT),
+    BeforeValidator(_refuse_bool),
     AfterValidator(_quantize_money),
 ]
 """An amount >= 0 with at most two decimals."""
 
 PositiveMoney = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(MONEY_DECIMAL_PLACES, gt=Decimal(0), le=MAX_MONEY_AMOUNT),
+    BeforeValidator(_refuse_bool),
     AfterValidator(_quantize_money),
 ]
 """An amount > 0 with at most two decimals."""
 
 Quantity = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(QUANTITY_DECIMAL_PLACES, gt=Decimal(0), le=MAX_QUANTITY),
+    BeforeValidator(_refuse_bool),
 ]
 """A quantity > 0 with at most three decimals (weighed goods)."""
 
 Percent = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(MONEY_DECIMAL_PLACES, ge=Decimal(0), le=Decimal(100)),
+    BeforeValidator(_refuse_bool),
 ]
 """A percentage 0-100 with at most two decimals (VAT rate)."""
 
 ExchangeRate = Annotated[
     Decimal,
-    BeforeValidator(_refuse_bool),
     _decimal(EXCHANGE_RATE_DECIMAL_PLACES, gt=Decimal(0), le=MAX_EXCHANGE_RATE),
+    BeforeValidator(_refuse_bool),
 ]
 """Rate to the tenant's group currency, > 0, at most four decimals."""
