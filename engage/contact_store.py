@@ -42,6 +42,12 @@ class ContactIdStore(Protocol):
 
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None: ...
 
+    def remember(self, tenant: str, kind: str, value: str, contact_id: str) -> str | None:
+        """Store `contact_id` under the identifier unless it already names a contact: None when stored
+        (over nothing, or over a "created by file" mark), else the contactId it names, left as it is.
+        One atomic step, so two contacts learning one identifier at once cannot both take it."""
+        ...
+
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None: ...
 
     def forget(self, tenant: str, kind: str, value: str) -> None: ...
@@ -69,6 +75,16 @@ def _decode(raw: str | None) -> ContactRef | None:
     return None
 
 
+# KEYS: the identifier's key. ARGV: the value to store, its TTL, the prefix of a value naming a contact.
+# Returns the value already there when it names a contact (and leaves it), else stores and returns nil.
+_REMEMBER_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if raw and string.sub(raw, 1, #ARGV[3]) == ARGV[3] then return raw end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
+
 class RedisContactIdStore:
     """Shared by every worker; one Redis string per identifier, with a TTL."""
 
@@ -81,6 +97,7 @@ class RedisContactIdStore:
         pending_ttl_s: int = PENDING_FILE_TTL_S,
     ) -> None:
         self._redis = redis_client
+        self._remember = redis_client.register_script(_REMEMBER_LUA)
         self._prefix = prefix
         self._ttl_s = ttl_s
         self._pending_ttl_s = pending_ttl_s
@@ -96,6 +113,16 @@ class RedisContactIdStore:
 
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None:
         self._redis.set(self.redis_key(tenant, kind, value), _ID_VALUE_PREFIX + contact_id, ex=self._ttl_s)
+
+    def remember(self, tenant: str, kind: str, value: str, contact_id: str) -> str | None:
+        owner = self._remember(
+            keys=[self.redis_key(tenant, kind, value)],
+            args=[_ID_VALUE_PREFIX + contact_id, self._ttl_s, _ID_VALUE_PREFIX],
+        )
+        if owner is None:
+            return None
+        found = _decode(owner.decode() if isinstance(owner, bytes) else str(owner))
+        return found.contact_id if found is not None else None
 
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None:
         self._redis.set(self.redis_key(tenant, kind, value), _PENDING_FILE_VALUE, ex=self._pending_ttl_s)
@@ -134,6 +161,17 @@ class MemoryContactIdStore:
 
     def put(self, tenant: str, kind: str, value: str, contact_id: str) -> None:
         self._set(tenant, kind, value, _ID_VALUE_PREFIX + contact_id, self._ttl_s)
+
+    def remember(self, tenant: str, kind: str, value: str, contact_id: str) -> str | None:
+        key = identifier_digest(tenant, kind, value)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and time.monotonic() < entry[1]:
+                found = _decode(entry[0])
+                if found is not None and found.contact_id:
+                    return found.contact_id
+            self._entries[key] = (_ID_VALUE_PREFIX + contact_id, time.monotonic() + self._ttl_s)
+        return None
 
     def mark_created_by_file(self, tenant: str, kind: str, value: str) -> None:
         self._set(tenant, kind, value, _PENDING_FILE_VALUE, self._pending_ttl_s)

@@ -185,13 +185,11 @@ def _remember(ctx: EventContext, keys: list[LookupKey], contact_id: str) -> None
     for key in keys:
         if key.kind == "contactId":
             continue
-        existing = store.get(ctx.tenant.name, key.kind, key.value)
-        if existing is not None and existing.contact_id:
-            if existing.contact_id != contact_id:
-                log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
-            continue
-        store.put(ctx.tenant.name, key.kind, key.value, contact_id)
-        learned = True
+        owner = store.remember(ctx.tenant.name, key.kind, key.value, contact_id)
+        if owner is None:
+            learned = True
+        elif owner != contact_id:
+            log.warning("engage.identity.kept", identifier=key.kind, detail="belongs to another contact")
     file_ref = file_clock_ref(keys)
     # what the file path sent while the GUID was unknown (kept under the key's hash) is now the GUID's
     if (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import redis
 
 from engage.contact_store import ContactIdStore, ContactRef, RedisContactIdStore
 
 GUID = "2e40b702-2767-4abe-ae99-aa510108e22b"
+OTHER_GUID = "9a1d2c3b-0000-4000-8000-000000000001"
 
 
 def test_an_unknown_identifier_is_none(contact_store: ContactIdStore) -> None:
@@ -49,6 +53,42 @@ def test_forget_removes_the_entry(contact_store: ContactIdStore) -> None:
     contact_store.put("acme-se", "email", "jane@example.com", GUID)
     contact_store.forget("acme-se", "email", "jane@example.com")
     assert contact_store.get("acme-se", "email", "jane@example.com") is None
+
+
+def test_remember_stores_over_nothing_or_a_file_mark_and_keeps_another_contact(
+    contact_store: ContactIdStore,
+) -> None:
+    assert contact_store.remember("acme-se", "email", "jane@example.com", GUID) is None
+    assert contact_store.get("acme-se", "email", "jane@example.com") == ContactRef(GUID)
+    # the same contact again: nothing to learn, the entry stays
+    assert contact_store.remember("acme-se", "email", " Jane@example.com", GUID) == GUID
+    # another contact with this identifier (a shared address): the first owner keeps it
+    assert contact_store.remember("acme-se", "email", "jane@example.com", OTHER_GUID) == GUID
+    assert contact_store.get("acme-se", "email", "jane@example.com") == ContactRef(GUID)
+    # a file created the contact, its GUID unknown: the GUID learned replaces the mark
+    contact_store.mark_created_by_file("acme-se", "mobilePhone", "+46701234567")
+    assert contact_store.remember("acme-se", "mobilePhone", "+46701234567", OTHER_GUID) is None
+    assert contact_store.get("acme-se", "mobilePhone", "+46701234567") == ContactRef(OTHER_GUID)
+
+
+def test_of_contacts_remembered_at_once_under_one_identifier_exactly_one_takes_it(
+    contact_store: ContactIdStore,
+) -> None:
+    contacts = [f"{n:08x}-2767-4abe-ae99-aa510108e22b" for n in range(16)]
+    for round_ in range(20):
+        phone = f"+4670000{round_:04d}"
+        barrier = threading.Barrier(len(contacts))
+
+        def learn(contact_id: str, phone: str = phone, barrier: threading.Barrier = barrier) -> str | None:
+            barrier.wait()
+            return contact_store.remember("acme-se", "mobilePhone", phone, contact_id)
+
+        with ThreadPoolExecutor(len(contacts)) as pool:
+            owners = list(pool.map(learn, contacts))
+        winners = [c for c, owner in zip(contacts, owners, strict=True) if owner is None]
+        assert len(winners) == 1
+        assert {owner for owner in owners if owner is not None} == set(winners)
+        assert contact_store.get("acme-se", "mobilePhone", phone) == ContactRef(winners[0])
 
 
 def test_redis_key_names_hold_no_personal_data(redis_client: redis.Redis) -> None:
