@@ -121,24 +121,34 @@ class EngageCallMetrics:
         RATE_LIMIT_WAIT.labels(tenant=tenant).observe(call.rate_wait_s)
 
 
-def record_task_outcome(result: Any) -> None:
-    """Count one finished event from `run_event`'s return value ({outcome, type, tenant, ...})."""
-    if not isinstance(result, Mapping) or not isinstance(result.get("outcome"), str):
+def record_task_outcome(outcome: Any, message: Mapping[str, Any]) -> None:
+    """Count one finished event: its outcome (what the task returned, `tasks.adapter.task_result`) under
+    the tenant and type of the job its message carried (or the envelope, in a first-version message)."""
+    if not isinstance(outcome, str) or not outcome:
         return
+    about = message.get("job") or message.get("envelope")
+    if not isinstance(about, Mapping):
+        about = {}
     EVENTS.labels(
-        tenant=str(result.get("tenant") or UNKNOWN),
-        type=str(result.get("type") or UNKNOWN),
-        outcome=result["outcome"],
+        tenant=str(about.get("tenant") or UNKNOWN),
+        type=str(about.get("type") or UNKNOWN),
+        outcome=outcome,
     ).inc()
 
 
 # --- Celery signal handlers (connected in workers.celery_app) -----------------------------------------
 
 
-def on_task_postrun(sender: Any = None, retval: Any = None, state: str | None = None, **_: Any) -> None:
+def on_task_postrun(
+    sender: Any = None,
+    retval: Any = None,
+    state: str | None = None,
+    kwargs: Mapping[str, Any] | None = None,
+    **_: Any,
+) -> None:
     """`task_postrun`: a task that returned has finished its event (a retry raises, and is counted apart)."""
     if state == "SUCCESS":
-        record_task_outcome(retval)
+        record_task_outcome(retval, kwargs or {})
 
 
 def on_task_retry(sender: Any = None, **_: Any) -> None:

@@ -37,9 +37,16 @@ def test_a_finished_task_counts_its_event_by_tenant_type_and_outcome() -> None:
     # Given the current count
     labels = {"tenant": "m-acme", "type": "customer.created", "outcome": "applied"}
     before = sample("engage_relay_events_total", **labels)
-    # When Celery reports a finished task whose return value is run_event's outcome dict
-    retval = {"outcome": "applied", "type": "customer.created", "tenant": "m-acme", "event_id": "e1"}
-    task_postrun.send(sender=FakeTask(), task_id="t1", task=FakeTask(), retval=retval, state="SUCCESS")
+    # When Celery reports a finished task: it returned its outcome's name, its message carried the job
+    job = {"tenant": "m-acme", "type": "customer.created", "event_id": "e1"}
+    task_postrun.send(
+        sender=FakeTask(),
+        task_id="t1",
+        task=FakeTask(),
+        kwargs={"job": job},
+        retval="applied",
+        state="SUCCESS",
+    )
     # And a retry (raised, not returned) is reported
     retries_before = sample("engage_relay_task_retries_total", task=FakeTask.name)
     task_retry.send(sender=FakeTask(), request=None, reason="ladder")
@@ -50,9 +57,26 @@ def test_a_finished_task_counts_its_event_by_tenant_type_and_outcome() -> None:
 
 def test_a_retried_task_is_not_an_outcome() -> None:
     labels = {"tenant": "m-retry", "type": "customer.created", "outcome": "applied"}
-    retval = {"outcome": "applied", "type": "customer.created", "tenant": "m-retry"}
-    task_postrun.send(sender=FakeTask(), task_id="t2", task=FakeTask(), retval=retval, state="RETRY")
+    job = {"tenant": "m-retry", "type": "customer.created"}
+    task_postrun.send(
+        sender=FakeTask(), task_id="t2", task=FakeTask(), kwargs={"job": job}, retval="applied", state="RETRY"
+    )
     assert sample("engage_relay_events_total", **labels) == 0.0
+
+
+def test_a_first_version_message_counts_its_event_by_its_envelope() -> None:
+    labels = {"tenant": "m-v1", "type": "receipt.completed", "outcome": "rejected"}
+    envelope = {"id": "e2", "tenant": "m-v1", "type": "receipt.completed", "payload": {}}
+    before = sample("engage_relay_events_total", **labels)
+    task_postrun.send(
+        sender=FakeTask(),
+        task_id="t3",
+        task=FakeTask(),
+        kwargs={"envelope": envelope, "attempt": 0},
+        retval="rejected",
+        state="SUCCESS",
+    )
+    assert sample("engage_relay_events_total", **labels) == before + 1
 
 
 def test_engage_calls_are_counted_by_tenant_endpoint_template_and_status() -> None:
