@@ -109,7 +109,7 @@ class EngageClient(BaseEngageClient):
             params["contactType"] = contact_type
         path = f"{_CONTACTS}/id"
         try:
-            response = self.request("GET", path, params=params)
+            response = self.request("GET", path, params=params, answers=(ContactNotFound,))
         except ContactNotFound:
             return None
         return self.json_string(response, "GET", path)

@@ -236,20 +236,26 @@ class BaseEngageClient:
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         ok: Collection[int] = (200,),
+        answers: tuple[type[EngageError], ...] = (),
     ) -> requests.Response:
-        """Send with short retries where safe; return the response if its status is in ``ok``, else raise."""
+        """Send with short retries where safe; return the response if its status is in ``ok``, else raise.
+
+        ``answers``: errors that are the call's answer, not a failure (a lookup's ``ContactNotFound``): raised
+        as any error, but never retried and logged at DEBUG, so a new customer's lookup is no INFO line."""
         method = method.upper()
 
         def decide(state: RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome is not None else None
-            return exc is not None and should_retry(method, path, exc, state.attempt_number)
+            if exc is None or isinstance(exc, answers):
+                return False
+            return should_retry(method, path, exc, state.attempt_number)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts), wait=self.retry.wait, retry=decide, reraise=True
         )
         for attempt in retrying:
             with attempt:
-                return self._send_once(method, path, params, body, ok)
+                return self._send_once(method, path, params, body, ok, answers)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def _send_once(
@@ -259,6 +265,7 @@ class BaseEngageClient:
         params: Mapping[str, str | int] | None,
         body: Any,
         ok: Collection[int],
+        answers: tuple[type[EngageError], ...] = (),
     ) -> requests.Response:
         waited_s = 0.0
         if self.rate_limiter is not None:
@@ -289,7 +296,10 @@ class BaseEngageClient:
         if isinstance(error, RateLimited) and self.rate_limiter is not None:
             penalty_s = error.retry_after_s if error.retry_after_s is not None else RATE_LIMIT_PENALTY_S
             self.rate_limiter.penalize(self.key_id, penalty_s)
-        log.info("engage.call.failed", elapsed_ms=elapsed_ms, **error.log_fields())
+        if isinstance(error, answers):
+            log.debug("engage.call.answered", elapsed_ms=elapsed_ms, **error.log_fields())
+        else:
+            log.info("engage.call.failed", elapsed_ms=elapsed_ms, **error.log_fields())
         raise error
 
     def _observe(

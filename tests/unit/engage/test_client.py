@@ -20,6 +20,7 @@ from engage.errors import (
     EngageTimeout,
     EngageUnreachable,
     MultipleMatches,
+    NotFound,
     RateLimited,
     RateLimitWaitExceeded,
     ServerError,
@@ -130,6 +131,30 @@ def test_path_parameters_are_quoted(client: EngageClient, transport: FakeTranspo
     client.redeem_reward_voucher("../x y")
     assert transport.sent[0].url == f"{BASE_URL}/api/v3/contacts/a%2Fb%3Fc%3Dd%23e"
     assert transport.sent[1].url == f"{BASE_URL}/api/v3/reward-vouchers/..%2Fx%20y/redeem"
+
+
+def test_a_lookup_that_finds_no_one_is_an_answer_not_a_failure(
+    client: EngageClient, transport: FakeTransport
+) -> None:
+    # Given Engage knows no contact by the key
+    transport.reply(404, {"errorCode": "ContactNotFound"})
+    with capture_logs() as logs:
+        assert client.lookup_contact(email=EMAIL) is None
+    # Then it was asked once, and nothing at INFO says a call failed or weighs a retry (a new customer's
+    # lookup is routine)
+    assert len(transport.sent) == 1
+    assert [e["event"] for e in logs] == ["engage.call", "engage.call.answered"]
+    assert all(e["log_level"] == "debug" for e in logs)
+
+
+def test_another_404_of_a_lookup_is_still_a_failure(client: EngageClient, transport: FakeTransport) -> None:
+    transport.reply(404, {"errorCode": "NoSuchEndpoint"})
+    with capture_logs() as logs, pytest.raises(NotFound):
+        client.lookup_contact(email=EMAIL)
+    assert {e["event"] for e in logs if e["log_level"] == "info"} == {
+        "engage.call.failed",
+        "engage.call.retry",
+    }
 
 
 def test_lookup_returns_the_guid_or_none(client: EngageClient, transport: FakeTransport) -> None:
