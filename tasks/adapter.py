@@ -22,7 +22,7 @@ class BoundTask(Protocol):
     def request(self) -> Any: ...
 
 
-def run_task(
+def run_message(
     task: BoundTask,
     handler: Handler[E],
     *,
@@ -31,6 +31,7 @@ def run_task(
     attempt: int = 0,
     maybe_delivered: bool = False,
 ) -> dict[str, Any]:
+    """The run of the event a task message carries; its outcome (tests read it whole)."""
     if job is not None:
         current = Job.model_validate(job)
     elif envelope is not None:
@@ -40,11 +41,22 @@ def run_task(
     return run_job(current, handler, message_id=getattr(task.request, "id", None))
 
 
-def task_result(outcome: Mapping[str, Any]) -> str:
-    """What a task gives back to Celery: the outcome's name ("applied", "parked"...). Results are ignored,
-    but Celery still makes a `saferepr` of every task's return value on success (for its log line and the
-    task events Flower shows), about 50 us for an outcome's dict; the outcome itself is in the relay's
-    store, and Flower still shows its name."""
+def run_task(
+    task: BoundTask,
+    handler: Handler[E],
+    *,
+    job: Mapping[str, Any] | None = None,
+    envelope: Mapping[str, Any] | None = None,
+    attempt: int = 0,
+    maybe_delivered: bool = False,
+) -> str:
+    """A task's body: the run, and what the task gives back to Celery, the outcome's name ("applied",
+    "parked"...). Results are ignored, but Celery still makes a `saferepr` of every task's return value on
+    success (for its log line and the task events Flower shows), about 50 us for an outcome's dict; the
+    outcome itself is in the relay's store, and the events counter reads tenant and type from the job."""
+    outcome = run_message(
+        task, handler, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
+    )
     return str(outcome.get("outcome", ""))
 
 

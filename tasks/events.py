@@ -14,7 +14,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from relay import handlers
-from tasks.adapter import run_task, task_result
+from tasks.adapter import run_task
 
 TASK_OPTIONS: dict[str, Any] = {
     "bind": True,
@@ -33,15 +33,8 @@ def upsert_contact(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.CUSTOMER,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self, handlers.CUSTOMER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -53,15 +46,8 @@ def create_receipt(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.PURCHASE,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self, handlers.PURCHASE, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -73,15 +59,8 @@ def create_return(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.RETURN,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self, handlers.RETURN, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -93,15 +72,13 @@ def assign_promotion(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.ASSIGNMENT,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self,
+        handlers.ASSIGNMENT,
+        job=job,
+        envelope=envelope,
+        attempt=attempt,
+        maybe_delivered=maybe_delivered,
     )
 
 
@@ -113,15 +90,13 @@ def redeem_promotion(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.PROMOTION_REDEMPTION,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self,
+        handlers.PROMOTION_REDEMPTION,
+        job=job,
+        envelope=envelope,
+        attempt=attempt,
+        maybe_delivered=maybe_delivered,
     )
 
 
@@ -133,15 +108,13 @@ def redeem_voucher(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.VOUCHER_REDEMPTION,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self,
+        handlers.VOUCHER_REDEMPTION,
+        job=job,
+        envelope=envelope,
+        attempt=attempt,
+        maybe_delivered=maybe_delivered,
     )
 
 
@@ -153,10 +126,8 @@ def sync_order(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self, handlers.ORDER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
-        )
+    return run_task(
+        self, handlers.ORDER, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
     )
 
 
@@ -168,15 +139,13 @@ def track_product_view(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self,
-            handlers.PRODUCT_VIEW,
-            job=job,
-            envelope=envelope,
-            attempt=attempt,
-            maybe_delivered=maybe_delivered,
-        )
+    return run_task(
+        self,
+        handlers.PRODUCT_VIEW,
+        job=job,
+        envelope=envelope,
+        attempt=attempt,
+        maybe_delivered=maybe_delivered,
     )
 
 
@@ -188,8 +157,6 @@ def track_cart(
     maybe_delivered: bool = False,
     job: dict[str, Any] | None = None,
 ) -> str:
-    return task_result(
-        run_task(
-            self, handlers.CART, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
-        )
+    return run_task(
+        self, handlers.CART, job=job, envelope=envelope, attempt=attempt, maybe_delivered=maybe_delivered
     )

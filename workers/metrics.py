@@ -122,7 +122,7 @@ class EngageCallMetrics:
 
 
 def record_task_outcome(outcome: Any, message: Mapping[str, Any]) -> None:
-    """Count one finished event: its outcome (what the task returned, `tasks.adapter.task_result`) under
+    """Count one finished event: its outcome (what the task returned, `tasks.adapter.run_task`) under
     the tenant and type of the job its message carried (or the envelope, in a first-version message)."""
     if not isinstance(outcome, str) or not outcome:
         return

@@ -41,7 +41,7 @@ from relay.schedule import Job
 from relay.tenants import Tenant, TenantRegistry
 from schemas import InvalidEvent, parse_event
 from schemas.envelope import Envelope
-from tasks.adapter import run_task
+from tasks.adapter import run_message
 
 _task_ids = itertools.count(1)
 
@@ -139,7 +139,7 @@ def run_event(
             _admit_as_ingest_would(rt, envelope)  # a new event comes in by the stream
             waiting = rt.schedule.get(str(envelope["tenant"]), str(envelope["id"]))
         job = waiting or job_for(envelope, attempt=attempt, maybe_delivered=maybe_delivered)
-    return run_task(task or FakeTask(), handler, job=job.model_dump(mode="json"))
+    return run_message(task or FakeTask(), handler, job=job.model_dump(mode="json"))
 
 
 def _admit_as_ingest_would(rt: Runtime, envelope: Mapping[str, Any]) -> None:
