@@ -1,6 +1,6 @@
 """What one event costs the relay in one thread without Celery, beside the guide's loop in the same thread.
 
-Run: `.venv/bin/python -m bench.one_event [--events 400] [--runs 3] [--profile]`.
+Run: `.venv/bin/python -m bench.one_event [--events 400] [--runs 3] [--steps] [--profile]`.
 
 A fresh Redis and the simulator (no latency, Engage's 200/s limit) run pinned to CPU 0; this process, pinned
 to CPU 1, is the relay's worker without Celery: the worker's own runtime (`build_runtime`, shipped
@@ -18,6 +18,9 @@ no event is parked by the limiter (an event that is parked anyway fails the run)
 Cases: a known member's receipt (the relay remembers the contactId, so one call; the loop looks the
 member up each time, two calls) and a new customer's receipt (both look up, create and post the receipt:
 three calls). The calls per event are printed beside each figure.
+
+`--steps`: one more pass of each relay case with the CPU of its steps taken apart (`bench/_steps.py`: the
+thread's clock around the Engage call, the limiter, the last write, the start script...).
 
 `--profile`: a cProfile of the runs (not the admissions) of one more pass of the relay's known receipts,
 in CPU time, the 25 functions with the most time of their own: where the relay's share of an event goes.
@@ -50,6 +53,7 @@ from pydantic import SecretStr
 
 from bench._baseline import GuideLoop
 from bench._procs import RELAY_CPU, redis_server, simulator
+from bench._steps import timed_steps
 from bench._workload import email, order
 from mappers.policy import TenantPolicy
 from relay import runtime as runtime_slot
@@ -101,10 +105,14 @@ class RelayInOneThread:
         self.calls = 0
         self.profiler = profiler
 
-    def run(self, envelope: Envelope) -> None:
+    def admit(self, envelope: Envelope) -> None:
+        """What ingest does for the event (its CPU kept in `admit_s`, apart from the run's)."""
         started = time.thread_time()
         admit(self.rt, [Arrival(parse_event(envelope), envelope)])
         self.admit_s += time.thread_time() - started
+
+    def run_admitted(self, envelope: Envelope) -> None:
+        """What the event's task does: its job from the schedule, run."""
         job = self.rt.schedule.get(TENANT, str(envelope["id"]))
         if job is None:
             raise RuntimeError(f"{envelope['id']} was not admitted")
@@ -117,18 +125,31 @@ class RelayInOneThread:
             raise RuntimeError(f"{envelope['id']}: {result}")
         self.calls += len(result.get("calls", []))
 
+    def run(self, envelope: Envelope) -> None:
+        self.admit(envelope)
+        self.run_admitted(envelope)
 
-def cpu_us_per_event(apply: Callable[[Envelope], object], events: list[Envelope]) -> float:
-    """CPU microseconds of this thread per event (the warm-up events first, not counted), the events
-    `PACE_PER_S` a second: below the budget, so the limiter lets every call through (the sleeps are no
-    CPU time)."""
+
+def cpu_us_per_event(
+    apply: Callable[[Envelope], object],
+    events: list[Envelope],
+    *,
+    prepare: Callable[[Envelope], object] = lambda _: None,
+    warmed: Callable[[], None] = lambda: None,
+) -> float:
+    """CPU microseconds of this thread per event in `apply` (the warm-up events first, not counted; what
+    `prepare` does before each, the relay's admission, not timed), the events `PACE_PER_S` a second: below
+    the budget, so the limiter lets every call through (the sleeps are no CPU time)."""
     for envelope in events[:WARM_UP]:
+        prepare(envelope)
         apply(envelope)
+    warmed()
     measured = events[WARM_UP:]
     cpu = 0.0
     due = time.monotonic()
     for envelope in measured:
         due += 1 / PACE_PER_S
+        prepare(envelope)
         started = time.thread_time()
         apply(envelope)
         cpu += time.thread_time() - started
@@ -152,9 +173,9 @@ def one_run(run: int, rt: Runtime, base_url: str, events: int, tenant: Tenant) -
     with logs_thrown_away():
         relay.admit_s, relay.calls = 0.0, 0
         known = receipts(f"r{run}", "known", events + WARM_UP, member=member)
-        figures["relay known receipt"] = cpu_us_per_event(relay.run, known)
+        figures["relay known receipt"] = cpu_us_per_event(relay.run_admitted, known, prepare=relay.admit)
         figures["relay known calls"] = relay.calls / len(known)
-        figures["relay admit (not counted)"] = relay.admit_s * 1e6 / len(known)
+        figures["relay admit (apart)"] = relay.admit_s * 1e6 / len(known)
         loop_calls = 0
 
         def loop_apply(envelope: Envelope) -> None:
@@ -166,13 +187,31 @@ def one_run(run: int, rt: Runtime, base_url: str, events: int, tenant: Tenant) -
         figures["loop known calls"] = loop_calls / len(known_loop)
         relay.calls, loop_calls = 0, 0
         new = receipts(f"r{run}", "new", events + WARM_UP)
-        figures["relay new customer"] = cpu_us_per_event(relay.run, new)
+        figures["relay new customer"] = cpu_us_per_event(relay.run_admitted, new, prepare=relay.admit)
         figures["relay new calls"] = relay.calls / len(new)
         new_loop = receipts(f"r{run}", "new-loop", events + WARM_UP)
         figures["loop new customer"] = cpu_us_per_event(loop_apply, new_loop)
         figures["loop new calls"] = loop_calls / len(new_loop)
     loop.session.close()
     return figures
+
+
+def steps(rt: Runtime, events: int) -> str:
+    """One more pass of each relay case, paced as the runs, with the CPU of its steps taken apart."""
+    out = []
+    member = email("steps", "member", 0)
+    RelayInOneThread(rt).run(receipts("steps", "first", 1, member=member)[0])
+    cases = (
+        ("known receipt", receipts("steps", "known", events + WARM_UP, member=member)),
+        ("new customer", receipts("steps", "new", events + WARM_UP)),
+    )
+    with logs_thrown_away(), timed_steps() as times:
+        for case, envelopes in cases:
+            relay = RelayInOneThread(rt)
+            run_us = cpu_us_per_event(relay.run_admitted, envelopes, prepare=relay.admit, warmed=times.clear)
+            out.append(f"{case}: {run_us:.0f} CPU us per event in its run (admission apart), of which:")
+            out.extend(times.lines(events))
+    return "\n".join(out)
 
 
 def profile(rt: Runtime, events: int) -> str:
@@ -202,7 +241,7 @@ def report(runs: list[dict[str, float]]) -> None:
             f"   guide loop {loop:7.0f} ({medians[f'loop {calls}']:.2f} calls)"
             f"   relay / loop {relay / loop:.2f}x"
         )
-    print(f"  admission as ingest does it, apart: {medians['relay admit (not counted)']:.0f} per event")
+    print(f"  admission as ingest does it, apart: {medians['relay admit (apart)']:.0f} per event")
 
 
 def main() -> None:
@@ -211,6 +250,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS)
     parser.add_argument(
         "--profile", action="store_true", help="then print a cProfile of the relay's known receipts"
+    )
+    parser.add_argument(
+        "--steps", action="store_true", help="then print the CPU of each relay case's steps (bench/_steps.py)"
     )
     opts = parser.parse_args()
     configure_logging(logging.INFO, secrets=[BENCH_KEY])  # as a worker logs: JSON lines at INFO
@@ -244,6 +286,9 @@ def main() -> None:
                         f"run {run + 1} ({opts.events} events a case, CPU us per event): {shown}", flush=True
                     )
                 report(runs)
+                if opts.steps:
+                    print(f"\nthe steps of {opts.events} events a case, paced as the runs (bench/_steps.py):")
+                    print(steps(rt, opts.events))
                 if opts.profile:
                     print(f"\ncProfile of {opts.events} known receipts through the relay (CPU time):")
                     print(profile(rt, opts.events))
