@@ -143,16 +143,20 @@ class MemoryContactIdStore:
         self._ttl_s = ttl_s
         self._pending_ttl_s = pending_ttl_s
 
+    def _raw_locked(self, key: str) -> str | None:
+        """The entry's value unless it expired (then dropped); the caller holds the lock."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        raw, expires_at = entry
+        if time.monotonic() >= expires_at:
+            del self._entries[key]
+            return None
+        return raw
+
     def get(self, tenant: str, kind: str, value: str) -> ContactRef | None:
-        key = identifier_digest(tenant, kind, value)
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            raw, expires_at = entry
-            if time.monotonic() >= expires_at:
-                del self._entries[key]
-                return None
+            raw = self._raw_locked(identifier_digest(tenant, kind, value))
         return _decode(raw)
 
     def _set(self, tenant: str, kind: str, value: str, raw: str, ttl_s: int) -> None:
@@ -165,11 +169,9 @@ class MemoryContactIdStore:
     def remember(self, tenant: str, kind: str, value: str, contact_id: str) -> str | None:
         key = identifier_digest(tenant, kind, value)
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and time.monotonic() < entry[1]:
-                found = _decode(entry[0])
-                if found is not None and found.contact_id:
-                    return found.contact_id
+            found = _decode(self._raw_locked(key))
+            if found is not None and found.contact_id:
+                return found.contact_id
             self._entries[key] = (_ID_VALUE_PREFIX + contact_id, time.monotonic() + self._ttl_s)
         return None
 
